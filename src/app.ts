@@ -1,0 +1,128 @@
+/**
+ * The HTTP edge: routes, the access log, correlation ids, and the one place
+ * where errors become status codes. `createHandler` returns a plain
+ * `(request) => Promise<Response>` for `Deno.serve`, `deno serve` and tests.
+ */
+
+import {
+  describeInvalidRequest,
+  WeatherRequestSchema,
+  withoutBlankOptionalFields,
+} from "./contract.ts";
+import { errorResponse, jsonResponse } from "./http.ts";
+import { RequestError } from "./http_errors.ts";
+import type { Logger } from "./log.ts";
+import { readJsonBody } from "./request_body.ts";
+import type { WeatherAction } from "./weather_action.ts";
+
+export const WEATHER_PATH = "/data-action/weather";
+export const HEALTH_PATH = "/healthz";
+
+/** Genesys sends this on every action call; echoing it lets an operator match both sides' logs. */
+export const CORRELATION_HEADER = "inin-correlation-id";
+const ACCEPTABLE_CORRELATION_ID = /^[\w.:-]{1,128}$/;
+
+export interface AppDeps {
+  weatherAction: WeatherAction;
+  logger: Logger;
+  /** Milliseconds on a monotonic clock, for request durations. */
+  now?: () => number;
+}
+
+interface RequestContext {
+  logger: Logger;
+  /** Set by a route whose 200 answer reports an upstream failure, for the access log. */
+  errorCode?: string;
+}
+
+type RouteHandler = (request: Request, context: RequestContext) => Promise<Response> | Response;
+
+export type Handler = (request: Request) => Promise<Response>;
+
+export function createHandler(deps: AppDeps): Handler {
+  const now = deps.now ?? (() => performance.now());
+
+  const routes = new Map<string, Partial<Record<string, RouteHandler>>>([
+    [WEATHER_PATH, { POST: (request, context) => weatherRoute(request, context, deps) }],
+    [HEALTH_PATH, { GET: healthRoute, HEAD: healthRoute }],
+  ]);
+
+  return async (request) => {
+    const started = now();
+    const correlationId = correlationIdOf(request);
+    const context: RequestContext = {
+      logger: deps.logger.child({ correlation_id: correlationId }),
+    };
+    const path = new URL(request.url).pathname;
+
+    let response: Response;
+    try {
+      const methods = routes.get(path);
+      if (methods === undefined) throw new RequestError("NOT_FOUND", "No such endpoint");
+      const route = methods[request.method];
+      if (route === undefined) {
+        const allow = Object.keys(methods).join(", ");
+        throw new RequestError("METHOD_NOT_ALLOWED", `Method must be one of ${allow}`, {
+          allow,
+        });
+      }
+      response = await route(request, context);
+    } catch (error) {
+      response = toErrorResponse(error, context);
+    }
+
+    response.headers.set(CORRELATION_HEADER, correlationId);
+    context.logger.info("request", {
+      method: request.method,
+      path,
+      status: response.status,
+      duration_ms: Math.round((now() - started) * 100) / 100,
+      ...(context.errorCode ? { error_code: context.errorCode } : {}),
+    });
+    return response;
+  };
+}
+
+async function weatherRoute(
+  request: Request,
+  context: RequestContext,
+  deps: AppDeps,
+): Promise<Response> {
+  const body = await readJsonBody(request);
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new RequestError("INVALID_INPUT", "Request body must be a JSON object");
+  }
+  const parsed = WeatherRequestSchema.safeParse(
+    withoutBlankOptionalFields(body as Record<string, unknown>),
+  );
+  if (!parsed.success) {
+    throw new RequestError("INVALID_INPUT", describeInvalidRequest(parsed.error));
+  }
+  // request.signal is not passed on: the upstream call has its own timeout, and
+  // reading it switches Deno.serve into a legacy mode that prints a warning.
+  const output = await deps.weatherAction(parsed.data, { logger: context.logger });
+  if ("error_code" in output) context.errorCode = output.error_code;
+  return jsonResponse(output);
+}
+
+function healthRoute(): Response {
+  return jsonResponse({ status: "ok" });
+}
+
+function toErrorResponse(error: unknown, context: RequestContext): Response {
+  if (error instanceof RequestError) {
+    context.errorCode = error.code;
+    return errorResponse(error);
+  }
+  // A bug, not a bad request: the detail goes to the log, never to the caller.
+  context.logger.error("Unhandled error", { error });
+  context.errorCode = "INTERNAL_ERROR";
+  return errorResponse(new RequestError("INTERNAL_ERROR", "Internal error"));
+}
+
+function correlationIdOf(request: Request): string {
+  const supplied = request.headers.get(CORRELATION_HEADER);
+  return supplied !== null && ACCEPTABLE_CORRELATION_ID.test(supplied)
+    ? supplied
+    : crypto.randomUUID();
+}

@@ -1,0 +1,26 @@
+/** Response helpers shared by every route. */
+
+import { RequestError } from "./http_errors.ts";
+
+/** Headers on every answer: nothing here is cacheable, and nothing is to be sniffed. */
+const COMMON_HEADERS = {
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+} as const;
+
+export function jsonResponse(
+  body: unknown,
+  init: { status?: number; headers?: HeadersInit } = {},
+): Response {
+  const headers = new Headers(init.headers);
+  headers.set("content-type", "application/json; charset=utf-8");
+  for (const [name, value] of Object.entries(COMMON_HEADERS)) headers.set(name, value);
+  return new Response(JSON.stringify(body), { status: init.status ?? 200, headers });
+}
+
+export function errorResponse(error: RequestError): Response {
+  return jsonResponse(
+    { error_code: error.code, error_message: error.message },
+    { status: error.status, headers: error.headers },
+  );
+}

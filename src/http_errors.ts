@@ -1,0 +1,46 @@
+/**
+ * Errors a caller caused, each with its HTTP status and a stable code. The
+ * edge (`app.ts`) turns them into `{ error_code, error_message }` bodies;
+ * messages are short, start with a capital and never contain a secret.
+ */
+
+export const REQUEST_ERRORS = {
+  INVALID_INPUT: {
+    status: 400,
+    when:
+      "Malformed JSON, not a JSON object, bytes that are not UTF-8, a field of the wrong type " +
+      "or an invalid value; the message names the field",
+  },
+  NOT_FOUND: { status: 404, when: "Unknown path" },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    when: "Wrong method for the path; `Allow` lists the right ones",
+  },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    when: "Body over 16 KiB, whether announced by Content-Length or sent chunked",
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    when: "A Content-Type other than `application/json` (or `application/*+json`)",
+  },
+  INTERNAL_ERROR: { status: 500, when: "A bug; the detail is in the log, never in the answer" },
+} as const satisfies Record<string, { status: number; when: string }>;
+
+export type RequestErrorCode = keyof typeof REQUEST_ERRORS;
+
+export class RequestError extends Error {
+  override name = "RequestError";
+  readonly status: number;
+
+  constructor(
+    readonly code: RequestErrorCode,
+    message: string,
+    /** Extra response headers, e.g. `Allow` or `WWW-Authenticate`. */
+    readonly headers: Readonly<Record<string, string>> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.status = REQUEST_ERRORS[code].status;
+  }
+}

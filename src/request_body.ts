@@ -1,0 +1,72 @@
+/**
+ * Turns an incoming request body into a JSON value, or a typed RequestError:
+ * 415 for a content type that is not JSON, 413 past the size limit (announced
+ * or streamed), 400 for bytes that are not UTF-8 or not JSON.
+ */
+
+import { BodyTooLargeError, readBoundedBytes } from "./bounded_body.ts";
+import { RequestError } from "./http_errors.ts";
+
+export const MAX_REQUEST_BODY_BYTES = 16 * 1024;
+
+/**
+ * `application/json`, `application/<anything>+json`, with any parameters. A
+ * request without a content type is read as JSON: Genesys always sends one,
+ * and a missing header is no sign of another format.
+ */
+function isJsonContentType(header: string | null): boolean {
+  if (header === null) return true;
+  const mediaType = header.split(";", 1)[0]!.trim().toLowerCase();
+  return mediaType === "application/json" ||
+    (mediaType.startsWith("application/") && mediaType.endsWith("+json"));
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+export async function readJsonBody(
+  request: Request,
+  limitBytes = MAX_REQUEST_BODY_BYTES,
+): Promise<unknown> {
+  const contentType = request.headers.get("content-type");
+  if (!isJsonContentType(contentType)) {
+    throw new RequestError(
+      "UNSUPPORTED_MEDIA_TYPE",
+      'Content type must be "application/json"',
+    );
+  }
+  const tooLarge = () =>
+    new RequestError("PAYLOAD_TOO_LARGE", `Request body must be at most ${limitBytes} bytes`);
+
+  const declaredLength = Number(request.headers.get("content-length") ?? NaN);
+  if (declaredLength > limitBytes) {
+    await request.body?.cancel().catch(() => {});
+    throw tooLarge();
+  }
+
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBoundedBytes(request.body, limitBytes);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw tooLarge();
+    throw new RequestError("INVALID_INPUT", "Request body could not be read", {}, {
+      cause: error,
+    });
+  }
+
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch (error) {
+    throw new RequestError("INVALID_INPUT", "Request body must be UTF-8 encoded JSON", {}, {
+      cause: error,
+    });
+  }
+  if (text.trim() === "") throw new RequestError("INVALID_INPUT", "Request body is empty");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new RequestError("INVALID_INPUT", "Request body is not valid JSON", {}, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The weather Data Action: a validated request in, the contract's output out.
+ * Upstream failures become `{ error_code, error_message }` answers here; they
+ * are outcomes the flow branches on, not exceptions.
+ */
+
+import {
+  type ActionFailure,
+  UPSTREAM_FAILURES,
+  type WeatherActionOutput,
+  type WeatherReport,
+  type WeatherRequest,
+} from "./contract.ts";
+import type { Logger } from "./log.ts";
+import { type Observation, type OpenWeatherClient, UpstreamError } from "./openweather.ts";
+
+export interface WeatherActionDeps {
+  weather: OpenWeatherClient;
+}
+
+export interface WeatherActionContext {
+  /** The request's logger, carrying its correlation id. */
+  logger: Logger;
+  /** Aborts the upstream call, e.g. when the caller has gone away. */
+  signal?: AbortSignal;
+}
+
+export type WeatherAction = (
+  request: WeatherRequest,
+  context: WeatherActionContext,
+) => Promise<WeatherActionOutput>;
+
+export function createWeatherAction({ weather }: WeatherActionDeps): WeatherAction {
+  return async (request, { logger, signal }) => {
+    const units = request.units ?? "metric";
+    try {
+      const observation = await weather.currentWeather(
+        { city: request.city_name, countryCode: request.country_code, units, lang: request.lang },
+        signal,
+      );
+      return toWeatherReport(observation, units, request.lang);
+    } catch (error) {
+      if (!(error instanceof UpstreamError)) throw error;
+      logger.warn("Upstream call failed", {
+        error_code: error.code,
+        upstream_status: error.upstreamStatus,
+        error,
+      });
+      return actionFailure(error.code);
+    }
+  };
+}
+
+export function actionFailure(code: ActionFailure["error_code"]): ActionFailure {
+  return { error_code: code, error_message: UPSTREAM_FAILURES[code].message };
+}
+
+const TEMPERATURE_UNIT = { metric: "celsius", imperial: "fahrenheit", standard: "kelvin" } as const;
+const WIND_SPEED_UNIT = {
+  metric: "meters per second",
+  imperial: "miles per hour",
+  standard: "meters per second",
+} as const;
+
+/** Copies what OpenWeatherMap gave; what it left out stays out (no nulls, no invented zeros). */
+export function toWeatherReport(
+  observation: Observation,
+  units: WeatherReport["units"],
+  lang?: string,
+): WeatherReport {
+  const { main, wind, clouds, sys } = observation;
+  const condition = observation.weather[0]!;
+  const report: WeatherReport = {
+    temperature: main.temp,
+    temperature_unit: TEMPERATURE_UNIT[units],
+    condition: capitaliseFirstLetter(condition.description, lang),
+    wind_speed_unit: WIND_SPEED_UNIT[units],
+    units,
+  };
+  if (main.feels_like !== undefined) report.feels_like = main.feels_like;
+  if (main.temp_min !== undefined) report.temperature_min = main.temp_min;
+  if (main.temp_max !== undefined) report.temperature_max = main.temp_max;
+  if (Number.isInteger(condition.id)) report.condition_code = condition.id!;
+  if (main.humidity !== undefined) report.humidity = main.humidity;
+  if (main.pressure !== undefined) report.pressure = main.pressure;
+  if (wind?.speed !== undefined) report.wind_speed = wind.speed;
+  if (wind?.deg !== undefined) report.wind_direction = wind.deg;
+  if (clouds?.all !== undefined) report.cloudiness = clouds.all;
+  if (observation.visibility !== undefined) report.visibility = observation.visibility;
+  if (observation.name) report.city = observation.name;
+  if (sys?.country) report.country = sys.country;
+  if (observation.dt !== undefined) {
+    const observedAt = new Date(observation.dt * 1000);
+    if (!Number.isNaN(observedAt.getTime())) report.observed_at = observedAt.toISOString();
+  }
+  return report;
+}
+
+/** "light rain" → "Light rain"; works per code point, so "ясно" → "Ясно". */
+function capitaliseFirstLetter(text: string, lang?: string): string {
+  const [first = "", ...rest] = text.trim();
+  let locale: string | undefined;
+  try {
+    // OpenWeatherMap codes like "pt_br" and "zh_cn" are BCP 47 tags once "_" becomes "-";
+    // a few ("cz", "kr", "ua", "sp") are not, and those fall back to the default locale.
+    locale = lang ? Intl.getCanonicalLocales(lang.replace("_", "-"))[0] : undefined;
+  } catch {
+    locale = undefined;
+  }
+  return first.toLocaleUpperCase(locale) + rest.join("");
+}

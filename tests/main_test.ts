@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { startFakeOpenWeather, TEST_API_KEY } from "./support/fake_openweather.ts";
+import { listeningUrl, spawnService } from "./support/process.ts";
+
+const isListening = (line: Record<string, unknown>) => line.msg === "Listening";
+
+Deno.test("main.ts exits non-zero, naming the variable, without OPENWEATHER_API_KEY", async () => {
+  const service = spawnService({ AUTH_MODE: "none" }, Deno.makeTempDirSync());
+  const { code, stderr } = await service.exited;
+  assert.equal(code, 1);
+  assert.equal(stderr, "");
+  assert.equal(service.lines.length, 1);
+  assert.equal(service.lines[0]!.level, "error");
+  assert.match(String(service.lines[0]!.msg), /OPENWEATHER_API_KEY is required/);
+});
+
+Deno.test("main.ts never runs open by accident: without AUTH_MODE it refuses to start", async () => {
+  const service = spawnService({ OPENWEATHER_API_KEY: TEST_API_KEY }, Deno.makeTempDirSync());
+  const { code } = await service.exited;
+  assert.equal(code, 1);
+  assert.match(String(service.lines[0]!.msg), /AUTH_MODE must be set/);
+});
+
+Deno.test("main.ts reports every invalid value at once and exits 1", async () => {
+  const service = spawnService(
+    {
+      OPENWEATHER_API_KEY: TEST_API_KEY,
+      AUTH_MODE: "none",
+      PORT: "eighty",
+      OPENWEATHER_BASE_URL: "nope",
+    },
+    Deno.makeTempDirSync(),
+  );
+  assert.equal((await service.exited).code, 1);
+  assert.deepEqual(service.lines[0]!.problems, [
+    'PORT must be a whole number from 0 to 65535, got "eighty"',
+    'OPENWEATHER_BASE_URL must be an http or https URL, got "nope"',
+  ]);
+});
+
+Deno.test("main.ts serves with .env beneath the environment, and shuts down cleanly on SIGTERM", async (t) => {
+  const upstream = startFakeOpenWeather();
+  const workdir = Deno.makeTempDirSync();
+  // The key and mode come from .env; the real environment overrides its base URL.
+  Deno.writeTextFileSync(
+    `${workdir}/.env`,
+    `OPENWEATHER_API_KEY=${TEST_API_KEY}\nAUTH_MODE=none\nOPENWEATHER_BASE_URL=http://127.0.0.1:9/wrong\n`,
+  );
+  const service = spawnService({
+    HOST: "127.0.0.1",
+    PORT: "0",
+    OPENWEATHER_BASE_URL: upstream.url.href,
+  }, workdir);
+  try {
+    const url = listeningUrl(await service.waitForLine(isListening));
+
+    await t.step("it says loudly that the endpoint is open", () => {
+      const warning = service.lines.find((line) => line.level === "warn");
+      assert.match(
+        String(warning?.msg),
+        /AUTH_MODE is "none": POST \/data-action\/weather is open/,
+      );
+    });
+
+    await t.step("it answers with weather fetched using the key from .env", async () => {
+      const response = await fetch(new URL("/data-action/weather", url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ city_name: "London" }),
+      });
+      assert.equal(response.status, 200);
+      assert.equal((await response.json()).city, "London");
+    });
+
+    await t.step("SIGTERM lets the request in flight finish, then exits 0", async () => {
+      const release = upstream.hold();
+      const inFlight = fetch(new URL("/data-action/weather", url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ city_name: "London" }),
+      });
+      // Wait until the upstream has the request, so it is truly in flight.
+      await upstream.waitForRequests(2);
+      service.child.kill("SIGTERM");
+      await service.waitForLine((line) => line.msg === "Shutting down");
+      release();
+      const response = await inFlight;
+      assert.equal(response.status, 200);
+      assert.equal((await response.json()).temperature, 11.05);
+      const { code, stderr } = await service.exited;
+      assert.equal(code, 0);
+      assert.equal(stderr, "", "only the logger writes, and only to stdout");
+      assert.equal(service.lines.at(-1)!.msg, "Stopped");
+    });
+
+    await t.step("the API key appeared in no log line", () => {
+      assert.ok(!JSON.stringify(service.lines).includes(TEST_API_KEY));
+    });
+  } finally {
+    try {
+      service.child.kill("SIGKILL");
+    } catch { /* already exited */ }
+    await service.exited;
+    await upstream.close();
+    Deno.removeSync(workdir, { recursive: true });
+  }
+});

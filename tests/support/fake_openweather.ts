@@ -1,0 +1,225 @@
+/**
+ * A loopback stand-in for OpenWeatherMap's current-weather endpoint that
+ * answers like the real one: the documented success body in the requested
+ * units, and the documented error bodies (`cod` is a number on 401/429 and a
+ * string on 400/404). Tests can replace the behaviour, hold answers back, and
+ * read every request it received.
+ */
+
+export const TEST_API_KEY = "test-owm-key-0123456789abcdef0123";
+
+/** London as the API documentation shows it, in Kelvin (the "standard" units). */
+const LONDON = {
+  coord: { lon: -0.1257, lat: 51.5085 },
+  weather: [{ id: 500, main: "Rain", description: "light rain", icon: "10d" }],
+  base: "stations",
+  main: {
+    temp: 284.2,
+    feels_like: 283.5,
+    temp_min: 283.15,
+    temp_max: 285.37,
+    pressure: 1012,
+    humidity: 81,
+  },
+  visibility: 10000,
+  wind: { speed: 4.12, deg: 80 },
+  clouds: { all: 90 },
+  dt: 1_764_000_000,
+  sys: { type: 2, id: 2075535, country: "GB", sunrise: 1_763_969_000, sunset: 1_764_000_500 },
+  timezone: 0,
+  id: 2643743,
+  name: "London",
+  cod: 200,
+};
+
+const DESCRIPTIONS: Record<string, string> = {
+  de: "leichter Regen",
+  ru: "небольшой дождь",
+  en: "light rain",
+};
+
+export const ERROR_BODIES = {
+  401: {
+    cod: 401,
+    message: "Invalid API key. Please see https://openweathermap.org/faq#error401 for more info.",
+  },
+  404: { cod: "404", message: "city not found" },
+  400: { cod: "400", message: "Nothing to geocode" },
+  429: {
+    cod: 429,
+    message:
+      "Your account is temporary blocked due to exceeding of requests limitation of your subscription type. Please choose the proper subscription https://openweathermap.org/price",
+  },
+} as const;
+
+/** Cities the stand-in knows, by lower-case name, with their country. */
+const KNOWN_CITIES: Record<string, { name: string; country: string }> = {
+  london: { name: "London", country: "GB" },
+  "são paulo": { name: "São Paulo", country: "BR" },
+  "東京": { name: "Tokyo", country: "JP" },
+};
+
+export type UpstreamHandler = (request: Request, url: URL) => Response | Promise<Response>;
+
+export interface FakeOpenWeather {
+  /** The endpoint URL to configure as OPENWEATHER_BASE_URL. */
+  readonly url: URL;
+  /** Every request URL received, in order. */
+  readonly requests: URL[];
+  /** Replaces the realistic behaviour; `undefined` restores it. */
+  respondWith(handler: UpstreamHandler | undefined): void;
+  /** Resolves once `count` requests in all have arrived. */
+  waitForRequests(count: number): Promise<void>;
+  /** Holds every answer until the returned function is called. */
+  hold(): () => void;
+  close(): Promise<void>;
+}
+
+export function startFakeOpenWeather(apiKey = TEST_API_KEY): FakeOpenWeather {
+  const requests: URL[] = [];
+  let override: UpstreamHandler | undefined;
+  let gate: Promise<void> = Promise.resolve();
+  const releases = new Set<() => void>();
+  const requestWaiters: { count: number; resolve: () => void }[] = [];
+
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async (request) => {
+      const url = new URL(request.url);
+      requests.push(url);
+      for (const waiter of requestWaiters.filter((waiter) => requests.length >= waiter.count)) {
+        requestWaiters.splice(requestWaiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+      await gate;
+      return override ? override(request, url) : realisticAnswer(url, apiKey);
+    },
+  );
+
+  return {
+    url: new URL(`http://127.0.0.1:${server.addr.port}/data/2.5/weather`),
+    requests,
+    respondWith(handler) {
+      override = handler;
+    },
+    waitForRequests(count) {
+      if (requests.length >= count) return Promise.resolve();
+      const { promise, resolve } = Promise.withResolvers<void>();
+      requestWaiters.push({ count, resolve });
+      return promise;
+    },
+    hold() {
+      const { promise, resolve } = Promise.withResolvers<void>();
+      gate = promise;
+      const release = () => {
+        releases.delete(release);
+        gate = Promise.resolve();
+        resolve();
+      };
+      releases.add(release);
+      return release;
+    },
+    async close() {
+      for (const release of [...releases]) release();
+      await server.shutdown();
+    },
+  };
+}
+
+function realisticAnswer(url: URL, apiKey: string): Response {
+  if (url.searchParams.get("appid") !== apiKey) {
+    return Response.json(ERROR_BODIES[401], { status: 401 });
+  }
+  const [city = "", country] = (url.searchParams.get("q") ?? "").split(",");
+  if (city.trim() === "") return Response.json(ERROR_BODIES[400], { status: 400 });
+  const known = KNOWN_CITIES[city.trim().toLowerCase()];
+  if (known === undefined || (country !== undefined && country !== known.country)) {
+    return Response.json(ERROR_BODIES[404], { status: 404 });
+  }
+  const units = url.searchParams.get("units") ?? "standard";
+  const lang = url.searchParams.get("lang") ?? "en";
+  return Response.json(observation(known, units, lang));
+}
+
+/** The London fixture, converted the way OpenWeatherMap converts for `units`. */
+function observation(
+  place: { name: string; country: string } = KNOWN_CITIES.london!,
+  units = "standard",
+  lang = "en",
+) {
+  const temperature = (kelvin: number) =>
+    units === "metric"
+      ? round2(kelvin - 273.15)
+      : units === "imperial"
+      ? round2((kelvin - 273.15) * 9 / 5 + 32)
+      : kelvin;
+  const windSpeed = units === "imperial" ? round2(LONDON.wind.speed * 2.236936) : LONDON.wind.speed;
+  return {
+    ...LONDON,
+    name: place.name,
+    sys: { ...LONDON.sys, country: place.country },
+    weather: [{ ...LONDON.weather[0]!, description: DESCRIPTIONS[lang] ?? DESCRIPTIONS.en! }],
+    main: {
+      ...LONDON.main,
+      temp: temperature(LONDON.main.temp),
+      feels_like: temperature(LONDON.main.feels_like),
+      temp_min: temperature(LONDON.main.temp_min),
+      temp_max: temperature(LONDON.main.temp_max),
+    },
+    wind: { ...LONDON.wind, speed: windSpeed },
+  };
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+/**
+ * A TCP server that answers every connection with the given raw bytes and
+ * closes: for answers `Deno.serve` will not produce, such as a body shorter
+ * than its Content-Length.
+ */
+export function startRawHttpServer(raw: string): { url: URL; close: () => Promise<void> } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const connections = new Set<Deno.Conn>();
+  const accepting = (async () => {
+    for await (const connection of listener) {
+      connections.add(connection);
+      (async () => {
+        try {
+          // Read the request head before answering, as a real server would.
+          await connection.read(new Uint8Array(64 * 1024));
+          await connection.write(new TextEncoder().encode(raw));
+        } catch {
+          // The client may hang up first; that is its business.
+        } finally {
+          connections.delete(connection);
+          try {
+            connection.close();
+          } catch { /* already closed */ }
+        }
+      })();
+    }
+  })().catch(() => {});
+  const { port } = listener.addr as Deno.NetAddr;
+  return {
+    url: new URL(`http://127.0.0.1:${port}/data/2.5/weather`),
+    async close() {
+      listener.close();
+      for (const connection of connections) {
+        try {
+          connection.close();
+        } catch { /* already closed */ }
+      }
+      await accepting;
+    },
+  };
+}
+
+/** A loopback port with nothing listening on it: connecting is refused at once. */
+export function closedPortUrl(): URL {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return new URL(`http://127.0.0.1:${port}/data/2.5/weather`);
+}

@@ -1,0 +1,109 @@
+/**
+ * Runs main.ts as its own process, with exactly the command line of
+ * `deno task start`, so permission flags are tested along with the code.
+ */
+
+const ROOT = new URL("../../", import.meta.url);
+const CONFIG_PATH = new URL("deno.json", ROOT).pathname;
+
+/** The arguments of `deno task start` after `deno`, with main.ts made absolute. */
+export function startTaskArguments(): string[] {
+  const { tasks } = JSON.parse(Deno.readTextFileSync(CONFIG_PATH)) as {
+    tasks: Record<string, string>;
+  };
+  const [program, ...args] = tasks.start!.split(/\s+/);
+  if (program !== "deno") throw new Error(`Unexpected start task: ${tasks.start}`);
+  const main = args.indexOf("main.ts");
+  // Run from any directory but keep this project's import map and lock file.
+  return [
+    ...args.slice(0, main),
+    "--config",
+    CONFIG_PATH,
+    new URL("main.ts", ROOT).pathname,
+    ...args.slice(main + 1),
+  ];
+}
+
+export interface ServiceProcess {
+  readonly child: Deno.ChildProcess;
+  /** Log lines seen on stdout so far, parsed. */
+  readonly lines: Record<string, unknown>[];
+  /** Resolves with the first line (past or future) that matches. */
+  waitForLine(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+  /** Resolves when the process exits, with everything it wrote to stderr. */
+  readonly exited: Promise<{ code: number; stderr: string }>;
+}
+
+/** Starts main.ts with only `env` (plus what Deno itself needs to find its cache). */
+export function spawnService(env: Record<string, string>, cwd = Deno.cwd()): ServiceProcess {
+  const inherited = Object.fromEntries(
+    ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"].flatMap((name) => {
+      const value = Deno.env.get(name);
+      return value === undefined ? [] : [[name, value]];
+    }),
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: startTaskArguments(),
+    cwd,
+    env: { ...inherited, NO_COLOR: "1", ...env },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+
+  const lines: Record<string, unknown>[] = [];
+  const waiters: {
+    match: (line: Record<string, unknown>) => boolean;
+    resolve: (line: Record<string, unknown>) => void;
+  }[] = [];
+  const stdoutDone = (async () => {
+    let buffered = "";
+    for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
+      buffered += text;
+      let newline;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const line = JSON.parse(buffered.slice(0, newline)) as Record<string, unknown>;
+        buffered = buffered.slice(newline + 1);
+        lines.push(line);
+        for (const waiter of [...waiters]) {
+          if (waiter.match(line)) {
+            waiters.splice(waiters.indexOf(waiter), 1);
+            waiter.resolve(line);
+          }
+        }
+      }
+    }
+  })();
+  const stderr = new Response(child.stderr).text();
+
+  return {
+    child,
+    lines,
+    waitForLine(match) {
+      const seen = lines.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        waiters.push({ match, resolve });
+        // A process that exits without the line must fail the test, not hang it.
+        child.status.then(() => stdoutDone).then(() =>
+          reject(
+            new Error(
+              `Process exited without the expected log line; saw:\n${
+                JSON.stringify(lines, null, 2)
+              }`,
+            ),
+          )
+        );
+      });
+    },
+    exited: Promise.all([child.status, stderr, stdoutDone]).then(([status, stderr]) => ({
+      code: status.code,
+      stderr,
+    })),
+  };
+} // deno-fmt-ignore
+
+export function listeningUrl(line: Record<string, unknown>): URL {
+  return new URL(String(line.url).replace("0.0.0.0", "127.0.0.1"));
+}
