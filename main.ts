@@ -9,6 +9,7 @@ import { environmentWithEnvFile } from "./src/env_file.ts";
 import { errorResponse } from "./src/http.ts";
 import { RequestError } from "./src/http_errors.ts";
 import { createLogger } from "./src/log.ts";
+import { SigningKeyError } from "./src/oauth/signing_key.ts";
 import { createService, logStartupWarnings } from "./src/service.ts";
 
 async function main(): Promise<number> {
@@ -29,6 +30,15 @@ async function main(): Promise<number> {
   });
   logStartupWarnings(config, logger);
 
+  let service;
+  try {
+    service = await createService(config, logger);
+  } catch (error) {
+    if (!(error instanceof SigningKeyError)) throw error;
+    logger.error(error.message);
+    return 1;
+  }
+
   const server = Deno.serve({
     hostname: config.host,
     port: config.port,
@@ -38,7 +48,7 @@ async function main(): Promise<number> {
       logger.error("Unhandled error", { error });
       return errorResponse(new RequestError("INTERNAL_ERROR", "Internal error"));
     },
-  }, createService(config, logger));
+  }, service.handler);
 
   let shuttingDown = false;
   for (const signal of ["SIGTERM", "SIGINT"] as const) {

@@ -1,8 +1,8 @@
-/** `deno task docs`: regenerates the contract tables in README.md from src/contract.ts. */
+/** `deno task docs`: regenerates the contract and configuration tables in README.md. */
 
-import { withContractDocs } from "../src/contract_docs.ts";
+import { withGeneratedTables } from "../src/readme_tables.ts";
 
 const path = new URL("../README.md", import.meta.url);
 const readme = Deno.readTextFileSync(path);
-const updated = withContractDocs(readme);
+const updated = withGeneratedTables(readme);
 if (updated !== readme) Deno.writeTextFileSync(path, updated);

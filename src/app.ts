@@ -11,8 +11,10 @@ import {
 } from "./contract.ts";
 import { errorResponse, jsonResponse } from "./http.ts";
 import { RequestError } from "./http_errors.ts";
+import type { Authenticator } from "./auth/authenticator.ts";
 import type { Logger } from "./log.ts";
 import { readJsonBody } from "./request_body.ts";
+import type { RouteContext, Routes } from "./routes.ts";
 import type { WeatherAction } from "./weather_action.ts";
 
 export const WEATHER_PATH = "/data-action/weather";
@@ -22,36 +24,43 @@ export const HEALTH_PATH = "/healthz";
 export const CORRELATION_HEADER = "inin-correlation-id";
 const ACCEPTABLE_CORRELATION_ID = /^[\w.:-]{1,128}$/;
 
+/** Sent by Genesys Cloud on every action call: the calling organisation. */
+export const ORGANIZATION_HEADER = "inin-organization-id";
+
 export interface AppDeps {
   weatherAction: WeatherAction;
+  authenticator: Authenticator;
+  /** When non-empty, only these organisations may call the weather action. */
+  genesysOrgIds?: readonly string[];
+  /** Routes of optional features, e.g. the built-in OAuth server. */
+  extraRoutes?: Routes;
   logger: Logger;
   /** Milliseconds on a monotonic clock, for request durations. */
   now?: () => number;
 }
 
-interface RequestContext {
-  logger: Logger;
-  /** Set by a route whose 200 answer reports an upstream failure, for the access log. */
-  errorCode?: string;
+/** What Deno.serve passes as its second argument; absent when a test calls the handler directly. */
+export interface ConnectionInfo {
+  remoteAddr: Deno.Addr;
 }
 
-type RouteHandler = (request: Request, context: RequestContext) => Promise<Response> | Response;
-
-export type Handler = (request: Request) => Promise<Response>;
+export type Handler = (request: Request, info?: ConnectionInfo) => Promise<Response>;
 
 export function createHandler(deps: AppDeps): Handler {
   const now = deps.now ?? (() => performance.now());
 
-  const routes = new Map<string, Partial<Record<string, RouteHandler>>>([
-    [WEATHER_PATH, { POST: (request, context) => weatherRoute(request, context, deps) }],
-    [HEALTH_PATH, { GET: healthRoute, HEAD: healthRoute }],
-  ]);
+  const routes = new Map(Object.entries<Routes[string]>({
+    ...deps.extraRoutes,
+    [WEATHER_PATH]: { POST: (request, context) => weatherRoute(request, context, deps) },
+    [HEALTH_PATH]: { GET: healthRoute, HEAD: healthRoute },
+  }));
 
-  return async (request) => {
+  return async (request, info) => {
     const started = now();
     const correlationId = correlationIdOf(request);
-    const context: RequestContext = {
+    const context: RouteContext = {
       logger: deps.logger.child({ correlation_id: correlationId }),
+      clientAddress: info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : "local",
     };
     const path = new URL(request.url).pathname;
 
@@ -78,6 +87,7 @@ export function createHandler(deps: AppDeps): Handler {
       status: response.status,
       duration_ms: Math.round((now() - started) * 100) / 100,
       ...(context.errorCode ? { error_code: context.errorCode } : {}),
+      ...(context.subject ? { subject: context.subject } : {}),
     });
     return response;
   };
@@ -85,9 +95,19 @@ export function createHandler(deps: AppDeps): Handler {
 
 async function weatherRoute(
   request: Request,
-  context: RequestContext,
+  context: RouteContext,
   deps: AppDeps,
 ): Promise<Response> {
+  // Who is calling is settled before a byte of the body is read.
+  const principal = await deps.authenticator.authenticate(request, context.clientAddress);
+  context.subject = principal.subject;
+  const allowedOrgs = deps.genesysOrgIds ?? [];
+  if (allowedOrgs.length > 0) {
+    const organization = request.headers.get(ORGANIZATION_HEADER)?.trim().toLowerCase();
+    if (!organization || !allowedOrgs.some((id) => id.toLowerCase() === organization)) {
+      throw new RequestError("FORBIDDEN", "Calling organization is not allowed");
+    }
+  }
   const body = await readJsonBody(request);
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new RequestError("INVALID_INPUT", "Request body must be a JSON object");
@@ -109,9 +129,13 @@ function healthRoute(): Response {
   return jsonResponse({ status: "ok" });
 }
 
-function toErrorResponse(error: unknown, context: RequestContext): Response {
+function toErrorResponse(error: unknown, context: RouteContext): Response {
   if (error instanceof RequestError) {
     context.errorCode = error.code;
+    // Why a token or key set failed (jose's code, a network error) is for the operator.
+    if (error.cause !== undefined) {
+      context.logger.info("Request refused", { error_code: error.code, error });
+    }
     return errorResponse(error);
   }
   // A bug, not a bad request: the detail goes to the log, never to the caller.

@@ -62,7 +62,7 @@ export const LANGUAGES = [
   "zh_cn",
   "zh_tw",
   "zu",
-] as const; // deno-fmt-ignore
+] as const;
 
 export const CITY_NAME_MAX_LENGTH = 100;
 
@@ -164,7 +164,7 @@ export const WeatherReportSchema = z.object({
   country: z.string().optional().describe("ISO 3166-1 alpha-2 country code of the resolved place"),
   units: z.enum(UNITS).describe("Unit system of this answer"),
   observed_at: z.string().optional().describe("Time of the observation, ISO 8601 in UTC"),
-}); // deno-fmt-ignore
+});
 
 export type WeatherReport = z.infer<typeof WeatherReportSchema>;
 

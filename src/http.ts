@@ -8,6 +8,11 @@ const COMMON_HEADERS = {
   "x-content-type-options": "nosniff",
 } as const;
 
+/** The media type of a Content-Type header, lower-cased, without parameters. */
+export function mediaTypeOf(contentType: string | null): string | undefined {
+  return contentType?.split(";", 1)[0]?.trim().toLowerCase();
+}
+
 export function jsonResponse(
   body: unknown,
   init: { status?: number; headers?: HeadersInit } = {},

@@ -11,6 +11,15 @@ export const REQUEST_ERRORS = {
       "Malformed JSON, not a JSON object, bytes that are not UTF-8, a field of the wrong type " +
       "or an invalid value; the message names the field",
   },
+  UNAUTHORIZED: {
+    status: 401,
+    when: "No credentials, or credentials that are refused; `WWW-Authenticate` says which and why",
+  },
+  FORBIDDEN: {
+    status: 403,
+    when:
+      "A valid token without `AUTH_REQUIRED_SCOPE`, or an `ININ-Organization-Id` not in `GENESYS_ORG_IDS`",
+  },
   NOT_FOUND: { status: 404, when: "Unknown path" },
   METHOD_NOT_ALLOWED: {
     status: 405,
@@ -24,7 +33,17 @@ export const REQUEST_ERRORS = {
     status: 415,
     when: "A Content-Type other than `application/json` (or `application/*+json`)",
   },
+  TOO_MANY_REQUESTS: {
+    status: 429,
+    when:
+      "Too many failed authentication attempts from one address; `Retry-After` says when to retry",
+  },
   INTERNAL_ERROR: { status: 500, when: "A bug; the detail is in the log, never in the answer" },
+  AUTH_UNAVAILABLE: {
+    status: 503,
+    when:
+      "Tokens cannot be checked: the identity provider's key set is unreachable and no usable keys are cached",
+  },
 } as const satisfies Record<string, { status: number; when: string }>;
 
 export type RequestErrorCode = keyof typeof REQUEST_ERRORS;

@@ -5,6 +5,7 @@
  */
 
 import { BodyTooLargeError, readBoundedBytes } from "./bounded_body.ts";
+import { mediaTypeOf } from "./http.ts";
 import { RequestError } from "./http_errors.ts";
 
 export const MAX_REQUEST_BODY_BYTES = 16 * 1024;
@@ -15,8 +16,8 @@ export const MAX_REQUEST_BODY_BYTES = 16 * 1024;
  * and a missing header is no sign of another format.
  */
 function isJsonContentType(header: string | null): boolean {
-  if (header === null) return true;
-  const mediaType = header.split(";", 1)[0]!.trim().toLowerCase();
+  const mediaType = mediaTypeOf(header);
+  if (mediaType === undefined) return true;
   return mediaType === "application/json" ||
     (mediaType.startsWith("application/") && mediaType.endsWith("+json"));
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, DEFAULT_OPENWEATHER_BASE_URL, loadConfig } from "../src/config.ts";
+import { ConfigError, loadConfig } from "../src/config.ts";
 import { environmentWithEnvFile, readEnvFile } from "../src/env_file.ts";
 
 const SECRET = "owm-secret-key-0123456789abcdef";
@@ -24,10 +24,11 @@ Deno.test("loadConfig() applies the documented defaults", () => {
   assert.equal(config.host, "0.0.0.0");
   assert.equal(config.port, 8080);
   assert.equal(config.logLevel, "info");
-  assert.equal(config.openWeather.baseUrl.href, DEFAULT_OPENWEATHER_BASE_URL);
+  assert.equal(config.openWeather.baseUrl.href, "https://api.openweathermap.org/data/2.5/weather");
   assert.equal(config.openWeather.timeoutMs, 3000);
   assert.equal(config.openWeather.apiKey, SECRET);
   assert.equal(config.auth.mode, "none");
+  assert.deepEqual(config.genesysOrgIds, []);
   assert.ok(Object.isFrozen(config) && Object.isFrozen(config.openWeather));
 });
 
@@ -61,11 +62,10 @@ Deno.test("loadConfig() names each invalid variable and what it expects", async 
       { ...MINIMAL, OPENWEATHER_API_KEY: "short" },
       /^OPENWEATHER_API_KEY must be at least 8 characters long$/,
     ],
-    ["missing AUTH_MODE", { OPENWEATHER_API_KEY: SECRET }, /^AUTH_MODE must be set/],
     [
       "unknown AUTH_MODE",
       { ...MINIMAL, AUTH_MODE: "open" },
-      /^AUTH_MODE must be one of "none", got "open"$/,
+      /^AUTH_MODE must be one of "jwt", "basic", "none", got "open"$/,
     ],
     [
       "non-numeric port",
@@ -108,7 +108,7 @@ Deno.test("loadConfig() names each invalid variable and what it expects", async 
       { ...MINIMAL, LOG_LEVEL: "verbose" },
       /^LOG_LEVEL must be one of "debug", "info", "warn", "error", got "verbose"$/,
     ],
-  ]; // deno-fmt-ignore
+  ];
   for (const [name, variables, expected] of cases) {
     await t.step(name, () => {
       const problems = problemsOf(variables);
@@ -155,4 +155,124 @@ Deno.test("environmentWithEnvFile() reads .env beneath the real environment", ()
 
 Deno.test("readEnvFile() treats a missing file as empty", () => {
   assert.deepEqual(readEnvFile(`${Deno.makeTempDirSync()}/absent.env`), {});
+});
+
+Deno.test("loadConfig() authentication settings", async (t) => {
+  const JWKS = {
+    ...MINIMAL,
+    AUTH_MODE: "jwt",
+    AUTH_JWKS_URL: "https://idp.example.test/jwks",
+    AUTH_ISSUER: "https://idp.example.test/",
+    AUTH_AUDIENCE: "api://weather",
+  };
+  const BUILT_IN = {
+    ...MINIMAL,
+    AUTH_MODE: "jwt",
+    OAUTH_CLIENT_ID: "genesys",
+    OAUTH_CLIENT_SECRET: "sixteen-chars-or-more",
+    PUBLIC_URL: "https://weather.example.test/",
+  };
+
+  await t.step("AUTH_MODE defaults to jwt", () => {
+    assert.match(
+      problemsOf({ OPENWEATHER_API_KEY: SECRET })[0]!,
+      /^AUTH_MODE "jwt" \(the default\) needs keys/,
+    );
+  });
+  await t.step("jwt with an identity provider: the documented defaults", () => {
+    const { auth } = load(JWKS);
+    assert.equal(auth.mode, "jwt");
+    if (auth.mode !== "jwt") return;
+    assert.deepEqual(auth.algorithms, ["RS256"]);
+    assert.deepEqual(auth.audiences, ["api://weather"]);
+    assert.equal(auth.clockToleranceS, 30);
+    assert.equal(auth.verificationCacheTtlS, 60);
+    assert.equal(auth.external?.timeoutMs, 3000);
+    assert.equal(auth.external?.cacheMaxAgeS, 600);
+    assert.equal(auth.external?.staleMaxS, 86400);
+    assert.equal(auth.builtIn, undefined);
+  });
+  await t.step("jwt with the built-in server: issuer and audience from PUBLIC_URL", () => {
+    const { auth } = load(BUILT_IN);
+    if (auth.mode !== "jwt") return assert.fail("not jwt");
+    assert.equal(auth.builtIn?.issuer, "https://weather.example.test");
+    assert.deepEqual(auth.audiences, ["https://weather.example.test"]);
+    assert.equal(auth.builtIn?.tokenTtlS, 3600);
+    assert.deepEqual(auth.builtIn?.scopes, ["weather.read"]);
+  });
+  const cases: [string, Record<string, string>, RegExp][] = [
+    [
+      "a symmetric algorithm",
+      { ...JWKS, AUTH_ALGORITHMS: "RS256,HS256" },
+      /^AUTH_ALGORITHMS must list asymmetric algorithms only .*got "HS256"$/,
+    ],
+    [
+      '"none" as an algorithm',
+      { ...JWKS, AUTH_ALGORITHMS: "none" },
+      /^AUTH_ALGORITHMS must list asymmetric algorithms only .*got "none"$/,
+    ],
+    [
+      "a JWKS URL without an issuer",
+      { ...JWKS, AUTH_ISSUER: "" },
+      /^AUTH_ISSUER is required with AUTH_JWKS_URL/,
+    ],
+    [
+      "a JWKS URL without an audience",
+      { ...JWKS, AUTH_AUDIENCE: "" },
+      /^AUTH_AUDIENCE is required with AUTH_JWKS_URL/,
+    ],
+    [
+      "a plain-http JWKS URL",
+      { ...JWKS, AUTH_JWKS_URL: "http://idp.example.test/jwks" },
+      /^AUTH_JWKS_URL must be an https URL \(http is allowed only for localhost\)$/,
+    ],
+    [
+      "a client id without PUBLIC_URL",
+      { ...BUILT_IN, PUBLIC_URL: "" },
+      /^PUBLIC_URL is required with OAUTH_CLIENT_ID/,
+    ],
+    [
+      "a client id without a secret",
+      { ...BUILT_IN, OAUTH_CLIENT_SECRET: "" },
+      /^OAUTH_CLIENT_SECRET is required$/,
+    ],
+    [
+      "a short client secret",
+      { ...BUILT_IN, OAUTH_CLIENT_SECRET: "short-secret" },
+      /^OAUTH_CLIENT_SECRET must be at least 16 characters long$/,
+    ],
+    [
+      "a secret without a client id",
+      { ...JWKS, OAUTH_CLIENT_SECRET: "sixteen-chars-or-more" },
+      /^OAUTH_CLIENT_SECRET is set but OAUTH_CLIENT_ID is not$/,
+    ],
+    ["both signing key settings", {
+      ...BUILT_IN,
+      OAUTH_SIGNING_KEY: "x",
+      OAUTH_SIGNING_KEY_FILE: "y",
+    }, /^Set OAUTH_SIGNING_KEY or OAUTH_SIGNING_KEY_FILE, not both$/],
+    [
+      "a required scope the server cannot grant",
+      { ...BUILT_IN, AUTH_REQUIRED_SCOPE: "admin" },
+      /^OAUTH_SCOPES must include AUTH_REQUIRED_SCOPE "admin"/,
+    ],
+    [
+      "basic without a user",
+      { ...MINIMAL, AUTH_MODE: "basic", BASIC_AUTH_PASSWORD: "long-enough" },
+      /^BASIC_AUTH_USER is required when AUTH_MODE is "basic"$/,
+    ],
+    ["basic with a short password", {
+      ...MINIMAL,
+      AUTH_MODE: "basic",
+      BASIC_AUTH_USER: "u",
+      BASIC_AUTH_PASSWORD: "short",
+    }, /^BASIC_AUTH_PASSWORD must be at least 8 characters long$/],
+  ];
+  for (const [name, variables, expected] of cases) {
+    await t.step(name, () => {
+      const problems = problemsOf(variables);
+      assert.equal(problems.length, 1, problems.join("; "));
+      assert.match(problems[0]!, expected);
+    });
+  }
 });

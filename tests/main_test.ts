@@ -14,11 +14,14 @@ Deno.test("main.ts exits non-zero, naming the variable, without OPENWEATHER_API_
   assert.match(String(service.lines[0]!.msg), /OPENWEATHER_API_KEY is required/);
 });
 
-Deno.test("main.ts never runs open by accident: without AUTH_MODE it refuses to start", async () => {
+Deno.test("main.ts never runs open by accident: AUTH_MODE defaults to jwt, which needs keys", async () => {
   const service = spawnService({ OPENWEATHER_API_KEY: TEST_API_KEY }, Deno.makeTempDirSync());
   const { code } = await service.exited;
   assert.equal(code, 1);
-  assert.match(String(service.lines[0]!.msg), /AUTH_MODE must be set/);
+  assert.match(
+    String(service.lines[0]!.msg),
+    /AUTH_MODE "jwt" \(the default\) needs keys: set AUTH_JWKS_URL/,
+  );
 });
 
 Deno.test("main.ts reports every invalid value at once and exits 1", async () => {
@@ -103,5 +106,26 @@ Deno.test("main.ts serves with .env beneath the environment, and shuts down clea
     await service.exited;
     await upstream.close();
     Deno.removeSync(workdir, { recursive: true });
+  }
+});
+
+Deno.test("main.ts may read only .env and ./secrets/: a key file elsewhere stops start-up", async () => {
+  const outside = Deno.makeTempFileSync({ suffix: ".pem" });
+  const service = spawnService({
+    OPENWEATHER_API_KEY: TEST_API_KEY,
+    OAUTH_CLIENT_ID: "genesys",
+    OAUTH_CLIENT_SECRET: "sixteen-chars-or-more",
+    PUBLIC_URL: "https://weather.example.test",
+    OAUTH_SIGNING_KEY_FILE: outside,
+    PORT: "0",
+  }, Deno.makeTempDirSync());
+  try {
+    const { code, stderr } = await service.exited;
+    assert.equal(code, 1);
+    assert.equal(stderr, "");
+    const error = service.lines.find((line) => line.level === "error");
+    assert.match(String(error?.msg), /OAUTH_SIGNING_KEY_FILE ".*" cannot be read \(NotCapable\)/);
+  } finally {
+    Deno.removeSync(outside);
   }
 });

@@ -14,13 +14,13 @@ import { testConfig } from "./support/service.ts";
 
 const RUNS = 300;
 
-function serviceAgainst(upstreamUrl: URL) {
+async function serviceAgainst(upstreamUrl: URL) {
   const logLines: string[] = [];
   const config = testConfig({
     OPENWEATHER_BASE_URL: upstreamUrl.href,
     OPENWEATHER_TIMEOUT_MS: "1000",
   });
-  const handler = createService(
+  const { handler } = await createService(
     config,
     createLogger({ level: "debug", secrets: [TEST_API_KEY], write: (line) => logLines.push(line) }),
   );
@@ -64,16 +64,18 @@ const nearlyValidBody = fc.record({
   ),
   units: fc.oneof(fc.constantFrom("metric", "IMPERIAL", "standard", "kelvin", ""), fc.anything()),
   lang: fc.oneof(fc.constantFrom("en", "pt_br", "ZH_CN", "xx", ""), fc.anything()),
-}, { requiredKeys: [] }).map((body) => JSON.stringify(body)); // deno-fmt-ignore
+}, { requiredKeys: [] }).map((body) => JSON.stringify(body));
 
 Deno.test("POST /data-action/weather answers every request body below 500", async (t) => {
   const upstream = startFakeOpenWeather();
-  const { handler, logLines } = serviceAgainst(upstream.url);
+  const { handler, logLines } = await serviceAgainst(upstream.url);
   try {
     await t.step("JSON values of any shape", async () => {
       await fc.assert(
         fc.asyncProperty(fc.jsonValue(), async (value) => {
-          await assertWellFormed(await handler(weatherRequest(JSON.stringify(value), "application/json")));
+          await assertWellFormed(
+            await handler(weatherRequest(JSON.stringify(value), "application/json")),
+          );
         }),
         { numRuns: RUNS },
       );
@@ -90,7 +92,16 @@ Deno.test("POST /data-action/weather answers every request body below 500", asyn
 
     await t.step("arbitrary bytes under arbitrary content types", async () => {
       const contentType = fc.option(
-        fc.oneof(fc.constantFrom("application/json", "text/plain", "application/json; charset=latin1", ";;", ""), fc.string()),
+        fc.oneof(
+          fc.constantFrom(
+            "application/json",
+            "text/plain",
+            "application/json; charset=latin1",
+            ";;",
+            "",
+          ),
+          fc.string(),
+        ),
         { nil: undefined },
       );
       await fc.assert(
@@ -118,7 +129,7 @@ Deno.test("POST /data-action/weather answers every request body below 500", asyn
 
 Deno.test("POST /data-action/weather answers every upstream body with 200", async () => {
   const upstream = startFakeOpenWeather();
-  const { handler } = serviceAgainst(upstream.url);
+  const { handler } = await serviceAgainst(upstream.url);
   const upstreamBody = fc.oneof(
     fc.jsonValue().map((value) => JSON.stringify(value)),
     // Bodies shaped like an observation, with any field of any type.
@@ -142,15 +153,23 @@ Deno.test("POST /data-action/weather answers every upstream body with 200", asyn
       cod: fc.oneof(fc.constantFrom(200, "200", 404, "404", 401, 429, "500"), fc.anything()),
     }, { requiredKeys: [] }).map((value) => JSON.stringify(value)),
     fc.string(),
-  ); // deno-fmt-ignore
+  );
   try {
     await fc.assert(
-      fc.asyncProperty(upstreamBody, fc.constantFrom(200, 200, 201, 400, 404, 500), async (body, status) => {
-        upstream.respondWith(() => new Response(body, { status, headers: { "content-type": "application/json" } }));
-        const response = await handler(weatherRequest(JSON.stringify({ city_name: "London" }), "application/json"));
-        assert.equal(response.status, 200);
-        await assertWellFormed(response);
-      }),
+      fc.asyncProperty(
+        upstreamBody,
+        fc.constantFrom(200, 200, 201, 400, 404, 500),
+        async (body, status) => {
+          upstream.respondWith(() =>
+            new Response(body, { status, headers: { "content-type": "application/json" } })
+          );
+          const response = await handler(
+            weatherRequest(JSON.stringify({ city_name: "London" }), "application/json"),
+          );
+          assert.equal(response.status, 200);
+          await assertWellFormed(response);
+        },
+      ),
       { numRuns: RUNS },
     );
   } finally {

@@ -76,11 +76,11 @@ const INVALID_BODIES: [string, string, RegExp][] = [
     '{"city_name":"London","lang":"xx"}',
     /^Field "lang" must be an OpenWeatherMap language code/,
   ],
-]; // deno-fmt-ignore
+];
 
 Deno.test("POST /data-action/weather rejects bad requests with typed errors", async (t) => {
   const upstream = startFakeOpenWeather();
-  const service = startService({ OPENWEATHER_BASE_URL: upstream.url.href });
+  const service = await startService({ OPENWEATHER_BASE_URL: upstream.url.href });
   try {
     for (const [name, body, message] of INVALID_BODIES) {
       await t.step(`400 INVALID_INPUT for ${name}`, async () => {
@@ -89,13 +89,24 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
     }
 
     await t.step("400 INVALID_INPUT for bytes that are not UTF-8", async () => {
-      const bytes = new Uint8Array([...new TextEncoder().encode('{"city_name":"'), 0xff, 0xfe, 0x22, 0x7d]);
+      const bytes = new Uint8Array([
+        ...new TextEncoder().encode('{"city_name":"'),
+        0xff,
+        0xfe,
+        0x22,
+        0x7d,
+      ]);
       const response = await fetch(new URL(WEATHER, service.url), {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: bytes,
       });
-      await assertError(response, 400, "INVALID_INPUT", /^Request body must be UTF-8 encoded JSON$/);
+      await assertError(
+        response,
+        400,
+        "INVALID_INPUT",
+        /^Request body must be UTF-8 encoded JSON$/,
+      );
     });
 
     await t.step("no bad request ever reached the upstream", () => {
@@ -103,7 +114,10 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
     });
 
     await t.step("413 for a body over 16 KiB that declares its length", async () => {
-      const body = JSON.stringify({ city_name: "London", padding: "x".repeat(MAX_REQUEST_BODY_BYTES) });
+      const body = JSON.stringify({
+        city_name: "London",
+        padding: "x".repeat(MAX_REQUEST_BODY_BYTES),
+      });
       await assertError(await service.post(WEATHER, body), 413, "PAYLOAD_TOO_LARGE", /16384 bytes/);
     });
 
@@ -128,7 +142,9 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
 
     await t.step("a chunked body within the limit is read whole", async () => {
       const json = JSON.stringify({ city_name: "London" });
-      const body = ReadableStream.from([json.slice(0, 5), json.slice(5)].map((part) => new TextEncoder().encode(part)));
+      const body = ReadableStream.from(
+        [json.slice(0, 5), json.slice(5)].map((part) => new TextEncoder().encode(part)),
+      );
       const response = await fetch(new URL(WEATHER, service.url), {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -146,16 +162,32 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
       await response.body?.cancel();
     });
 
-    for (const contentType of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]) {
+    for (
+      const contentType of [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+      ]
+    ) {
       await t.step(`415 for Content-Type ${contentType}`, async () => {
-        const response = await service.post(WEATHER, { city_name: "London" }, { headers: { "content-type": contentType } });
+        const response = await service.post(WEATHER, { city_name: "London" }, {
+          headers: { "content-type": contentType },
+        });
         await assertError(response, 415, "UNSUPPORTED_MEDIA_TYPE", /application\/json/);
       });
     }
 
     await t.step("JSON content types with parameters or a +json suffix are accepted", async () => {
-      for (const contentType of ["application/json; charset=utf-8", "Application/JSON", "application/vnd.genesys+json"]) {
-        const response = await service.post(WEATHER, { city_name: "London" }, { headers: { "content-type": contentType } });
+      for (
+        const contentType of [
+          "application/json; charset=utf-8",
+          "Application/JSON",
+          "application/vnd.genesys+json",
+        ]
+      ) {
+        const response = await service.post(WEATHER, { city_name: "London" }, {
+          headers: { "content-type": contentType },
+        });
         assert.equal(response.status, 200, contentType);
         await response.body?.cancel();
       }
@@ -171,7 +203,11 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
     });
 
     await t.step("404 JSON for an unknown path", async () => {
-      await assertError(await fetch(new URL("/data-action/weather/extra", service.url)), 404, "NOT_FOUND");
+      await assertError(
+        await fetch(new URL("/data-action/weather/extra", service.url)),
+        404,
+        "NOT_FOUND",
+      );
       await assertError(await fetch(new URL("/", service.url)), 404, "NOT_FOUND");
     });
 

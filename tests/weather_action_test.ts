@@ -26,7 +26,7 @@ function assertNoNulls(value: unknown, path = "body"): void {
 
 Deno.test("POST /data-action/weather answers with the current weather", async (t) => {
   const upstream = startFakeOpenWeather();
-  const service = startService({ OPENWEATHER_BASE_URL: upstream.url.href });
+  const service = await startService({ OPENWEATHER_BASE_URL: upstream.url.href });
   try {
     await t.step("metric by default, every field named as the contract says", async () => {
       const response = await service.post(WEATHER, { city_name: "London" });
@@ -213,11 +213,11 @@ const UPSTREAM_FAILURE_CASES: {
     code: "UPSTREAM_UNAVAILABLE",
     respond: () => new Response("[" + "1,".repeat(200_000) + "1]"),
   },
-]; // deno-fmt-ignore
+];
 
 Deno.test("POST /data-action/weather turns upstream trouble into error_code answers", async (t) => {
   const upstream = startFakeOpenWeather();
-  const service = startService({
+  const service = await startService({
     OPENWEATHER_BASE_URL: upstream.url.href,
     OPENWEATHER_TIMEOUT_MS: "200",
   });
@@ -245,7 +245,10 @@ Deno.test("POST /data-action/weather turns upstream trouble into error_code answ
     await t.step("no answer within OPENWEATHER_TIMEOUT_MS → UPSTREAM_TIMEOUT", async () => {
       const release = upstream.hold();
       try {
-        await assertFailure(await service.post(WEATHER, { city_name: "London" }), "UPSTREAM_TIMEOUT");
+        await assertFailure(
+          await service.post(WEATHER, { city_name: "London" }),
+          "UPSTREAM_TIMEOUT",
+        );
       } finally {
         release();
       }
@@ -265,24 +268,33 @@ Deno.test("POST /data-action/weather turns upstream trouble into error_code answ
         )
       );
       try {
-        await assertFailure(await service.post(WEATHER, { city_name: "London" }), "UPSTREAM_TIMEOUT");
+        await assertFailure(
+          await service.post(WEATHER, { city_name: "London" }),
+          "UPSTREAM_TIMEOUT",
+        );
       } finally {
         unblock();
         upstream.respondWith(undefined);
       }
     });
 
-    await t.step("the wrong API key, as the real upstream answers it → UPSTREAM_AUTH_FAILED", async () => {
-      const wrongKey = startService({
-        OPENWEATHER_BASE_URL: upstream.url.href,
-        OPENWEATHER_API_KEY: "not-the-right-key-at-all",
-      });
-      try {
-        await assertFailure(await wrongKey.post(WEATHER, { city_name: "London" }), "UPSTREAM_AUTH_FAILED");
-      } finally {
-        await wrongKey.close();
-      }
-    });
+    await t.step(
+      "the wrong API key, as the real upstream answers it → UPSTREAM_AUTH_FAILED",
+      async () => {
+        const wrongKey = await startService({
+          OPENWEATHER_BASE_URL: upstream.url.href,
+          OPENWEATHER_API_KEY: "not-the-right-key-at-all",
+        });
+        try {
+          await assertFailure(
+            await wrongKey.post(WEATHER, { city_name: "London" }),
+            "UPSTREAM_AUTH_FAILED",
+          );
+        } finally {
+          await wrongKey.close();
+        }
+      },
+    );
   } finally {
     await service.close();
     await upstream.close();
@@ -307,28 +319,31 @@ Deno.test("POST /data-action/weather reports network failures without leaking th
       logged: /appid=\[REDACTED\]\).*dns error/,
     },
     { name: "a truncated body", baseUrl: truncated.url.href, logged: /error reading a body/ },
-  ]; // deno-fmt-ignore
+  ];
   try {
     for (const { name, baseUrl, logged } of cases) {
-      await t.step(`${name} → UPSTREAM_UNAVAILABLE, and the key is in no response or log line`, async () => {
-        const service = startService({ OPENWEATHER_BASE_URL: baseUrl });
-        try {
-          const response = await service.post(WEATHER, { city_name: "London" });
-          assert.equal(response.status, 200);
-          const text = await response.text();
-          assert.deepEqual(JSON.parse(text), {
-            error_code: "UPSTREAM_UNAVAILABLE",
-            error_message: UPSTREAM_FAILURES.UPSTREAM_UNAVAILABLE.message,
-          });
-          assert.ok(!text.includes(TEST_API_KEY));
-          const log = service.logLines.join("\n");
-          assert.match(log, /"error_code":"UPSTREAM_UNAVAILABLE"/);
-          assert.match(log, logged);
-          assert.ok(!log.includes(TEST_API_KEY), `API key leaked into the log:\n${log}`);
-        } finally {
-          await service.close();
-        }
-      });
+      await t.step(
+        `${name} → UPSTREAM_UNAVAILABLE, and the key is in no response or log line`,
+        async () => {
+          const service = await startService({ OPENWEATHER_BASE_URL: baseUrl });
+          try {
+            const response = await service.post(WEATHER, { city_name: "London" });
+            assert.equal(response.status, 200);
+            const text = await response.text();
+            assert.deepEqual(JSON.parse(text), {
+              error_code: "UPSTREAM_UNAVAILABLE",
+              error_message: UPSTREAM_FAILURES.UPSTREAM_UNAVAILABLE.message,
+            });
+            assert.ok(!text.includes(TEST_API_KEY));
+            const log = service.logLines.join("\n");
+            assert.match(log, /"error_code":"UPSTREAM_UNAVAILABLE"/);
+            assert.match(log, logged);
+            assert.ok(!log.includes(TEST_API_KEY), `API key leaked into the log:\n${log}`);
+          } finally {
+            await service.close();
+          }
+        },
+      );
     }
   } finally {
     await truncated.close();

@@ -102,7 +102,7 @@ export function spawnService(env: Record<string, string>, cwd = Deno.cwd()): Ser
       stderr,
     })),
   };
-} // deno-fmt-ignore
+}
 
 export function listeningUrl(line: Record<string, unknown>): URL {
   return new URL(String(line.url).replace("0.0.0.0", "127.0.0.1"));

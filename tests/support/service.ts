@@ -13,6 +13,8 @@ export interface RunningService {
   readonly config: Config;
   /** Every log line written so far, raw, as it would reach stdout. */
   readonly logLines: string[];
+  /** Resolves with the first log entry (past or future) whose message starts with `prefix`. */
+  waitForLog(prefix: string): Promise<Record<string, unknown>>;
   post(path: string, body: unknown, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
 }
@@ -27,23 +29,42 @@ export function testConfig(variables: Record<string, string>): Config {
   return loadConfig((name) => env[name]);
 }
 
-export function startService(variables: Record<string, string>): RunningService {
+export interface StartOptions {
+  /** Milliseconds since the epoch, for tests that move time. */
+  now?: () => number;
+}
+
+export async function startService(
+  variables: Record<string, string>,
+  options: StartOptions = {},
+): Promise<RunningService> {
   const config = testConfig(variables);
   const logLines: string[] = [];
+  const logWaiters = new Set<(entry: Record<string, unknown>) => boolean>();
   const logger = createLogger({
     level: config.logLevel,
     secrets: secretValues(config),
-    write: (line) => logLines.push(line),
+    write: (line) => {
+      logLines.push(line);
+      const entry = JSON.parse(line);
+      for (const waiter of logWaiters) if (waiter(entry)) logWaiters.delete(waiter);
+    },
   });
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    createService(config, logger),
-  );
+  const { handler } = await createService(config, logger, options);
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handler);
   const url = new URL(`http://127.0.0.1:${server.addr.port}`);
   return {
     url,
     config,
     logLines,
+    waitForLog(prefix) {
+      const matches = (entry: Record<string, unknown>) => String(entry.msg).startsWith(prefix);
+      const seen = logLines.map((line) => JSON.parse(line)).find(matches);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve) => {
+        logWaiters.add((entry) => matches(entry) && (resolve(entry), true));
+      });
+    },
     post: (path, body, init = {}) =>
       fetch(new URL(path, url), {
         method: "POST",

@@ -1,0 +1,178 @@
+/**
+ * `Authorization: Bearer <JWT>` per RFC 6750, verified by jose per RFC 8725
+ * and RFC 9068: an allow-list of asymmetric algorithms, exact issuer, one of
+ * the accepted audiences, `exp` required, a small clock tolerance.
+ *
+ * Tokens are matched to a verifier by their (unverified) `iss`; the verifier
+ * then checks that same issuer with its own keys, so peeking is only routing.
+ *
+ * Genesys reuses one token for many calls, so successful verifications are
+ * cached by token: bounded in size, at most verificationCacheTtlMs, and never
+ * past the token's own `exp`. Failures are not cached.
+ */
+
+import { decodeJwt, type JWTPayload, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { LRUCache } from "lru-cache";
+import type { SigningAlgorithm } from "../config.ts";
+import { RequestError } from "../http_errors.ts";
+import type { Logger } from "../log.ts";
+import type { Authenticator, Principal } from "./authenticator.ts";
+import { insufficientScope, invalidToken, missingBearerToken } from "./challenge.ts";
+import { KeySetUnavailableError } from "./remote_key_set.ts";
+
+/** Real access tokens are 1–2 KB; anything much larger is an attack on the parser. */
+export const MAX_TOKEN_LENGTH = 8192;
+
+export interface TokenIssuerTrust {
+  issuer: string;
+  getKey: JWTVerifyGetKey;
+  /** Required `typ` header, e.g. "at+jwt" for the built-in server's RFC 9068 tokens. */
+  typ?: string;
+}
+
+export interface BearerAuthenticatorOptions {
+  realm: string;
+  trusted: readonly TokenIssuerTrust[];
+  audiences: readonly string[];
+  algorithms: readonly SigningAlgorithm[];
+  clockToleranceS: number;
+  requiredScope?: string | undefined;
+  verificationCacheTtlMs: number;
+  verificationCacheMaxEntries: number;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  logger: Logger;
+  /** Called with "hit" or "miss" for every token that reaches the cache. */
+  onVerification?: (outcome: "hit" | "miss" | "rejected") => void;
+}
+
+interface VerifiedToken extends Principal {
+  scopes: ReadonlySet<string>;
+  expiresAt: number;
+}
+
+export function createBearerAuthenticator(options: BearerAuthenticatorOptions): Authenticator {
+  const { realm, now } = options;
+  const cache = new LRUCache<string, VerifiedToken>({
+    max: options.verificationCacheMaxEntries,
+    ttl: Math.max(1, options.verificationCacheTtlMs),
+    perf: { now },
+  });
+
+  async function verify(token: string): Promise<VerifiedToken> {
+    let issuer: unknown;
+    try {
+      issuer = decodeJwt(token).iss;
+    } catch (error) {
+      throw invalidToken(realm, "Token is malformed", error);
+    }
+    const trust = options.trusted.find((candidate) => candidate.issuer === issuer);
+    if (trust === undefined) throw invalidToken(realm, "Token issuer is not accepted");
+    try {
+      const { payload } = await jwtVerify(token, trust.getKey, {
+        issuer: trust.issuer,
+        audience: [...options.audiences],
+        algorithms: [...options.algorithms],
+        clockTolerance: options.clockToleranceS,
+        currentDate: new Date(now()),
+        requiredClaims: ["exp"],
+        ...(trust.typ ? { typ: trust.typ } : {}),
+      });
+      return toVerifiedToken(payload);
+    } catch (error) {
+      throw rejectionFor(error, realm);
+    }
+  }
+
+  return {
+    async authenticate(request) {
+      const header = request.headers.get("authorization");
+      if (header === null || header.trim() === "") throw missingBearerToken(realm);
+      const [scheme = "", token = "", ...rest] = header.trim().split(/\s+/);
+      if (scheme.toLowerCase() !== "bearer") {
+        throw invalidToken(realm, "Authorization scheme must be Bearer");
+      }
+      if (token === "" || rest.length > 0) throw invalidToken(realm, "Token is malformed");
+      if (token.length > MAX_TOKEN_LENGTH) throw invalidToken(realm, "Token is too large");
+
+      let verified = cache.get(token);
+      if (verified !== undefined && verified.expiresAt > now()) {
+        options.onVerification?.("hit");
+      } else {
+        try {
+          verified = await verify(token);
+        } catch (error) {
+          options.onVerification?.("rejected");
+          throw error;
+        }
+        options.onVerification?.("miss");
+        const ttl = Math.min(options.verificationCacheTtlMs, verified.expiresAt - now());
+        if (ttl > 0) cache.set(token, verified, { ttl });
+      }
+
+      if (options.requiredScope !== undefined && !verified.scopes.has(options.requiredScope)) {
+        throw insufficientScope(realm, options.requiredScope);
+      }
+      return { subject: verified.subject };
+    },
+  };
+}
+
+/** `scope` is a space-separated string (RFC 9068); some providers send `scp` as an array. */
+function toVerifiedToken(payload: JWTPayload): VerifiedToken {
+  const scopes = new Set<string>();
+  if (typeof payload.scope === "string") {
+    payload.scope.split(" ").forEach((s) => s && scopes.add(s));
+  }
+  if (Array.isArray(payload.scp)) {
+    payload.scp.forEach((s) => typeof s === "string" && scopes.add(s));
+  }
+  if (typeof payload.scp === "string") payload.scp.split(" ").forEach((s) => s && scopes.add(s));
+  const subject = typeof payload.sub === "string"
+    ? payload.sub
+    : typeof payload.client_id === "string"
+    ? payload.client_id
+    : "unknown";
+  return { subject, scopes, expiresAt: payload.exp! * 1000 };
+}
+
+/** jose's error codes, told apart as STYLE.md asks, mapped to fixed descriptions. */
+function rejectionFor(error: unknown, realm: string): RequestError {
+  if (error instanceof RequestError) return error;
+  if (error instanceof KeySetUnavailableError) {
+    return new RequestError("AUTH_UNAVAILABLE", "Tokens cannot be verified right now", {
+      "retry-after": "30",
+    }, { cause: error });
+  }
+  const { code, claim } = error as { code?: string; claim?: string };
+  switch (code) {
+    case "ERR_JWT_EXPIRED":
+      return invalidToken(realm, "Token has expired", error);
+    case "ERR_JWT_CLAIM_VALIDATION_FAILED":
+      switch (claim) {
+        case "nbf":
+          return invalidToken(realm, "Token is not valid yet", error);
+        case "iat":
+          return invalidToken(realm, "Token is issued in the future", error);
+        case "iss":
+          return invalidToken(realm, "Token issuer is not accepted", error);
+        case "aud":
+          return invalidToken(realm, "Token audience is not accepted", error);
+        case "exp":
+          return invalidToken(realm, "Token must have an expiry", error);
+        case "typ":
+          return invalidToken(realm, "Token type is not accepted", error);
+        default:
+          return invalidToken(realm, "Token claims are invalid", error);
+      }
+    case "ERR_JOSE_ALG_NOT_ALLOWED":
+      return invalidToken(realm, "Token algorithm is not accepted", error);
+    case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
+      return invalidToken(realm, "Token signature is invalid", error);
+    case "ERR_JWKS_NO_MATCHING_KEY":
+    case "ERR_JWKS_MULTIPLE_MATCHING_KEYS":
+      return invalidToken(realm, "Token signing key is unknown", error);
+    default:
+      return invalidToken(realm, "Token is malformed", error);
+  }
+}

@@ -1,0 +1,22 @@
+/** The shape every route handler shares, so feature modules can add routes to the app. */
+
+import type { Logger } from "./log.ts";
+
+export interface RouteContext {
+  /** The request's logger, carrying its correlation id. */
+  readonly logger: Logger;
+  /** The peer's IP address, for throttling failed authentication. */
+  readonly clientAddress: string;
+  /** Set by a route whose answer reports a failure, for the access log. */
+  errorCode?: string;
+  /** Who the caller authenticated as, for the access log. */
+  subject?: string;
+}
+
+export type RouteHandler = (
+  request: Request,
+  context: RouteContext,
+) => Promise<Response> | Response;
+
+/** Path → method → handler. */
+export type Routes = Record<string, Partial<Record<string, RouteHandler>>>;
