@@ -10,7 +10,7 @@ import { errorResponse } from "./src/http.ts";
 import { RequestError } from "./src/http_errors.ts";
 import { createLogger } from "./src/log.ts";
 import { SigningKeyError } from "./src/oauth/signing_key.ts";
-import { createService, logStartupWarnings } from "./src/service.ts";
+import { createService, describeConfig, logStartupWarnings } from "./src/service.ts";
 
 async function main(): Promise<number> {
   let config;
@@ -28,6 +28,7 @@ async function main(): Promise<number> {
     event.preventDefault();
     logger.error("Unhandled promise rejection", { error: event.reason });
   });
+  logger.info("Configuration", describeConfig(config));
   logStartupWarnings(config, logger);
 
   let service;
@@ -50,17 +51,24 @@ async function main(): Promise<number> {
     },
   }, service.handler);
 
+  const { promise: graceOver, resolve: endGrace } = Promise.withResolvers<"cut off">();
   let shuttingDown = false;
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     Deno.addSignalListener(signal, () => {
       // A supervisor and a task runner may both forward the same signal.
       if (shuttingDown) return;
       shuttingDown = true;
-      logger.info("Shutting down", { signal });
+      logger.info("Shutting down", { signal, grace_ms: config.shutdownGraceMs });
       server.shutdown();
+      setTimeout(() => endGrace("cut off"), config.shutdownGraceMs);
     });
   }
-  await server.finished;
+  const outcome = await Promise.race([server.finished.then(() => "drained" as const), graceOver]);
+  if (outcome === "cut off") {
+    logger.warn("Shutdown grace period over; requests still in flight are cut off");
+    return 1;
+  }
+  await service.close();
   logger.info("Stopped");
   return 0;
 }

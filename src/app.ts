@@ -9,16 +9,19 @@ import {
   WeatherRequestSchema,
   withoutBlankOptionalFields,
 } from "./contract.ts";
+import type { Metrics } from "./metrics.ts";
 import { errorResponse, jsonResponse } from "./http.ts";
 import { RequestError } from "./http_errors.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
 import type { Logger } from "./log.ts";
 import { readJsonBody } from "./request_body.ts";
 import type { RouteContext, Routes } from "./routes.ts";
-import type { WeatherAction } from "./weather_action.ts";
+import { actionFailure, type WeatherAction } from "./weather_action.ts";
 
 export const WEATHER_PATH = "/data-action/weather";
 export const HEALTH_PATH = "/healthz";
+export const READY_PATH = "/readyz";
+export const METRICS_PATH = "/metrics";
 
 /** Genesys sends this on every action call; echoing it lets an operator match both sides' logs. */
 export const CORRELATION_HEADER = "inin-correlation-id";
@@ -34,6 +37,11 @@ export interface AppDeps {
   genesysOrgIds?: readonly string[];
   /** Routes of optional features, e.g. the built-in OAuth server. */
   extraRoutes?: Routes;
+  /** Every weather request is answered within this, whatever the upstream does. */
+  deadlineMs: number;
+  /** Why the service cannot serve yet; empty when ready. */
+  notReadyReasons: () => string[];
+  metrics: Metrics;
   logger: Logger;
   /** Milliseconds on a monotonic clock, for request durations. */
   now?: () => number;
@@ -49,10 +57,25 @@ export type Handler = (request: Request, info?: ConnectionInfo) => Promise<Respo
 export function createHandler(deps: AppDeps): Handler {
   const now = deps.now ?? (() => performance.now());
 
+  const readyRoute = () => {
+    const reasons = deps.notReadyReasons();
+    return reasons.length === 0
+      ? jsonResponse({ status: "ready" })
+      : jsonResponse({ error_code: "NOT_READY", error_message: reasons.join("; ") }, {
+        status: 503,
+      });
+  };
+  const metricsRoute = async () =>
+    new Response(await deps.metrics.registry.metrics(), {
+      headers: { "content-type": deps.metrics.registry.contentType, "cache-control": "no-store" },
+    });
+
   const routes = new Map(Object.entries<Routes[string]>({
     ...deps.extraRoutes,
-    [WEATHER_PATH]: { POST: (request, context) => weatherRoute(request, context, deps) },
+    [WEATHER_PATH]: { POST: (request, context) => withDeadline(deps, request, context) },
     [HEALTH_PATH]: { GET: healthRoute, HEAD: healthRoute },
+    [READY_PATH]: { GET: readyRoute, HEAD: readyRoute },
+    [METRICS_PATH]: { GET: metricsRoute },
   }));
 
   return async (request, info) => {
@@ -65,8 +88,8 @@ export function createHandler(deps: AppDeps): Handler {
     const path = new URL(request.url).pathname;
 
     let response: Response;
+    const methods = routes.get(path);
     try {
-      const methods = routes.get(path);
       if (methods === undefined) throw new RequestError("NOT_FOUND", "No such endpoint");
       const route = methods[request.method];
       if (route === undefined) {
@@ -81,22 +104,76 @@ export function createHandler(deps: AppDeps): Handler {
     }
 
     response.headers.set(CORRELATION_HEADER, correlationId);
+    const elapsedMs = now() - started;
+    // Unknown paths share one label, so scanners cannot blow up the metric's cardinality.
+    deps.metrics.request(
+      methods ? path : "unmatched",
+      request.method,
+      response.status,
+      elapsedMs / 1000,
+    );
     context.logger.info("request", {
       method: request.method,
       path,
       status: response.status,
-      duration_ms: Math.round((now() - started) * 100) / 100,
+      duration_ms: Math.round(elapsedMs * 100) / 100,
       ...(context.errorCode ? { error_code: context.errorCode } : {}),
+      ...(context.cache ? { cache: context.cache } : {}),
       ...(context.subject ? { subject: context.subject } : {}),
     });
     return response;
   };
 }
 
+type WeatherPhase = "authenticating" | "reading" | "answering";
+
+/**
+ * Runs the weather route against REQUEST_DEADLINE_MS. Whatever is slow, the
+ * caller gets an answer in time, and an honest one: a key set that cannot be
+ * fetched is a 503, a body that does not arrive is a 408, and an upstream
+ * that does not answer is the usual `UPSTREAM_TIMEOUT`. Work that loses the
+ * race carries on in the background (an upstream answer still fills the
+ * cache for the next caller).
+ */
+async function withDeadline(
+  deps: AppDeps,
+  request: Request,
+  context: RouteContext,
+): Promise<Response> {
+  const progress = { phase: "authenticating" as WeatherPhase };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<Response>((resolve, reject) => {
+    timer = setTimeout(() => {
+      context.logger.warn("Request deadline reached", {
+        phase: progress.phase,
+        deadline_ms: deps.deadlineMs,
+      });
+      if (progress.phase === "authenticating") {
+        reject(
+          new RequestError("AUTH_UNAVAILABLE", "Credentials could not be checked in time", {
+            "retry-after": "5",
+          }),
+        );
+      } else if (progress.phase === "reading") {
+        reject(new RequestError("REQUEST_TIMEOUT", "Request body did not arrive in time"));
+      } else {
+        context.errorCode = "UPSTREAM_TIMEOUT";
+        resolve(jsonResponse(actionFailure("UPSTREAM_TIMEOUT")));
+      }
+    }, deps.deadlineMs);
+  });
+  try {
+    return await Promise.race([weatherRoute(request, context, deps, progress), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function weatherRoute(
   request: Request,
   context: RouteContext,
   deps: AppDeps,
+  progress: { phase: WeatherPhase },
 ): Promise<Response> {
   // Who is calling is settled before a byte of the body is read.
   const principal = await deps.authenticator.authenticate(request, context.clientAddress);
@@ -108,7 +185,9 @@ async function weatherRoute(
       throw new RequestError("FORBIDDEN", "Calling organization is not allowed");
     }
   }
+  progress.phase = "reading";
   const body = await readJsonBody(request);
+  progress.phase = "answering";
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new RequestError("INVALID_INPUT", "Request body must be a JSON object");
   }
@@ -120,7 +199,8 @@ async function weatherRoute(
   }
   // request.signal is not passed on: the upstream call has its own timeout, and
   // reading it switches Deno.serve into a legacy mode that prints a warning.
-  const output = await deps.weatherAction(parsed.data, { logger: context.logger });
+  const { output, cache } = await deps.weatherAction(parsed.data, { logger: context.logger });
+  context.cache = cache;
   if ("error_code" in output) context.errorCode = output.error_code;
   return jsonResponse(output);
 }

@@ -1,7 +1,9 @@
 /**
- * Reads a body stream whole, but never more than a limit: the check runs per
- * chunk, so a chunked body without a length is cut off as early as a body
- * that announces its size.
+ * Reads a body whole, but never more than a limit: the check runs per chunk,
+ * so a chunked body without a length is cut off as early as a body that
+ * announces its size. Works for web streams (request bodies) and Node
+ * streams (undici response bodies) alike: leaving the loop early cancels or
+ * destroys the source.
  */
 
 export class BodyTooLargeError extends Error {
@@ -12,26 +14,16 @@ export class BodyTooLargeError extends Error {
 }
 
 export async function readBoundedBytes(
-  body: ReadableStream<Uint8Array> | null,
+  body: AsyncIterable<Uint8Array> | null,
   limitBytes: number,
 ): Promise<Uint8Array> {
   if (body === null) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const reader = body.getReader();
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limitBytes) {
-        await reader.cancel().catch(() => {});
-        throw new BodyTooLargeError(limitBytes);
-      }
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
+  for await (const chunk of body) {
+    total += chunk.byteLength;
+    if (total > limitBytes) throw new BodyTooLargeError(limitBytes);
+    chunks.push(chunk);
   }
   if (chunks.length === 1) return chunks[0]!;
   const bytes = new Uint8Array(total);

@@ -67,6 +67,44 @@ export const CONFIG_VARIABLES = {
     meaning:
       "Time allowed for OpenWeatherMap's whole answer, `1`–`60000` ms; past it the action answers `UPSTREAM_TIMEOUT`",
   },
+  OPENWEATHER_MAX_CALLS_PER_MINUTE: {
+    default: "60",
+    meaning:
+      "Upstream calls allowed in any 60 s (the free plan's limit); past it, stale answers or `UPSTREAM_RATE_LIMITED` without calling",
+  },
+  OPENWEATHER_BACKOFF_S: {
+    default: "60",
+    meaning:
+      "After OpenWeatherMap answers 429 or 401, no calls for this long (stale answers are served meanwhile)",
+  },
+  WEATHER_CACHE_TTL_S: {
+    default: "600",
+    meaning:
+      "How long an answer is served from the cache (OpenWeatherMap updates about every 10 minutes)",
+  },
+  WEATHER_NOT_FOUND_TTL_S: {
+    default: "300",
+    meaning: "How long a `CITY_NOT_FOUND` answer is cached",
+  },
+  WEATHER_STALE_MAX_S: {
+    default: "3600",
+    meaning:
+      "How long past its TTL an answer may still be served, marked `stale`, while OpenWeatherMap fails",
+  },
+  WEATHER_CACHE_MAX_ENTRIES: {
+    default: "10000",
+    meaning: "How many distinct requests (city, country, units, lang) the cache holds",
+  },
+  REQUEST_DEADLINE_MS: {
+    default: "5000",
+    meaning:
+      "Every weather request is answered within this, `100`–`60000` ms. Keep it below the Genesys action timeout",
+  },
+  SHUTDOWN_GRACE_MS: {
+    default: "10000",
+    meaning:
+      "On SIGTERM/SIGINT, how long requests in flight may take to finish before the process exits anyway (with code 1)",
+  },
   AUTH_MODE: {
     default: "jwt",
     meaning:
@@ -216,7 +254,17 @@ export interface Config {
     readonly apiKey: string;
     readonly baseUrl: URL;
     readonly timeoutMs: number;
+    readonly maxCallsPerMinute: number;
+    readonly backoffS: number;
   };
+  readonly weatherCache: {
+    readonly ttlS: number;
+    readonly notFoundTtlS: number;
+    readonly staleMaxS: number;
+    readonly maxEntries: number;
+  };
+  readonly requestDeadlineMs: number;
+  readonly shutdownGraceMs: number;
   readonly auth: AuthConfig;
   /** When non-empty, only these Genesys organisations (ININ-Organization-Id) may call. */
   readonly genesysOrgIds: readonly string[];
@@ -239,7 +287,17 @@ export function loadConfig(read: ReadVariable): Config {
       apiKey: vars.secret("OPENWEATHER_API_KEY", { minLength: MIN_SECRET_LENGTH }),
       baseUrl: vars.httpUrl("OPENWEATHER_BASE_URL"),
       timeoutMs: vars.integer("OPENWEATHER_TIMEOUT_MS", { min: 1, max: 60_000 }),
+      maxCallsPerMinute: vars.integer("OPENWEATHER_MAX_CALLS_PER_MINUTE", { min: 1, max: 100_000 }),
+      backoffS: vars.integer("OPENWEATHER_BACKOFF_S", { min: 0, max: 86_400 }),
     },
+    weatherCache: {
+      ttlS: vars.integer("WEATHER_CACHE_TTL_S", { min: 0, max: 86_400 }),
+      notFoundTtlS: vars.integer("WEATHER_NOT_FOUND_TTL_S", { min: 0, max: 86_400 }),
+      staleMaxS: vars.integer("WEATHER_STALE_MAX_S", { min: 0, max: 7 * 86_400 }),
+      maxEntries: vars.integer("WEATHER_CACHE_MAX_ENTRIES", { min: 1, max: 1_000_000 }),
+    },
+    requestDeadlineMs: vars.integer("REQUEST_DEADLINE_MS", { min: 100, max: 60_000 }),
+    shutdownGraceMs: vars.integer("SHUTDOWN_GRACE_MS", { min: 0, max: 600_000 }),
     auth: readAuthConfig(vars),
     genesysOrgIds: vars.list("GENESYS_ORG_IDS"),
   };

@@ -164,6 +164,9 @@ export const WeatherReportSchema = z.object({
   country: z.string().optional().describe("ISO 3166-1 alpha-2 country code of the resolved place"),
   units: z.enum(UNITS).describe("Unit system of this answer"),
   observed_at: z.string().optional().describe("Time of the observation, ISO 8601 in UTC"),
+  stale: z.boolean().describe(
+    "True when OpenWeatherMap is failing and this is the last answer it gave (up to WEATHER_STALE_MAX_S old)",
+  ),
 });
 
 export type WeatherReport = z.infer<typeof WeatherReportSchema>;

@@ -25,6 +25,10 @@ export const REQUEST_ERRORS = {
     status: 405,
     when: "Wrong method for the path; `Allow` lists the right ones",
   },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    when: "The request body did not arrive within `REQUEST_DEADLINE_MS`",
+  },
   PAYLOAD_TOO_LARGE: {
     status: 413,
     when: "Body over 16 KiB, whether announced by Content-Length or sent chunked",

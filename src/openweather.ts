@@ -4,13 +4,28 @@
  * Every call has a timeout that covers the body as well as the headers,
  * follows no redirects, reads a bounded body, and ends in either a validated
  * observation or an UpstreamError whose code is the Data Action's error_code.
- * Errors keep their cause for the log; the cause may carry the request URL
- * (and so the API key), which the logger redacts.
+ * Errors keep their cause for the log, which redacts the API key.
+ *
+ * Why undici and not fetch: OpenWeatherMap takes the key only as the `appid`
+ * query parameter, and with OTEL_DENO=true Deno traces every fetch (and
+ * node:http request) with its full URL in `url.full` and `url.query`, with no
+ * way to turn that off per call. That would ship the key to the tracing
+ * backend. undici speaks HTTP over node:net, which Deno does not trace, and
+ * this module records its own span with only the safe attributes.
  */
 
+import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { Agent, request } from "undici";
 import { z } from "zod";
 import { readBoundedBytes } from "./bounded_body.ts";
 import type { Units, UpstreamErrorCode } from "./contract.ts";
+
+/**
+ * Environment variables undici itself reads (its HTTP/1 parser loader checks
+ * these two). Under `--allow-env=<list>` an unlisted read throws, so the start
+ * task grants these beside the service's own variables.
+ */
+export const UNDICI_ENV_READS = ["JEST_WORKER_ID", "UNDICI_NO_WASM_SIMD"] as const;
 
 /** A current-weather answer is about 1 KiB; anything far larger is not one. */
 const MAX_UPSTREAM_BODY_BYTES = 256 * 1024;
@@ -59,47 +74,84 @@ export interface OpenWeatherClientOptions {
   baseUrl: URL;
   apiKey: string;
   timeoutMs: number;
-  fetch?: typeof fetch;
 }
 
 export interface OpenWeatherClient {
   /** Resolves with an observation or rejects with an UpstreamError, never anything else. */
   currentWeather(query: CurrentWeatherQuery, signal?: AbortSignal): Promise<Observation>;
+  /** Closes pooled connections; for shutdown. */
+  close(): Promise<void>;
 }
 
-export function createOpenWeatherClient(options: OpenWeatherClientOptions): OpenWeatherClient {
-  const fetchImpl = options.fetch ?? fetch;
+const tracer = trace.getTracer("genesys-weather-action");
 
-  return {
-    async currentWeather(query, signal) {
-      const url = currentWeatherUrl(options.baseUrl, options.apiKey, query);
-      const timeout = AbortSignal.timeout(options.timeoutMs);
-      const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
-      try {
-        const response = await fetchImpl(url, {
-          signal: combined,
-          redirect: "manual",
-          headers: { accept: "application/json" },
-        });
-        return await readObservation(response);
-      } catch (error) {
-        if (error instanceof UpstreamError) throw error;
-        if (combined.aborted) {
-          throw new UpstreamError(
-            "UPSTREAM_TIMEOUT",
-            `OpenWeatherMap did not answer within ${options.timeoutMs} ms`,
-            undefined,
-            { cause: error },
-          );
-        }
+export function createOpenWeatherClient(options: OpenWeatherClientOptions): OpenWeatherClient {
+  // One pool per client, so shutting the service down closes its sockets.
+  const agent = new Agent({ connect: { timeout: options.timeoutMs } });
+  const spanAttributes = {
+    "http.request.method": "GET",
+    "server.address": options.baseUrl.hostname,
+    "server.port": Number(options.baseUrl.port) ||
+      (options.baseUrl.protocol === "https:" ? 443 : 80),
+    "url.path": options.baseUrl.pathname,
+  };
+
+  async function call(query: CurrentWeatherQuery, signal?: AbortSignal): Promise<Observation> {
+    const url = currentWeatherUrl(options.baseUrl, options.apiKey, query);
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
+    try {
+      const response = await request(url, {
+        method: "GET",
+        dispatcher: agent,
+        signal: combined,
+        headers: { accept: "application/json" },
+      });
+      return await readObservation(response.statusCode, response.body);
+    } catch (error) {
+      if (error instanceof UpstreamError) throw error;
+      if (combined.aborted) {
         throw new UpstreamError(
-          "UPSTREAM_UNAVAILABLE",
-          "OpenWeatherMap could not be reached",
+          "UPSTREAM_TIMEOUT",
+          `OpenWeatherMap did not answer within ${options.timeoutMs} ms`,
           undefined,
           { cause: error },
         );
       }
+      throw new UpstreamError(
+        "UPSTREAM_UNAVAILABLE",
+        "OpenWeatherMap could not be reached",
+        undefined,
+        { cause: error },
+      );
+    }
+  }
+
+  return {
+    currentWeather(query, signal) {
+      return tracer.startActiveSpan(
+        "OpenWeatherMap current weather",
+        { kind: SpanKind.CLIENT, attributes: spanAttributes },
+        async (span) => {
+          try {
+            const observation = await call(query, signal);
+            span.setAttribute("http.response.status_code", 200);
+            return observation;
+          } catch (error) {
+            const upstream = error as UpstreamError;
+            if (upstream.upstreamStatus !== undefined) {
+              span.setAttribute("http.response.status_code", upstream.upstreamStatus);
+            }
+            span.setAttribute("error.type", upstream.code);
+            span.setStatus({ code: SpanStatusCode.ERROR });
+            throw error;
+          } finally {
+            span.end();
+          }
+        },
+      );
     },
+    close: () => agent.close(),
   };
 }
 
@@ -113,12 +165,16 @@ function currentWeatherUrl(baseUrl: URL, apiKey: string, query: CurrentWeatherQu
   return url;
 }
 
-async function readObservation(response: Response): Promise<Observation> {
-  if (response.status !== 200) {
-    await response.body?.cancel().catch(() => {});
-    throw errorForStatus(response.status);
+async function readObservation(
+  status: number,
+  stream: AsyncIterable<Uint8Array> & { dump(): Promise<void> },
+): Promise<Observation> {
+  if (status !== 200) {
+    // Redirects, errors: nothing in the body is needed, and the socket is reused.
+    await stream.dump().catch(() => {});
+    throw errorForStatus(status);
   }
-  const bytes = await readBoundedBytes(response.body, MAX_UPSTREAM_BODY_BYTES);
+  const bytes = await readBoundedBytes(stream, MAX_UPSTREAM_BODY_BYTES);
   let body: unknown;
   try {
     body = JSON.parse(new TextDecoder().decode(bytes));

@@ -1,6 +1,7 @@
 /** The shape every route handler shares, so feature modules can add routes to the app. */
 
 import type { Logger } from "./log.ts";
+import type { CacheResult } from "./metrics.ts";
 
 export interface RouteContext {
   /** The request's logger, carrying its correlation id. */
@@ -11,6 +12,8 @@ export interface RouteContext {
   errorCode?: string;
   /** Who the caller authenticated as, for the access log. */
   subject?: string;
+  /** Whether the weather came from the cache, for the access log. */
+  cache?: CacheResult;
 }
 
 export type RouteHandler = (

@@ -11,11 +11,14 @@ import { createFailureThrottle } from "./auth/failure_throttle.ts";
 import { createRemoteKeySet } from "./auth/remote_key_set.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
 import { createOpenWeatherClient } from "./openweather.ts";
 import { ACCESS_TOKEN_TYPE, createOAuthRoutes } from "./oauth/token_endpoint.ts";
 import { loadSigningKey } from "./oauth/signing_key.ts";
 import type { Routes } from "./routes.ts";
+import { createUpstreamGuard } from "./upstream_guard.ts";
 import { createWeatherAction } from "./weather_action.ts";
+import { createWeatherCache } from "./weather_cache.ts";
 import { createLocalJWKSet } from "jose";
 
 export interface ServiceOptions {
@@ -28,7 +31,18 @@ const FAILED_AUTH_LIMIT = { maxFailures: 10, windowMs: 60_000 };
 
 export interface Service {
   handler: Handler;
+  metrics: Metrics;
+  /** Closes outbound connection pools; call after the server has drained. */
+  close(): Promise<void>;
 }
+
+interface Authentication {
+  authenticator: Authenticator;
+  routes: Routes;
+  notReadyReasons: () => string[];
+}
+
+const ALWAYS_READY = () => [];
 
 export async function createService(
   config: Config,
@@ -36,32 +50,64 @@ export async function createService(
   options: ServiceOptions = {},
 ): Promise<Service> {
   const now = options.now ?? Date.now;
-  const weather = createOpenWeatherClient(config.openWeather);
-  const { authenticator, routes } = await createAuthentication(config, logger, now);
+  const metrics = createMetrics();
+  const client = createOpenWeatherClient(config.openWeather);
+  const weather = createWeatherCache({
+    client,
+    guard: createUpstreamGuard({
+      maxCallsPerMinute: config.openWeather.maxCallsPerMinute,
+      backoffMs: config.openWeather.backoffS * 1000,
+      now,
+      logger,
+    }),
+    ttlMs: config.weatherCache.ttlS * 1000,
+    notFoundTtlMs: config.weatherCache.notFoundTtlS * 1000,
+    staleMaxMs: config.weatherCache.staleMaxS * 1000,
+    maxEntries: config.weatherCache.maxEntries,
+    now,
+    metrics,
+  });
+  const { authenticator, routes, notReadyReasons } = await createAuthentication(
+    config,
+    logger,
+    now,
+    metrics,
+  );
   const handler = createHandler({
-    weatherAction: createWeatherAction({ weather }),
+    weatherAction: createWeatherAction(weather),
     authenticator,
     genesysOrgIds: config.genesysOrgIds,
     extraRoutes: routes,
+    deadlineMs: config.requestDeadlineMs,
+    notReadyReasons,
+    metrics,
     logger,
   });
-  return { handler };
+  return { handler, metrics, close: () => client.close() };
 }
 
 async function createAuthentication(
   config: Config,
   logger: Logger,
   now: () => number,
-): Promise<{ authenticator: Authenticator; routes: Routes }> {
+  metrics: Metrics,
+): Promise<Authentication> {
   const { auth } = config;
   const throttle = createFailureThrottle({ ...FAILED_AUTH_LIMIT, now });
-  if (auth.mode === "none") return { authenticator: openAccess, routes: {} };
+  if (auth.mode === "none") {
+    return { authenticator: openAccess, routes: {}, notReadyReasons: ALWAYS_READY };
+  }
   if (auth.mode === "basic") {
-    return { authenticator: createBasicAuthenticator({ ...auth, throttle }), routes: {} };
+    return {
+      authenticator: createBasicAuthenticator({ ...auth, throttle }),
+      routes: {},
+      notReadyReasons: ALWAYS_READY,
+    };
   }
 
   const trusted: TokenIssuerTrust[] = [];
   let routes: Routes = {};
+  let notReadyReasons: () => string[] = ALWAYS_READY;
   if (auth.external) {
     const keySet = createRemoteKeySet({
       url: auth.external.url,
@@ -74,6 +120,10 @@ async function createAuthentication(
     // Fetch now, so the first caller does not wait for it; failures are logged by the key set.
     keySet.prefetch();
     trusted.push({ issuer: auth.external.issuer, getKey: keySet.getKey });
+    notReadyReasons = () =>
+      keySet.hasUsableKeys()
+        ? []
+        : ["The identity provider's key set (AUTH_JWKS_URL) is not loaded"];
   }
   if (auth.builtIn) {
     const signingKey = await loadSigningKey(auth.builtIn, auth.algorithms);
@@ -109,8 +159,35 @@ async function createAuthentication(
     verificationCacheMaxEntries: auth.verificationCacheMaxEntries,
     now,
     logger,
+    onVerification: metrics.tokenVerification,
   });
-  return { authenticator, routes };
+  return { authenticator, routes, notReadyReasons };
+}
+
+/** The effective configuration for the start-up log, every secret masked. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const masked = "[REDACTED]";
+  const { auth } = config;
+  return {
+    ...config,
+    openWeather: {
+      ...config.openWeather,
+      apiKey: masked,
+      baseUrl: config.openWeather.baseUrl.href,
+    },
+    auth: auth.mode === "basic"
+      ? { ...auth, password: masked }
+      : auth.mode === "jwt" && auth.builtIn
+      ? {
+        ...auth,
+        builtIn: {
+          ...auth.builtIn,
+          clientSecret: masked,
+          ...(auth.builtIn.signingKey ? { signingKey: masked } : {}),
+        },
+      }
+      : auth,
+  };
 }
 
 /** Says loudly, at start, anything about the configuration that an operator must not miss. */

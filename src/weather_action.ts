@@ -12,42 +12,44 @@ import {
   type WeatherRequest,
 } from "./contract.ts";
 import type { Logger } from "./log.ts";
-import { type Observation, type OpenWeatherClient, UpstreamError } from "./openweather.ts";
-
-export interface WeatherActionDeps {
-  weather: OpenWeatherClient;
-}
+import type { CacheResult } from "./metrics.ts";
+import type { Observation } from "./openweather.ts";
+import type { WeatherSource } from "./weather_cache.ts";
 
 export interface WeatherActionContext {
   /** The request's logger, carrying its correlation id. */
   logger: Logger;
-  /** Aborts the upstream call, e.g. when the caller has gone away. */
-  signal?: AbortSignal;
+}
+
+export interface WeatherActionResult {
+  output: WeatherActionOutput;
+  /** Where the answer came from, for the access log. */
+  cache: CacheResult;
 }
 
 export type WeatherAction = (
   request: WeatherRequest,
   context: WeatherActionContext,
-) => Promise<WeatherActionOutput>;
+) => Promise<WeatherActionResult>;
 
-export function createWeatherAction({ weather }: WeatherActionDeps): WeatherAction {
-  return async (request, { logger, signal }) => {
+export function createWeatherAction(weather: WeatherSource): WeatherAction {
+  return async (request, { logger }) => {
     const units = request.units ?? "metric";
-    try {
-      const observation = await weather.currentWeather(
-        { city: request.city_name, countryCode: request.country_code, units, lang: request.lang },
-        signal,
-      );
-      return toWeatherReport(observation, units, request.lang);
-    } catch (error) {
-      if (!(error instanceof UpstreamError)) throw error;
-      logger.warn("Upstream call failed", {
-        error_code: error.code,
-        upstream_status: error.upstreamStatus,
-        error,
-      });
-      return actionFailure(error.code);
+    const { result, cache } = await weather.lookup(
+      { city: request.city_name, countryCode: request.country_code, units, lang: request.lang },
+      logger,
+    );
+    if (!(result instanceof Error)) {
+      return { output: toWeatherReport(result, units, request.lang, cache === "stale"), cache };
     }
+    if (result.code !== "CITY_NOT_FOUND") {
+      logger.warn("Upstream call failed", {
+        error_code: result.code,
+        upstream_status: result.upstreamStatus,
+        error: result,
+      });
+    }
+    return { output: actionFailure(result.code), cache };
   };
 }
 
@@ -66,7 +68,8 @@ const WIND_SPEED_UNIT = {
 export function toWeatherReport(
   observation: Observation,
   units: WeatherReport["units"],
-  lang?: string,
+  lang: string | undefined,
+  stale: boolean,
 ): WeatherReport {
   const { main, wind, clouds, sys } = observation;
   const condition = observation.weather[0]!;
@@ -76,6 +79,7 @@ export function toWeatherReport(
     condition: capitaliseFirstLetter(condition.description, lang),
     wind_speed_unit: WIND_SPEED_UNIT[units],
     units,
+    stale,
   };
   if (main.feels_like !== undefined) report.feels_like = main.feels_like;
   if (main.temp_min !== undefined) report.temperature_min = main.temp_min;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startFakeOpenWeather, TEST_API_KEY } from "./support/fake_openweather.ts";
-import { listeningUrl, spawnService } from "./support/process.ts";
+import { listeningUrl, spawnService, within } from "./support/process.ts";
 
 const isListening = (line: Record<string, unknown>) => line.msg === "Listening";
 
@@ -55,7 +55,7 @@ Deno.test("main.ts serves with .env beneath the environment, and shuts down clea
     OPENWEATHER_BASE_URL: upstream.url.href,
   }, workdir);
   try {
-    const url = listeningUrl(await service.waitForLine(isListening));
+    const url = listeningUrl(await within(10_000, service.waitForLine(isListening), "Listening"));
 
     await t.step("it says loudly that the endpoint is open", () => {
       const warning = service.lines.find((line) => line.level === "warn");
@@ -77,15 +77,16 @@ Deno.test("main.ts serves with .env beneath the environment, and shuts down clea
 
     await t.step("SIGTERM lets the request in flight finish, then exits 0", async () => {
       const release = upstream.hold();
+      // Another city than before: London is cached now and would not reach the upstream.
       const inFlight = fetch(new URL("/data-action/weather", url), {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ city_name: "London" }),
+        body: JSON.stringify({ city_name: "São Paulo" }),
       });
       // Wait until the upstream has the request, so it is truly in flight.
-      await upstream.waitForRequests(2);
+      await within(10_000, upstream.waitForRequests(2), "the upstream request");
       service.child.kill("SIGTERM");
-      await service.waitForLine((line) => line.msg === "Shutting down");
+      await within(10_000, service.waitForLine((line) => line.msg === "Shutting down"), "shutdown");
       release();
       const response = await inFlight;
       assert.equal(response.status, 200);

@@ -10,21 +10,23 @@ import { WeatherReportSchema } from "../src/contract.ts";
 import { createLogger } from "../src/log.ts";
 import { createService } from "../src/service.ts";
 import { startFakeOpenWeather, TEST_API_KEY } from "./support/fake_openweather.ts";
-import { testConfig } from "./support/service.ts";
+import { testConfig, WITHOUT_UPSTREAM_PROTECTION } from "./support/service.ts";
 
 const RUNS = 300;
 
 async function serviceAgainst(upstreamUrl: URL) {
   const logLines: string[] = [];
   const config = testConfig({
+    ...WITHOUT_UPSTREAM_PROTECTION,
+    OPENWEATHER_MAX_CALLS_PER_MINUTE: "100000",
     OPENWEATHER_BASE_URL: upstreamUrl.href,
     OPENWEATHER_TIMEOUT_MS: "1000",
   });
-  const { handler } = await createService(
+  const service = await createService(
     config,
     createLogger({ level: "debug", secrets: [TEST_API_KEY], write: (line) => logLines.push(line) }),
   );
-  return { handler, logLines };
+  return { handler: service.handler, logLines, close: () => service.close() };
 }
 
 /** Every answer is JSON of one of the documented shapes, and never a 5xx. */
@@ -68,7 +70,7 @@ const nearlyValidBody = fc.record({
 
 Deno.test("POST /data-action/weather answers every request body below 500", async (t) => {
   const upstream = startFakeOpenWeather();
-  const { handler, logLines } = await serviceAgainst(upstream.url);
+  const { handler, logLines, close } = await serviceAgainst(upstream.url);
   try {
     await t.step("JSON values of any shape", async () => {
       await fc.assert(
@@ -123,13 +125,14 @@ Deno.test("POST /data-action/weather answers every request body below 500", asyn
       assert.ok(!logLines.join("\n").includes(TEST_API_KEY));
     });
   } finally {
+    await close();
     await upstream.close();
   }
 });
 
 Deno.test("POST /data-action/weather answers every upstream body with 200", async () => {
   const upstream = startFakeOpenWeather();
-  const { handler } = await serviceAgainst(upstream.url);
+  const { handler, close } = await serviceAgainst(upstream.url);
   const upstreamBody = fc.oneof(
     fc.jsonValue().map((value) => JSON.stringify(value)),
     // Bodies shaped like an observation, with any field of any type.
@@ -173,6 +176,7 @@ Deno.test("POST /data-action/weather answers every upstream body with 200", asyn
       { numRuns: RUNS },
     );
   } finally {
+    await close();
     await upstream.close();
   }
 });

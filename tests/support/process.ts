@@ -104,6 +104,15 @@ export function spawnService(env: Record<string, string>, cwd = Deno.cwd()): Ser
   };
 }
 
+/** Rejects after `ms` instead of letting a broken test hang the suite. */
+export function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export function listeningUrl(line: Record<string, unknown>): URL {
   return new URL(String(line.url).replace("0.0.0.0", "127.0.0.1"));
 }

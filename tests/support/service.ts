@@ -19,6 +19,17 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
+/**
+ * For tests of how one upstream answer maps to one action answer: no cache,
+ * no stale answers, no back-off carrying over from one case to the next.
+ */
+export const WITHOUT_UPSTREAM_PROTECTION = {
+  WEATHER_CACHE_TTL_S: "0",
+  WEATHER_NOT_FOUND_TTL_S: "0",
+  WEATHER_STALE_MAX_S: "0",
+  OPENWEATHER_BACKOFF_S: "0",
+} as const;
+
 export function testConfig(variables: Record<string, string>): Config {
   const env: Record<string, string> = {
     AUTH_MODE: "none",
@@ -50,7 +61,8 @@ export async function startService(
       for (const waiter of logWaiters) if (waiter(entry)) logWaiters.delete(waiter);
     },
   });
-  const { handler } = await createService(config, logger, options);
+  const service = await createService(config, logger, options);
+  const { handler } = service;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handler);
   const url = new URL(`http://127.0.0.1:${server.addr.port}`);
   return {
@@ -72,6 +84,9 @@ export async function startService(
         body: typeof body === "string" ? body : JSON.stringify(body),
         ...init,
       }),
-    close: () => server.shutdown(),
+    async close() {
+      await server.shutdown();
+      await service.close();
+    },
   };
 }

@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { createLogger } from "../src/log.ts";
+import { createService } from "../src/service.ts";
+import { startFakeOpenWeather, TEST_API_KEY } from "./support/fake_openweather.ts";
+import { listeningUrl, spawnService, within } from "./support/process.ts";
+import { testConfig } from "./support/service.ts";
+
+const isListening = (line: Record<string, unknown>) => line.msg === "Listening";
+const post = (url: URL, city: string) =>
+  fetch(new URL("/data-action/weather", url), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ city_name: city }),
+  });
+
+Deno.test("SIGTERM under load: every request in flight is answered, none dropped, exit 0", async () => {
+  const upstream = startFakeOpenWeather();
+  const service = spawnService({
+    OPENWEATHER_API_KEY: TEST_API_KEY,
+    AUTH_MODE: "none",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    OPENWEATHER_BASE_URL: upstream.url.href,
+    OPENWEATHER_MAX_CALLS_PER_MINUTE: "1000",
+  }, Deno.makeTempDirSync());
+  try {
+    const url = listeningUrl(await within(10_000, service.waitForLine(isListening), "Listening"));
+    const release = upstream.hold();
+    // Distinct cities, so every request really waits on its own upstream call.
+    const inFlight = Array.from({ length: 100 }, (_, i) => post(url, `City ${i}`));
+    await within(10_000, upstream.waitForRequests(100), "100 upstream requests");
+    service.child.kill("SIGTERM");
+    await within(10_000, service.waitForLine((line) => line.msg === "Shutting down"), "shutdown");
+    await assert.rejects(post(url, "London"), "new connections are refused while draining");
+    release();
+    const responses = await Promise.all(inFlight);
+    const statuses = await Promise.all(responses.map(async (response) => {
+      const body = await response.json();
+      return `${response.status} ${body.error_code}`;
+    }));
+    assert.deepEqual(new Set(statuses), new Set(["200 CITY_NOT_FOUND"]));
+    const { code, stderr } = await within(15_000, service.exited, "exit");
+    assert.equal(code, 0);
+    assert.equal(stderr, "");
+  } finally {
+    try {
+      service.child.kill("SIGKILL");
+    } catch { /* already exited */ }
+    await service.exited;
+    await upstream.close();
+  }
+});
+
+/** A loopback OTLP/HTTP receiver for the JSON encoding, keeping every payload. */
+function startOtlpReceiver() {
+  const payloads: { path: string; body: string }[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async (request) => {
+      payloads.push({ path: new URL(request.url).pathname, body: await request.text() });
+      return Response.json({});
+    },
+  );
+  return { url: `http://127.0.0.1:${server.addr.port}`, payloads, close: () => server.shutdown() };
+}
+
+interface OtlpSpan {
+  name: string;
+  kind: number;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  attributes?: { key: string; value: Record<string, unknown> }[];
+}
+
+Deno.test("OTEL_DENO=true exports the request and upstream spans, without the API key", async () => {
+  const receiver = startOtlpReceiver();
+  const upstream = startFakeOpenWeather();
+  const service = spawnService({
+    OPENWEATHER_API_KEY: TEST_API_KEY,
+    AUTH_MODE: "none",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    OPENWEATHER_BASE_URL: upstream.url.href,
+    OTEL_DENO: "true",
+    OTEL_SERVICE_NAME: "genesys-weather-action",
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+  }, Deno.makeTempDirSync());
+  try {
+    const url = listeningUrl(await within(10_000, service.waitForLine(isListening), "Listening"));
+    const response = await post(url, "London");
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+    service.child.kill("SIGTERM");
+    assert.equal((await within(15_000, service.exited, "exit")).code, 0);
+
+    const spans: OtlpSpan[] = receiver.payloads
+      .filter((payload) => payload.path === "/v1/traces")
+      .flatMap((payload) => JSON.parse(payload.body).resourceSpans)
+      .flatMap((resource: { scopeSpans: { spans: OtlpSpan[] }[] }) => resource.scopeSpans)
+      .flatMap((scope: { spans: OtlpSpan[] }) => scope.spans);
+    const server = spans.find((span) => span.kind === 2 && span.name.startsWith("POST"));
+    const client = spans.find((span) => span.name === "OpenWeatherMap current weather");
+    assert.ok(server, `no server span in ${JSON.stringify(spans.map((span) => span.name))}`);
+    assert.ok(client, "no upstream span");
+    assert.equal(client.kind, 3);
+    assert.equal(client.traceId, server.traceId);
+    assert.equal(client.parentSpanId, server.spanId);
+    const status = client.attributes?.find((attribute) =>
+      attribute.key === "http.response.status_code"
+    );
+    assert.equal(Number(Object.values(status?.value ?? {})[0]), 200);
+
+    const everything = receiver.payloads.map((payload) => payload.body).join("\n");
+    assert.ok(!everything.includes(TEST_API_KEY), "the API key reached the telemetry backend");
+    assert.ok(
+      !everything.includes("appid"),
+      "the upstream URL's query reached the telemetry backend",
+    );
+  } finally {
+    try {
+      service.child.kill("SIGKILL");
+    } catch { /* already exited */ }
+    await service.exited;
+    await upstream.close();
+    await receiver.close();
+  }
+});
+
+Deno.test("soak: 20,000 requests over 200 cities do not grow the heap", async () => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  assert.ok(gc, "run with --v8-flags=--expose-gc (deno task test does)");
+  const upstream = startFakeOpenWeather();
+  let lines = 0;
+  const service = await createService(
+    testConfig({
+      OPENWEATHER_BASE_URL: upstream.url.href,
+      OPENWEATHER_MAX_CALLS_PER_MINUTE: "100000",
+      LOG_LEVEL: "info",
+    }),
+    createLogger({ level: "info", write: () => lines++ }),
+  );
+  const request = (i: number) =>
+    service.handler(
+      new Request("http://localhost/data-action/weather", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ city_name: i % 7 === 0 ? "London" : `City ${i % 200}` }),
+      }),
+    ).then((response) => response.text());
+  const run = async (count: number) => {
+    for (let i = 0; i < count; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, j) => request(i + j)));
+    }
+  };
+  const heapAfterGc = () => {
+    gc();
+    return Deno.memoryUsage().heapUsed;
+  };
+  try {
+    await run(5_000); // Warm up: caches filled, code compiled.
+    const before = heapAfterGc();
+    await run(20_000);
+    const after = heapAfterGc();
+    const growthMiB = (after - before) / 1024 / 1024;
+    assert.ok(lines >= 25_000, "every request was logged");
+    assert.ok(growthMiB < 4, `heap grew by ${growthMiB.toFixed(2)} MiB over 20,000 requests`);
+  } finally {
+    await service.close();
+    await upstream.close();
+  }
+});
