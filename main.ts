@@ -1,44 +1,47 @@
 /**
- * Starts genesys-weather-action: reads the configuration (environment over
- * `.env`), serves the Data Action, and shuts down cleanly on SIGTERM/SIGINT,
- * letting requests in flight finish before exiting 0.
+ * genesys-weather-action as a process, the compiled binary, or a container:
+ *
+ *   genesys-weather-action              serve (configured by environment and .env)
+ *   genesys-weather-action healthcheck  exit 0 when this host's /healthz answers
+ *   genesys-weather-action --version | --help
+ *
+ * Serving shuts down cleanly on SIGTERM/SIGINT, letting requests in flight
+ * finish within SHUTDOWN_GRACE_MS.
  */
 
-import { ConfigError, loadConfig, secretValues } from "./src/config.ts";
+import denoJson from "./deno.json" with { type: "json" };
+import { loadConfig } from "./src/config.ts";
 import { environmentWithEnvFile } from "./src/env_file.ts";
 import { errorResponse } from "./src/http.ts";
 import { RequestError } from "./src/http_errors.ts";
-import { createLogger } from "./src/log.ts";
-import { SigningKeyError } from "./src/oauth/signing_key.ts";
-import { createService, describeConfig, logStartupWarnings } from "./src/service.ts";
+import { startFromEnvironment, StartupError } from "./src/startup.ts";
 
-async function main(): Promise<number> {
-  let config;
+const USAGE = `genesys-weather-action ${denoJson.version}
+The backend of a Genesys Cloud Web Services Data Action: current weather from OpenWeatherMap.
+
+Usage:
+  genesys-weather-action              Serve POST /data-action/weather (configured by environment and .env)
+  genesys-weather-action healthcheck  Exit 0 if the service on this host answers GET /healthz, else 1
+  genesys-weather-action --version    Print the version
+  genesys-weather-action --help       Print this help
+
+Configuration: see README.md (OPENWEATHER_API_KEY and AUTH_MODE settings are required).
+`;
+
+const encoder = new TextEncoder();
+function print(text: string): void {
+  Deno.stdout.writeSync(encoder.encode(text));
+}
+
+async function serve(): Promise<number> {
+  let started;
   try {
-    config = loadConfig(environmentWithEnvFile());
+    started = await startFromEnvironment();
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    createLogger({ level: "error" }).error(error.message, { problems: error.problems });
-    return 1;
+    if (error instanceof StartupError) return 1;
+    throw error;
   }
-
-  const logger = createLogger({ level: config.logLevel, secrets: secretValues(config) });
-  // Nothing may take the process down: a stray rejection is logged, not fatal.
-  globalThis.addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    logger.error("Unhandled promise rejection", { error: event.reason });
-  });
-  logger.info("Configuration", describeConfig(config));
-  logStartupWarnings(config, logger);
-
-  let service;
-  try {
-    service = await createService(config, logger);
-  } catch (error) {
-    if (!(error instanceof SigningKeyError)) throw error;
-    logger.error(error.message);
-    return 1;
-  }
+  const { config, logger, service } = started;
 
   const server = Deno.serve({
     hostname: config.host,
@@ -73,4 +76,48 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main());
+/** For container health checks: the binary checks its own /healthz, no curl needed. */
+async function healthcheck(): Promise<number> {
+  let host: string;
+  let port: number;
+  try {
+    ({ host, port } = loadConfig(environmentWithEnvFile()));
+  } catch {
+    return 1; // A configuration the service cannot start with is not healthy.
+  }
+  const target = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+  try {
+    const response = await fetch(
+      `http://${target.includes(":") ? `[${target}]` : target}:${port}/healthz`,
+      {
+        signal: AbortSignal.timeout(3000),
+      },
+    );
+    await response.body?.cancel();
+    return response.status === 200 ? 0 : 1;
+  } catch {
+    return 1;
+  }
+}
+
+async function run(args: string[]): Promise<number> {
+  switch (args[0]) {
+    case undefined:
+      return await serve();
+    case "healthcheck":
+      return await healthcheck();
+    case "--version":
+    case "-V":
+      print(`${denoJson.version}\n`);
+      return 0;
+    case "--help":
+    case "-h":
+      print(USAGE);
+      return 0;
+    default:
+      Deno.stderr.writeSync(encoder.encode(`Unknown argument "${args[0]}"\n\n${USAGE}`));
+      return 2;
+  }
+}
+
+if (import.meta.main) Deno.exit(await run(Deno.args));

@@ -63,9 +63,14 @@ function toLoggable(value: unknown, redact: Redactor, depth: number): unknown {
   if (value instanceof URL) return redact(value.href);
   if (Array.isArray(value)) return value.map((item) => toLoggable(item, redact, depth));
   if (value !== null && typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, toLoggable(item, redact, depth)]),
-    );
+    // A plain loop: this runs for every field of every access log line.
+    const plain: Record<string, unknown> = {};
+    for (const key in value) {
+      if (Object.hasOwn(value, key)) {
+        plain[key] = toLoggable((value as Record<string, unknown>)[key], redact, depth);
+      }
+    }
+    return plain;
   }
   return value;
 }

@@ -99,7 +99,7 @@ async function createAuthentication(
   }
   if (auth.mode === "basic") {
     return {
-      authenticator: createBasicAuthenticator({ ...auth, throttle }),
+      authenticator: createBasicAuthenticator({ ...auth, throttle, now }),
       routes: {},
       notReadyReasons: ALWAYS_READY,
     };

@@ -42,19 +42,41 @@ Deno.test("AUTH_MODE=basic checks the user and password, and throttles guessing"
       await assertChallenged(await call("Basic %%%"), "Invalid credentials");
     });
     await s.step(
-      "after 10 failures in a minute the address gets 429, even with the right password",
+      "after 10 failures in a minute the address gets 429, even for the right password",
       async () => {
-        for (let i = 0; i < 6; i++) await (await call(basic(USER, `guess-${i}`))).body?.cancel();
-        const blocked = await call(basic(USER, PASSWORD));
-        assert.equal(blocked.status, 429);
-        assert.equal(blocked.headers.get("retry-after"), "60");
-        assert.equal((await blocked.json()).error_code, "TOO_MANY_REQUESTS");
-        clock.advance(60_000);
-        const allowed = await call(basic(USER, PASSWORD));
-        assert.equal(allowed.status, 200);
-        await allowed.body?.cancel();
+        // A fresh instance: a header that already succeeded is remembered and not throttled.
+        const fresh = await startService({
+          AUTH_MODE: "basic",
+          BASIC_AUTH_USER: USER,
+          BASIC_AUTH_PASSWORD: PASSWORD,
+          OPENWEATHER_BASE_URL: upstream.url.href,
+        }, { now: clock.now });
+        const callFresh = (authorization: string) =>
+          fresh.post("/data-action/weather", { city_name: "London" }, {
+            headers: { "content-type": "application/json", authorization },
+          });
+        try {
+          for (let i = 0; i < 10; i++) {
+            await (await callFresh(basic(USER, `guess-${i}`))).body?.cancel();
+          }
+          const blocked = await callFresh(basic(USER, PASSWORD));
+          assert.equal(blocked.status, 429);
+          assert.equal(blocked.headers.get("retry-after"), "60");
+          assert.equal((await blocked.json()).error_code, "TOO_MANY_REQUESTS");
+          clock.advance(60_000);
+          const allowed = await callFresh(basic(USER, PASSWORD));
+          assert.equal(allowed.status, 200);
+          await allowed.body?.cancel();
+        } finally {
+          await fresh.close();
+        }
       },
     );
+    await s.step("a header that already succeeded keeps working without re-checking", async () => {
+      const response = await call(basic(USER, PASSWORD));
+      assert.equal(response.status, 200);
+      await response.body?.cancel();
+    });
     await s.step("the password never reaches the log", () => {
       assert.ok(!service.logLines.join("\n").includes(PASSWORD));
     });

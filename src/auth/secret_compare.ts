@@ -10,16 +10,21 @@ function digest(value: string): Uint8Array {
   return createHash("sha256").update(value, "utf8").digest();
 }
 
-export function secretsEqual(presented: string, expected: string): boolean {
-  return timingSafeEqual(digest(presented), digest(expected));
+export interface Credentials {
+  id: string;
+  secret: string;
 }
 
-/** Checks both parts of a credential pair; never short-circuits on the first. */
-export function credentialsEqual(
-  presented: { id: string; secret: string },
-  expected: { id: string; secret: string },
-): boolean {
-  const idMatches = secretsEqual(presented.id, expected.id);
-  const secretMatches = secretsEqual(presented.secret, expected.secret);
-  return idMatches && secretMatches;
+/**
+ * A checker for one expected pair, hashed once up front. Both parts are
+ * always compared; it never short-circuits on the first.
+ */
+export function credentialsChecker(expected: Credentials): (presented: Credentials) => boolean {
+  const expectedId = digest(expected.id);
+  const expectedSecret = digest(expected.secret);
+  return (presented) => {
+    const idMatches = timingSafeEqual(digest(presented.id), expectedId);
+    const secretMatches = timingSafeEqual(digest(presented.secret), expectedSecret);
+    return idMatches && secretMatches;
+  };
 }

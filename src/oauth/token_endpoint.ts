@@ -12,7 +12,7 @@
 import { SignJWT } from "jose";
 import { parseBasicAuthorization } from "../auth/basic.ts";
 import type { FailureThrottle } from "../auth/failure_throttle.ts";
-import { credentialsEqual } from "../auth/secret_compare.ts";
+import { credentialsChecker } from "../auth/secret_compare.ts";
 import { BodyTooLargeError, readBoundedBytes } from "../bounded_body.ts";
 import type { BuiltInOAuthConfig } from "../config.ts";
 import { jsonResponse, mediaTypeOf } from "../http.ts";
@@ -60,7 +60,7 @@ function oauthError(
 
 export function createOAuthRoutes(options: OAuthServerOptions): Routes {
   const { config, signingKey } = options;
-  const expected = { id: config.clientId, secret: config.clientSecret };
+  const matchesClient = credentialsChecker({ id: config.clientId, secret: config.clientSecret });
   const keySet = { keys: [signingKey.publicJwk] };
   const metadata = {
     issuer: config.issuer,
@@ -148,8 +148,8 @@ export function createOAuthRoutes(options: OAuthServerOptions): Routes {
         challenge,
       );
     }
-    const matches = credentialsEqual(presented, expected) ||
-      (usedBasic && credentialsEqual(formDecoded(presented), expected));
+    const matches = matchesClient(presented) ||
+      (usedBasic && matchesClient(formDecoded(presented)));
     if (!matches) {
       options.throttle.recordFailure(context.clientAddress);
       return oauthError(

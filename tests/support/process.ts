@@ -1,26 +1,30 @@
 /**
- * Runs main.ts as its own process, with exactly the command line of
- * `deno task start`, so permission flags are tested along with the code.
+ * Runs the service as its own process, with exactly the command line of its
+ * `deno task` (or a compiled binary), so permission flags are tested too.
  */
 
 const ROOT = new URL("../../", import.meta.url);
 const CONFIG_PATH = new URL("deno.json", ROOT).pathname;
 
-/** The arguments of `deno task start` after `deno`, with main.ts made absolute. */
-export function startTaskArguments(): string[] {
+/**
+ * The arguments of a `deno task` after `deno`, runnable from any directory:
+ * the entry file made absolute, this project's config (import map, lock
+ * file) named, and `extra` flags placed before the entry file.
+ */
+export function taskArguments(task: "start" | "serve", extra: string[] = []): string[] {
   const { tasks } = JSON.parse(Deno.readTextFileSync(CONFIG_PATH)) as {
     tasks: Record<string, string>;
   };
-  const [program, ...args] = tasks.start!.split(/\s+/);
-  if (program !== "deno") throw new Error(`Unexpected start task: ${tasks.start}`);
-  const main = args.indexOf("main.ts");
-  // Run from any directory but keep this project's import map and lock file.
+  const [program, ...args] = tasks[task]!.split(/\s+/);
+  if (program !== "deno") throw new Error(`Unexpected ${task} task: ${tasks[task]}`);
+  const entry = args.findIndex((arg) => arg.endsWith(".ts"));
   return [
-    ...args.slice(0, main),
+    ...args.slice(0, entry),
+    ...extra,
     "--config",
     CONFIG_PATH,
-    new URL("main.ts", ROOT).pathname,
-    ...args.slice(main + 1),
+    new URL(args[entry]!, ROOT).pathname,
+    ...args.slice(entry + 1),
   ];
 }
 
@@ -30,20 +34,29 @@ export interface ServiceProcess {
   readonly lines: Record<string, unknown>[];
   /** Resolves with the first line (past or future) that matches. */
   waitForLine(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+  /** Resolves with the first match of `pattern` in stderr, as it arrives. */
+  waitForStderr(pattern: RegExp): Promise<RegExpMatchArray>;
   /** Resolves when the process exits, with everything it wrote to stderr. */
   readonly exited: Promise<{ code: number; stderr: string }>;
 }
 
-/** Starts main.ts with only `env` (plus what Deno itself needs to find its cache). */
-export function spawnService(env: Record<string, string>, cwd = Deno.cwd()): ServiceProcess {
+/** Starts main.ts (or another command line) with only `env`, plus what Deno needs to find its cache. */
+export function spawnService(
+  env: Record<string, string>,
+  cwd = Deno.cwd(),
+  command: { program: string; args: string[] } = {
+    program: Deno.execPath(),
+    args: taskArguments("start"),
+  },
+): ServiceProcess {
   const inherited = Object.fromEntries(
     ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"].flatMap((name) => {
       const value = Deno.env.get(name);
       return value === undefined ? [] : [[name, value]];
     }),
   );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: startTaskArguments(),
+  const child = new Deno.Command(command.program, {
+    args: command.args,
     cwd,
     env: { ...inherited, NO_COLOR: "1", ...env },
     clearEnv: true,
@@ -75,7 +88,15 @@ export function spawnService(env: Record<string, string>, cwd = Deno.cwd()): Ser
       }
     }
   })();
-  const stderr = new Response(child.stderr).text();
+  let stderrText = "";
+  const stderrWaiters = new Set<() => void>();
+  const stderr = (async () => {
+    for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) {
+      stderrText += text;
+      for (const check of [...stderrWaiters]) check();
+    }
+    return stderrText;
+  })();
 
   return {
     child,
@@ -95,6 +116,24 @@ export function spawnService(env: Record<string, string>, cwd = Deno.cwd()): Ser
             ),
           )
         );
+      });
+    },
+    waitForStderr(pattern) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const match = stderrText.match(pattern);
+          if (match) {
+            stderrWaiters.delete(check);
+            resolve(match);
+          }
+        };
+        stderrWaiters.add(check);
+        check();
+        stderr.then(() => {
+          if (stderrWaiters.delete(check)) {
+            reject(new Error(`Process exited; stderr was:\n${stderrText}`));
+          }
+        });
       });
     },
     exited: Promise.all([child.status, stderr, stdoutDone]).then(([status, stderr]) => ({

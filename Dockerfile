@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+
+# --- build: compile the service into one self-contained binary ---------------
+# Pinned to the Deno version CI installs (.ci/run); a test keeps them equal.
+FROM denoland/deno:2.9.6 AS build
+WORKDIR /app
+
+# Manifests and lock file first: this layer is rebuilt only when dependencies change.
+COPY deno.json deno.lock ./
+RUN deno install --frozen
+
+COPY main.ts serve.ts ./
+COPY src ./src
+# The same least-privilege flags as `deno task start` (see deno.json).
+RUN deno task compile
+
+# --- run: the binary alone, on a minimal glibc image, as a non-root user -----
+# distroless/cc has the C runtime a Deno binary needs and no shell or package manager.
+FROM gcr.io/distroless/cc-debian12:nonroot
+WORKDIR /app
+COPY --from=build /app/dist/genesys-weather-action /app/genesys-weather-action
+
+ENV HOST=0.0.0.0 \
+    PORT=8080
+EXPOSE 8080
+USER nonroot:nonroot
+
+# The binary checks its own /healthz: there is no curl in this image.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
+  CMD ["/app/genesys-weather-action", "healthcheck"]
+
+ENTRYPOINT ["/app/genesys-weather-action"]

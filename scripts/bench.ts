@@ -1,0 +1,293 @@
+/**
+ * `deno task bench`: the service against a bare Deno.serve handler, side by
+ * side in one run, on loopback only. Prints one table and writes
+ * BENCHMARKS.md. Scenarios:
+ *
+ *   floor  bare Deno.serve returning the same JSON
+ *   (a)    hot path: one valid token, a cached city
+ *   (b)    a fresh token on every request (each one verified)
+ *   (c)    64 callers over 8 cities, OpenWeatherMap answering in 100 ms
+ *   (d)    Basic auth, a cached city
+ *
+ * BENCH_DURATION_S (default 10) and BENCH_CONNECTIONS (default 64) tune it.
+ */
+
+import autocannon from "autocannon";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { startFakeOpenWeather, TEST_API_KEY } from "../tests/support/fake_openweather.ts";
+import { taskArguments } from "../tests/support/process.ts";
+
+const DURATION_S = Number(Deno.env.get("BENCH_DURATION_S") ?? 10);
+const CONNECTIONS = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 64);
+const FRESH_TOKENS = Number(Deno.env.get("BENCH_FRESH_TOKENS") ?? 20_000);
+const ISSUER = "https://idp.bench.test/";
+const AUDIENCE = "api://genesys-weather";
+const encoder = new TextEncoder();
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+interface Server {
+  url: string;
+  pid: number;
+  /** Milliseconds from spawn to the first 200 from /healthz (or /). */
+  startMs: number;
+  stop(): Promise<void>;
+}
+
+/** Spawns a server process with its output discarded, as a production log shipper would take it. */
+async function spawn(
+  args: string[],
+  env: Record<string, string>,
+  healthPath: string,
+): Promise<Server> {
+  const port = freePort();
+  const started = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    env: { ...env, HOST: "127.0.0.1", PORT: String(port) },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    try {
+      const response = await fetch(url + healthPath);
+      await response.body?.cancel();
+      if (response.ok) break;
+    } catch { /* not listening yet */ }
+    if (performance.now() - started > 15_000) throw new Error(`${args.join(" ")} did not start`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  return {
+    url,
+    pid: child.pid,
+    startMs: performance.now() - started,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+/** Deno reads /proc only with --allow-all, so `cat` reads it for us. */
+function readProc(path: string): string {
+  const output = new Deno.Command("cat", { args: [path], stdout: "piped" }).outputSync();
+  return new TextDecoder().decode(output.stdout);
+}
+
+/** Peak resident set size of a process, from Linux's /proc (VmHWM). */
+function peakRssMiB(pid: number): number {
+  const status = readProc(`/proc/${pid}/status`);
+  return Number(status.match(/VmHWM:\s+(\d+) kB/)?.[1] ?? NaN) / 1024;
+}
+
+interface Row {
+  scenario: string;
+  requestsPerS: number;
+  p50Ms: number;
+  p99Ms: number;
+  peakRssMiB: number;
+  upstreamCalls: number | string;
+}
+
+const WEATHER_PATH = "/data-action/weather";
+
+const upstream = startFakeOpenWeather();
+const serviceEnv = {
+  OPENWEATHER_API_KEY: TEST_API_KEY,
+  OPENWEATHER_BASE_URL: upstream.url.href,
+  LOG_LEVEL: "info",
+};
+
+// An identity provider for (a) and (b): a key set served from this process.
+const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
+const jwks = {
+  keys: [{ ...(await exportJWK(publicKey)), kid: "bench", alg: "RS256", use: "sig" }],
+};
+const keyHost = Deno.serve(
+  { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+  () => Response.json(jwks),
+);
+const mint = (jti: string) =>
+  new SignJWT({ scope: "weather.read", jti })
+    .setProtectedHeader({ alg: "RS256", kid: "bench", typ: "JWT" })
+    .setIssuer(ISSUER).setAudience(AUDIENCE).setSubject("genesys")
+    .setIssuedAt().setExpirationTime("1h")
+    .sign(privateKey);
+
+const jwtEnv = {
+  ...serviceEnv,
+  AUTH_MODE: "jwt",
+  AUTH_JWKS_URL: `http://127.0.0.1:${keyHost.addr.port}/jwks.json`,
+  AUTH_ISSUER: ISSUER,
+  AUTH_AUDIENCE: AUDIENCE,
+};
+const basicEnv = {
+  ...serviceEnv,
+  AUTH_MODE: "basic",
+  BASIC_AUTH_USER: "genesys",
+  BASIC_AUTH_PASSWORD: "bench-password",
+};
+const londonBody = JSON.stringify({ city_name: "London" });
+const post = (headers: Record<string, string>, body = londonBody) => ({
+  method: "POST" as const,
+  headers: { "content-type": "application/json", ...headers },
+  body,
+});
+
+const rows: Row[] = [];
+const startTimes: Record<string, number> = {};
+
+async function measure(
+  scenario: string,
+  server: Server,
+  options: Partial<autocannon.Options>,
+  countUpstream: boolean,
+): Promise<void> {
+  const callsBefore = upstream.requests.length;
+  const url = server.url + WEATHER_PATH;
+  // Warm up: first calls fill caches and compile the hot code.
+  await autocannon({ url, connections: 8, ...options, amount: 2_000 });
+  // A scenario runs for BENCH_DURATION_S, unless it says how many requests to send.
+  const length = options.amount === undefined ? { duration: DURATION_S } : {};
+  const result = await autocannon({ url, connections: CONNECTIONS, ...length, ...options });
+  const errors = result.errors + result.non2xx + result.timeouts;
+  // A scenario whose requests fail measures the failure, not the service.
+  if (errors > 0) {
+    throw new Error(`${scenario}: ${errors} failed requests (${result.non2xx} non-2xx)`);
+  }
+  rows.push({
+    scenario,
+    requestsPerS: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    peakRssMiB: peakRssMiB(server.pid),
+    upstreamCalls: countUpstream ? upstream.requests.length - callsBefore : "-",
+  });
+  // deno-lint-ignore no-console
+  console.error(`done: ${scenario}`);
+}
+
+try {
+  const bare = await spawn(
+    ["run", "--allow-net", "--allow-env=PORT", new URL("bare_server.ts", import.meta.url).pathname],
+    {},
+    "/",
+  );
+  startTimes.bare = bare.startMs;
+  await measure("floor: bare Deno.serve, same JSON", bare, { ...post({}) }, false);
+  await bare.stop();
+
+  const jwtService = await spawn(taskArguments("start"), jwtEnv, "/readyz");
+  startTimes.service = jwtService.startMs;
+  const token = await mint("hot");
+  await measure("(a) hot path: one token, cached city", jwtService, {
+    ...post({ authorization: `Bearer ${token}` }),
+  }, true);
+
+  // The warm-up's 2,000 requests use tokens too.
+  const fresh = await Promise.all(
+    Array.from({ length: FRESH_TOKENS + 2_000 }, (_, i) => mint(`fresh-${i}`)),
+  );
+  let next = 0;
+  // Exactly as many requests as unused tokens: every one is verified, none is a cache hit.
+  await measure("(b) a fresh token per request", jwtService, {
+    ...post({}),
+    amount: FRESH_TOKENS,
+    requests: [{
+      setupRequest: (request: autocannon.Request) => ({
+        ...request,
+        headers: { ...request.headers, authorization: `Bearer ${fresh[next++ % fresh.length]}` },
+      }),
+    }],
+  }, true);
+  await jwtService.stop();
+
+  // (c): OpenWeatherMap slow; many callers over few cities, against a cold cache.
+  upstream.respondWith(async (_request, url) => {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const city = url.searchParams.get("q") ?? "";
+    return Response.json({
+      weather: [{ id: 500, description: "light rain" }],
+      main: { temp: 11 },
+      name: city,
+      cod: 200,
+    });
+  });
+  const slowUpstream = await spawn(taskArguments("start"), jwtEnv, "/readyz");
+  const cities = Array.from({ length: 8 }, (_, i) => JSON.stringify({ city_name: `City ${i}` }));
+  let city = 0;
+  await measure("(c) 64 callers, 8 cities, upstream 100 ms", slowUpstream, {
+    ...post({ authorization: `Bearer ${token}` }),
+    requests: [{
+      setupRequest: (request: autocannon.Request) => ({
+        ...request,
+        body: cities[city++ % cities.length],
+      }),
+    }],
+  }, true);
+  await slowUpstream.stop();
+  upstream.respondWith(undefined);
+
+  const basic = await spawn(taskArguments("start"), basicEnv, "/readyz");
+  await measure("(d) Basic auth, cached city", basic, {
+    ...post({ authorization: `Basic ${btoa("genesys:bench-password")}` }),
+  }, true);
+  await basic.stop();
+} finally {
+  await keyHost.shutdown();
+  await upstream.close();
+}
+
+const floor = rows[0]!.requestsPerS;
+const header = "| scenario | req/s | vs floor | p50 ms | p99 ms | peak RSS MiB | upstream calls |";
+const table = [
+  header,
+  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ...rows.map((row) =>
+    `| ${row.scenario} | ${Math.round(row.requestsPerS)} | ${
+      Math.round((row.requestsPerS / floor) * 100)
+    } % | ` +
+    `${row.p50Ms} | ${row.p99Ms} | ${row.peakRssMiB.toFixed(1)} | ${row.upstreamCalls} |`
+  ),
+].join("\n");
+
+const cpu = readProc("/proc/cpuinfo").match(/model name\s*:\s*(.+)/)?.[1] ??
+  "unknown CPU";
+const machine =
+  `${navigator.hardwareConcurrency} cores (${cpu}), ${
+    (Deno.systemMemoryInfo().total / 2 ** 30).toFixed(0)
+  } GiB, ` +
+  `Deno ${Deno.version.deno}, ${Deno.build.os}/${Deno.build.arch}`;
+const summary = [
+  `Run ${new Date().toISOString()} on ${machine}.`,
+  `${CONNECTIONS} connections, ${DURATION_S} s per scenario, after a 2,000-request warm-up; load from autocannon in the same run, on loopback. Every request answered 2xx (the run fails otherwise).`,
+  `Start to first answer: service ${
+    Math.round(startTimes.service!)
+  } ms (process spawn to a 200 from /readyz), bare handler ${Math.round(startTimes.bare!)} ms.`,
+].join("\n");
+
+Deno.stdout.writeSync(encoder.encode(`\n${table}\n\n${summary}\n`));
+const path = new URL("../BENCHMARKS.md", import.meta.url);
+const previous = (() => {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
+})();
+const marker = "<!-- bench:results -->";
+const results = `${marker}\n\n${table}\n\n${summary}\n\n${marker}`;
+Deno.writeTextFileSync(
+  path,
+  previous.includes(marker)
+    ? previous.replace(new RegExp(`${marker}[\\s\\S]*${marker}`), results)
+    : `# Benchmarks\n\n${results}\n`,
+);
+// Keep the file as `deno fmt --check` (and so CI) expects it.
+await new Deno.Command(Deno.execPath(), { args: ["fmt", path.pathname], stderr: "null" }).output();

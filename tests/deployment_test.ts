@@ -1,0 +1,205 @@
+/**
+ * The three ways the service ships: `deno serve` (and so Deno Deploy), the
+ * compiled binary, and the container image, tested as far as this machine
+ * can run them.
+ */
+
+import assert from "node:assert/strict";
+import { CONFIG_VARIABLES } from "../src/config.ts";
+import { startFakeOpenWeather, TEST_API_KEY } from "./support/fake_openweather.ts";
+import { listeningUrl, spawnService, taskArguments, within } from "./support/process.ts";
+
+const ROOT = new URL("../", import.meta.url);
+const read = (path: string) => Deno.readTextFileSync(new URL(path, ROOT));
+
+const weather = (url: URL) =>
+  fetch(new URL("/data-action/weather", url), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ city_name: "London" }),
+  });
+
+Deno.test("deno serve serve.ts (the Deno Deploy entry) serves the same service", async () => {
+  const upstream = startFakeOpenWeather();
+  const service = spawnService(
+    {
+      OPENWEATHER_API_KEY: TEST_API_KEY,
+      AUTH_MODE: "none",
+      OPENWEATHER_BASE_URL: upstream.url.href,
+    },
+    Deno.makeTempDirSync(),
+    {
+      program: Deno.execPath(),
+      args: taskArguments("serve", ["--host", "127.0.0.1", "--port", "0"]),
+    },
+  );
+  try {
+    const [, port] = await within(
+      10_000,
+      service.waitForStderr(/Listening on http:\/\/[^:]+:(\d+)/),
+      "deno serve",
+    );
+    const response = await weather(new URL(`http://127.0.0.1:${port}`));
+    assert.equal(response.status, 200);
+    assert.equal((await response.json()).city, "London");
+    // The same start-up as main.ts: configuration logged, open endpoint warned about.
+    assert.ok(service.lines.some((line) => line.msg === "Configuration"));
+    assert.ok(service.lines.some((line) => String(line.msg).startsWith('AUTH_MODE is "none"')));
+  } finally {
+    service.child.kill("SIGTERM");
+    await service.exited;
+    await upstream.close();
+  }
+});
+
+Deno.test("main.ts healthcheck exits 0 while the service answers /healthz, else 1", async () => {
+  const upstream = startFakeOpenWeather();
+  const env = { OPENWEATHER_API_KEY: TEST_API_KEY, AUTH_MODE: "none", HOST: "127.0.0.1" };
+  const service = spawnService(
+    { ...env, PORT: "0", OPENWEATHER_BASE_URL: upstream.url.href },
+    Deno.makeTempDirSync(),
+  );
+  const healthcheck = (port: string) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [...taskArguments("start"), "healthcheck"],
+      env: { ...env, PORT: port },
+      stdout: "null",
+      stderr: "null",
+    }).output().then((output) => output.code);
+  try {
+    const url = listeningUrl(
+      await within(10_000, service.waitForLine((line) => line.msg === "Listening"), "Listening"),
+    );
+    assert.equal(await healthcheck(url.port), 0);
+    service.child.kill("SIGTERM");
+    await service.exited;
+    assert.equal(await healthcheck(url.port), 1);
+  } finally {
+    await service.exited;
+    await upstream.close();
+  }
+});
+
+/** Whether `deno compile` can build here: it downloads its runtime (denort) unless DENORT_BIN names one. */
+async function tryCompile(): Promise<{ binary: string } | { skipped: string }> {
+  const dir = Deno.makeTempDirSync();
+  const binary = `${dir}/genesys-weather-action`;
+  const { tasks } = JSON.parse(read("deno.json")) as { tasks: Record<string, string> };
+  const args = tasks.compile!.split(/\s+/).slice(1).map((arg) =>
+    arg === "dist/genesys-weather-action" ? binary : arg
+  );
+  const output = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT.pathname,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (output.success) return { binary };
+  const reason =
+    new TextDecoder().decode(output.stderr).split("\n").find((line) =>
+      /error|Download/i.test(line)
+    ) ?? "";
+  return {
+    skipped: `deno compile could not build the binary here (${reason.trim()}). ` +
+      "It downloads its runtime (denort) unless DENORT_BIN points to one; set DENORT_BIN to run this test.",
+  };
+}
+
+const compiled = await tryCompile();
+if ("skipped" in compiled) {
+  // deno-lint-ignore no-console
+  console.log(`SKIPPED: the compiled binary test: ${compiled.skipped}`);
+}
+
+Deno.test({
+  name: "the compiled binary: --version, --help, serve, healthcheck, SIGTERM",
+  ignore: "skipped" in compiled,
+  async fn() {
+    if (!("binary" in compiled)) return;
+    const run = (...args: string[]) =>
+      new Deno.Command(compiled.binary, { args, stdout: "piped" }).output();
+    assert.equal(
+      new TextDecoder().decode((await run("--version")).stdout).trim(),
+      JSON.parse(read("deno.json")).version,
+    );
+    assert.match(new TextDecoder().decode((await run("--help")).stdout), /healthcheck/);
+    const upstream = startFakeOpenWeather();
+    const service = spawnService(
+      {
+        OPENWEATHER_API_KEY: TEST_API_KEY,
+        AUTH_MODE: "none",
+        HOST: "127.0.0.1",
+        PORT: "0",
+        OPENWEATHER_BASE_URL: upstream.url.href,
+      },
+      Deno.makeTempDirSync(),
+      { program: compiled.binary, args: [] },
+    );
+    try {
+      const url = listeningUrl(
+        await within(10_000, service.waitForLine((line) => line.msg === "Listening"), "Listening"),
+      );
+      const response = await weather(url);
+      assert.equal(response.status, 200);
+      assert.equal((await response.json()).city, "London");
+      service.child.kill("SIGTERM");
+      assert.equal((await service.exited).code, 0);
+    } finally {
+      try {
+        service.child.kill("SIGKILL");
+      } catch { /* already exited */ }
+      await service.exited;
+      await upstream.close();
+    }
+  },
+});
+
+Deno.test("the Dockerfile builds as documented: pinned, frozen, compiled, non-root, self-checking", () => {
+  const dockerfile = read("Dockerfile");
+  const instructions = dockerfile.split("\n").filter((line) => /^[A-Z]+ /.test(line));
+  const ciDeno = read(".ci/run").match(/DENO_VERSION="([\d.]+)"/)?.[1];
+
+  const from = instructions.filter((line) => line.startsWith("FROM "));
+  assert.equal(from.length, 2, "a build stage and a runtime stage");
+  assert.equal(
+    from[0],
+    `FROM denoland/deno:${ciDeno} AS build`,
+    "the build stage pins the Deno version CI uses",
+  );
+  assert.ok(!from[1]!.includes("denoland/deno"), "the runtime stage carries the binary, not Deno");
+
+  const index = (prefix: string) => instructions.findIndex((line) => line.startsWith(prefix));
+  assert.ok(
+    index("COPY deno.json deno.lock") < index("RUN deno install --frozen"),
+    "manifests first",
+  );
+  assert.ok(
+    index("RUN deno install --frozen") < index("COPY src"),
+    "dependencies before the source",
+  );
+  assert.ok(index("RUN deno task compile") > index("COPY src"));
+
+  // The binary copied is the one `deno task compile` writes.
+  const { tasks } = JSON.parse(read("deno.json")) as { tasks: Record<string, string> };
+  const output = tasks.compile!.match(/--output (\S+)/)?.[1];
+  assert.ok(dockerfile.includes(`COPY --from=build /app/${output} /app/genesys-weather-action`));
+
+  assert.match(dockerfile, /^USER nonroot:nonroot$/m);
+  assert.match(dockerfile, new RegExp(`^EXPOSE ${CONFIG_VARIABLES.PORT.default}$`, "m"));
+  assert.match(dockerfile, /CMD \["\/app\/genesys-weather-action", "healthcheck"\]/);
+  assert.match(dockerfile, /^ENTRYPOINT \["\/app\/genesys-weather-action"\]$/m);
+
+  // Everything copied exists, and no secret can be copied in.
+  for (
+    const line of instructions.filter((line) =>
+      line.startsWith("COPY ") && !line.includes("--from")
+    )
+  ) {
+    for (const source of line.split(/\s+/).slice(1, -1)) Deno.statSync(new URL(source, ROOT));
+  }
+  const ignored = read(".dockerignore").split("\n").map((line) => line.trim());
+  for (const secret of [".env", "secrets", ".git"]) {
+    assert.ok(ignored.includes(secret), `.dockerignore must list ${secret}`);
+  }
+});
