@@ -61,9 +61,7 @@ export function createHandler(deps: AppDeps): Handler {
     const reasons = deps.notReadyReasons();
     return reasons.length === 0
       ? jsonResponse({ status: "ready" })
-      : jsonResponse({ error_code: "NOT_READY", error_message: reasons.join("; ") }, {
-        status: 503,
-      });
+      : errorResponse(new RequestError("NOT_READY", reasons.join("; ")));
   };
   const metricsRoute = async () =>
     new Response(await deps.metrics.registry.metrics(), {

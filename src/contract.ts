@@ -182,15 +182,17 @@ export const UPSTREAM_FAILURES = {
   },
   UPSTREAM_AUTH_FAILED: {
     message: "The weather service is not available right now",
-    when: "OpenWeatherMap rejects the API key (401 or 403): check OPENWEATHER_API_KEY",
+    when:
+      "OpenWeatherMap rejects the API key (401 or 403), or the service is backing off after it did: check OPENWEATHER_API_KEY",
   },
   UPSTREAM_RATE_LIMITED: {
     message: "The weather service is busy, please try again later",
-    when: "OpenWeatherMap answers 429: the key's call quota is used up",
+    when:
+      "OpenWeatherMap answers 429 (or did, and the service is backing off), or OPENWEATHER_MAX_CALLS_PER_MINUTE is reached; a cached answer is served instead where there is one",
   },
   UPSTREAM_TIMEOUT: {
     message: "The weather service did not answer in time",
-    when: "No complete answer within OPENWEATHER_TIMEOUT_MS",
+    when: "No complete answer within OPENWEATHER_TIMEOUT_MS, or REQUEST_DEADLINE_MS reached",
   },
   UPSTREAM_UNAVAILABLE: {
     message: "The weather service is not available right now",

@@ -48,6 +48,11 @@ export const REQUEST_ERRORS = {
     when:
       "Tokens cannot be checked: the identity provider's key set is unreachable and no usable keys are cached",
   },
+  NOT_READY: {
+    status: 503,
+    when:
+      "`GET /readyz` only: the service cannot serve yet (e.g. the identity provider's keys are not loaded)",
+  },
 } as const satisfies Record<string, { status: number; when: string }>;
 
 export type RequestErrorCode = keyof typeof REQUEST_ERRORS;

@@ -11,7 +11,7 @@ const CONFIG_PATH = new URL("deno.json", ROOT).pathname;
  * the entry file made absolute, this project's config (import map, lock
  * file) named, and `extra` flags placed before the entry file.
  */
-export function taskArguments(task: "start" | "serve", extra: string[] = []): string[] {
+export function taskArguments(task: "start" | "serve" | "invoke", extra: string[] = []): string[] {
   const { tasks } = JSON.parse(Deno.readTextFileSync(CONFIG_PATH)) as {
     tasks: Record<string, string>;
   };

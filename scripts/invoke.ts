@@ -1,0 +1,261 @@
+/**
+ * `deno task invoke`: calls a deployed service exactly as Genesys Cloud will,
+ * from the exported definitions under genesys/.
+ *
+ *   deno task invoke --url https://weather.example.com --city London \
+ *     [--country GB] [--units metric] [--lang en] \
+ *     [--credential-type oauth|basic|none] [--token-url URL] --credentials-from-env
+ *
+ * Credentials come from the environment only (never the command line):
+ * OAUTH_CLIENT_ID / OAUTH_CLIENT_SECRET for oauth, BASIC_AUTH_USER /
+ * BASIC_AUTH_PASSWORD for basic. Exit codes: 0 the flow gets weather; 3 the
+ * action worked but answered an error_code; 1 a step failed (it says which);
+ * 2 bad arguments.
+ */
+
+import { parseArgs } from "node:util";
+import ajvDraft04 from "ajv-draft-04";
+import { jsonPath, renderTemplate } from "../src/genesys/template.ts";
+
+interface ActionDefinition {
+  config: {
+    request: {
+      requestUrlTemplate: string;
+      requestType: string;
+      headers: Record<string, string>;
+      requestTemplate: string;
+    };
+    response: { translationMap: Record<string, string>; successTemplate: string };
+  };
+  contract?: {
+    input: { inputSchema: object };
+    output: { successSchema: { properties: Record<string, unknown> } };
+  };
+}
+
+const encoder = new TextEncoder();
+const say = (line = "") => Deno.stdout.writeSync(encoder.encode(line + "\n"));
+class StepFailed extends Error {}
+
+const read = (path: string): ActionDefinition =>
+  JSON.parse(Deno.readTextFileSync(new URL(`../genesys/actions/${path}`, import.meta.url)));
+const Ajv = ajvDraft04 as unknown as typeof ajvDraft04.default;
+const ajv = new Ajv({ allErrors: true, strict: false });
+
+function parse() {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      url: { type: "string" },
+      city: { type: "string" },
+      country: { type: "string" },
+      units: { type: "string" },
+      lang: { type: "string" },
+      "credential-type": { type: "string" },
+      "token-url": { type: "string" },
+      "credentials-from-env": { type: "boolean", default: false },
+    },
+  });
+  if (!values.url || !values.city) throw new Error("--url and --city are required");
+  const credentialType = values["credential-type"] ??
+    (Deno.env.get("OAUTH_CLIENT_ID")
+      ? "oauth"
+      : Deno.env.get("BASIC_AUTH_USER")
+      ? "basic"
+      : "none");
+  if (!["oauth", "basic", "none"].includes(credentialType)) {
+    throw new Error("--credential-type must be oauth, basic or none");
+  }
+  if (credentialType !== "none" && !values["credentials-from-env"]) {
+    throw new Error("Credentials are read from the environment only: pass --credentials-from-env");
+  }
+  return { ...values, url: values.url.replace(/\/+$/, ""), city: values.city, credentialType };
+}
+
+function env(name: string): string {
+  const value = Deno.env.get(name);
+  if (!value) throw new StepFailed(`${name} is not set in the environment`);
+  return value;
+}
+
+async function send(
+  step: string,
+  url: string,
+  init: RequestInit,
+): Promise<{ status: number; body: unknown; text: string }> {
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, signal: AbortSignal.timeout(60_000) });
+  } catch (error) {
+    throw new StepFailed(
+      `${step} failed: ${url} could not be reached (${(error as Error).message})`,
+    );
+  }
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, body, text };
+}
+
+/** Step 1 for User Defined (OAuth): the custom auth action, then Genesys's response mapping. */
+async function customAuth(tokenUrl: string): Promise<Record<string, unknown>> {
+  const { request, response } = read("custom-auth-action.json").config;
+  const context = {
+    credentials: {
+      loginUrl: tokenUrl,
+      clientId: env("OAUTH_CLIENT_ID"),
+      clientSecret: env("OAUTH_CLIENT_SECRET"),
+    },
+  };
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).map(([k, v]) => [k, renderTemplate(v, context)]),
+  );
+  const answer = await send(
+    "Step 1 (custom auth action)",
+    renderTemplate(request.requestUrlTemplate, context),
+    {
+      method: request.requestType,
+      headers,
+      body: renderTemplate(request.requestTemplate, context),
+    },
+  );
+  if (answer.status !== 200) {
+    const { error, error_description } = (answer.body ?? {}) as Record<string, string>;
+    throw new StepFailed(
+      `Step 1 (custom auth action) failed: HTTP ${answer.status} ${error ?? ""} ${
+        error_description ?? answer.text
+      }`.trim(),
+    );
+  }
+  const mapped = Object.fromEntries(
+    Object.entries(response.translationMap).map((
+      [name, path],
+    ) => [name, jsonPath(answer.body, path)]),
+  );
+  if (Object.values(mapped).some((value) => value === undefined)) {
+    throw new StepFailed(
+      "Step 1 (custom auth action) failed: the response has no access_token to map",
+    );
+  }
+  // Genesys puts translation map values into the success template as JSON values.
+  const asJson = Object.fromEntries(
+    Object.entries(mapped).map(([name, value]) => [name, JSON.stringify(value)]),
+  );
+  const authResponse = JSON.parse(renderTemplate(response.successTemplate, asJson));
+  say(`Step 1 (custom auth action): got a token (${String(authResponse.token).length} characters)`);
+  return authResponse;
+}
+
+async function main(): Promise<number> {
+  let options;
+  try {
+    options = parse();
+  } catch (error) {
+    say(
+      `${
+        (error as Error).message
+      }\n\nUsage: deno task invoke --url URL --city NAME [--country CC] [--units U] [--lang L] [--credential-type oauth|basic|none] [--token-url URL] --credentials-from-env`,
+    );
+    return 2;
+  }
+  const definition = read(
+    options.credentialType === "oauth"
+      ? "get-current-weather.user-defined-oauth.json"
+      : "get-current-weather.basic-auth.json",
+  );
+  const { request, response } = definition.config;
+  const contract = definition.contract!;
+
+  const input = Object.fromEntries(
+    Object.entries({
+      city_name: options.city,
+      country_code: options.country,
+      units: options.units,
+      lang: options.lang,
+    })
+      .filter(([, value]) => value !== undefined),
+  );
+  const validateInput = ajv.compile(contract.input.inputSchema);
+  if (!validateInput(input)) {
+    throw new StepFailed(
+      `The input does not match the input contract: ${ajv.errorsText(validateInput.errors)}`,
+    );
+  }
+
+  const context: Record<string, unknown> = {
+    input: { ...input, rawRequest: JSON.stringify(input) },
+  };
+  const headers: Record<string, string> = {};
+  if (options.credentialType === "oauth") {
+    context.authResponse = await customAuth(options["token-url"] ?? `${options.url}/oauth/token`);
+  } else if (options.credentialType === "basic") {
+    // Genesys adds this header itself for the Basic Auth credential type.
+    headers.Authorization = `Basic ${
+      btoa(`${env("BASIC_AUTH_USER")}:${env("BASIC_AUTH_PASSWORD")}`)
+    }`;
+  }
+  for (const [name, value] of Object.entries(request.headers)) {
+    headers[name] = renderTemplate(value, context);
+  }
+
+  const url = renderTemplate(request.requestUrlTemplate, context).replace(
+    "https://YOUR-SERVICE-HOST",
+    options.url,
+  );
+  const answer = await send("Step 2 (action request)", url, {
+    method: request.requestType,
+    headers,
+    body: renderTemplate(request.requestTemplate, context),
+  });
+  if (answer.status < 200 || answer.status > 299) {
+    const { error_code, error_message } = (answer.body ?? {}) as Record<string, string>;
+    throw new StepFailed(
+      `Step 2 (action request) failed: HTTP ${answer.status} ${error_code ?? ""} ${
+        error_message ?? answer.text
+      }`.trim(),
+    );
+  }
+  say(`Step 2 (action request): HTTP ${answer.status}`);
+
+  const result: Record<string, unknown> = JSON.parse(
+    renderTemplate(response.successTemplate, { rawResult: answer.text }),
+  );
+  const validateOutput = ajv.compile(contract.output.successSchema);
+  if (!validateOutput(result)) {
+    throw new StepFailed(
+      `Step 3 (output contract) failed: ${ajv.errorsText(validateOutput.errors)}`,
+    );
+  }
+  say("Step 3 (output contract): the answer matches the success schema");
+  say();
+  say("What the flow sees:");
+  const fields = Object.keys(contract.output.successSchema.properties);
+  for (const field of fields) {
+    say(`  ${field} = ${field in result ? JSON.stringify(result[field]) : "NOT_SET"}`);
+  }
+  const unknown = Object.keys(result).filter((field) => !fields.includes(field));
+  if (unknown.length > 0) {
+    say(`Fields Architect cannot map (not in the contract): ${unknown.join(", ")}`);
+  }
+  if (typeof result.error_code === "string") {
+    say(
+      `\nThe action succeeded, but with error_code ${result.error_code}: branch on it in Architect.`,
+    );
+    return 3;
+  }
+  return 0;
+}
+
+try {
+  Deno.exit(await main());
+} catch (error) {
+  if (
+    !(error instanceof StepFailed) && !(error instanceof Error && error.name === "TemplateError")
+  ) throw error;
+  say(error.message);
+  Deno.exit(1);
+}
