@@ -78,7 +78,7 @@ export interface OpenWeatherClientOptions {
 
 export interface OpenWeatherClient {
   /** Resolves with an observation or rejects with an UpstreamError, never anything else. */
-  currentWeather(query: CurrentWeatherQuery, signal?: AbortSignal): Promise<Observation>;
+  currentWeather(query: CurrentWeatherQuery): Promise<Observation>;
   /** Closes pooled connections; for shutdown. */
   close(): Promise<void>;
 }
@@ -96,21 +96,20 @@ export function createOpenWeatherClient(options: OpenWeatherClientOptions): Open
     "url.path": options.baseUrl.pathname,
   };
 
-  async function call(query: CurrentWeatherQuery, signal?: AbortSignal): Promise<Observation> {
+  async function call(query: CurrentWeatherQuery): Promise<Observation> {
     const url = currentWeatherUrl(options.baseUrl, options.apiKey, query);
     const timeout = AbortSignal.timeout(options.timeoutMs);
-    const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
     try {
       const response = await request(url, {
         method: "GET",
         dispatcher: agent,
-        signal: combined,
+        signal: timeout,
         headers: { accept: "application/json" },
       });
       return await readObservation(response.statusCode, response.body);
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
-      if (combined.aborted) {
+      if (timeout.aborted) {
         throw new UpstreamError(
           "UPSTREAM_TIMEOUT",
           `OpenWeatherMap did not answer within ${options.timeoutMs} ms`,
@@ -128,13 +127,13 @@ export function createOpenWeatherClient(options: OpenWeatherClientOptions): Open
   }
 
   return {
-    currentWeather(query, signal) {
+    currentWeather(query) {
       return tracer.startActiveSpan(
         "OpenWeatherMap current weather",
         { kind: SpanKind.CLIENT, attributes: spanAttributes },
         async (span) => {
           try {
-            const observation = await call(query, signal);
+            const observation = await call(query);
             span.setAttribute("http.response.status_code", 200);
             return observation;
           } catch (error) {

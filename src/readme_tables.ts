@@ -44,24 +44,18 @@ function table(header: string[], rows: string[][]): string {
 }
 
 export function renderContractDocs(): string {
-  const input = table(
-    ["field", "type", "required", "meaning"],
-    propertiesOf(WeatherRequestSchema, "input").map(({ name, property, required }) => [
-      `\`${name}\``,
-      typeOf(property),
-      required ? "yes" : "no",
-      property.description ?? "",
-    ]),
-  );
-  const output = table(
-    ["field", "type", "always on success", "meaning"],
-    propertiesOf(WeatherReportSchema, "output").map(({ name, property, required }) => [
-      `\`${name}\``,
-      typeOf(property),
-      required ? "yes" : "no",
-      property.description ?? "",
-    ]),
-  );
+  const fields = (schema: z.ZodType, io: "input" | "output", requiredHeader: string) =>
+    table(
+      ["field", "type", requiredHeader, "meaning"],
+      propertiesOf(schema, io).map(({ name, property, required }) => [
+        `\`${name}\``,
+        typeOf(property),
+        required ? "yes" : "no",
+        property.description ?? "",
+      ]),
+    );
+  const input = fields(WeatherRequestSchema, "input", "required");
+  const output = fields(WeatherReportSchema, "output", "always on success");
   const failures = table(
     ["`error_code`", "`error_message`", "when"],
     Object.entries(UPSTREAM_FAILURES).map(([code, { message, when }]) => [

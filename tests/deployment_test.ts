@@ -146,10 +146,7 @@ Deno.test({
       service.child.kill("SIGTERM");
       assert.equal((await service.exited).code, 0);
     } finally {
-      try {
-        service.child.kill("SIGKILL");
-      } catch { /* already exited */ }
-      await service.exited;
+      await service.stop();
       await upstream.close();
     }
   },

@@ -101,10 +101,7 @@ Deno.test("main.ts serves with .env beneath the environment, and shuts down clea
       assert.ok(!JSON.stringify(service.lines).includes(TEST_API_KEY));
     });
   } finally {
-    try {
-      service.child.kill("SIGKILL");
-    } catch { /* already exited */ }
-    await service.exited;
+    await service.stop();
     await upstream.close();
     Deno.removeSync(workdir, { recursive: true });
   }

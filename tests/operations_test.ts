@@ -43,10 +43,7 @@ Deno.test("SIGTERM under load: every request in flight is answered, none dropped
     assert.equal(code, 0);
     assert.equal(stderr, "");
   } finally {
-    try {
-      service.child.kill("SIGKILL");
-    } catch { /* already exited */ }
-    await service.exited;
+    await service.stop();
     await upstream.close();
   }
 });
@@ -119,10 +116,7 @@ Deno.test("OTEL_DENO=true exports the request and upstream spans, without the AP
       "the upstream URL's query reached the telemetry backend",
     );
   } finally {
-    try {
-      service.child.kill("SIGKILL");
-    } catch { /* already exited */ }
-    await service.exited;
+    await service.stop();
     await upstream.close();
     await receiver.close();
   }

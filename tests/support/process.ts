@@ -38,6 +38,8 @@ export interface ServiceProcess {
   waitForStderr(pattern: RegExp): Promise<RegExpMatchArray>;
   /** Resolves when the process exits, with everything it wrote to stderr. */
   readonly exited: Promise<{ code: number; stderr: string }>;
+  /** Kills the process if it still runs, and waits for it: for `finally` blocks. */
+  stop(): Promise<void>;
 }
 
 /** Starts main.ts (or another command line) with only `env`, plus what Deno needs to find its cache. */
@@ -98,6 +100,11 @@ export function spawnService(
     return stderrText;
   })();
 
+  const exited = Promise.all([child.status, stderr, stdoutDone]).then(([status, stderr]) => ({
+    code: status.code,
+    stderr,
+  }));
+
   return {
     child,
     lines,
@@ -136,10 +143,13 @@ export function spawnService(
         });
       });
     },
-    exited: Promise.all([child.status, stderr, stdoutDone]).then(([status, stderr]) => ({
-      code: status.code,
-      stderr,
-    })),
+    async stop() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already exited */ }
+      await exited;
+    },
+    exited,
   };
 }
 
