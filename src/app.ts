@@ -27,6 +27,9 @@ export const METRICS_PATH = "/metrics";
 export const CORRELATION_HEADER = "inin-correlation-id";
 const ACCEPTABLE_CORRELATION_ID = /^[\w.:-]{1,128}$/;
 
+/** Methods counted under their own name in metrics; any other token a client invents is "OTHER". */
+const METHOD_LABELS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
 /** Sent by Genesys Cloud on every action call: the calling organisation. */
 export const ORGANIZATION_HEADER = "inin-organization-id";
 
@@ -103,10 +106,10 @@ export function createHandler(deps: AppDeps): Handler {
 
     response.headers.set(CORRELATION_HEADER, correlationId);
     const elapsedMs = now() - started;
-    // Unknown paths share one label, so scanners cannot blow up the metric's cardinality.
+    // Unknown paths and methods share one label each, so scanners cannot blow up the metric's cardinality.
     deps.metrics.request(
       methods ? path : "unmatched",
-      request.method,
+      METHOD_LABELS.has(request.method) ? request.method : "OTHER",
       response.status,
       elapsedMs / 1000,
     );

@@ -237,6 +237,8 @@ Deno.test("GET /metrics exposes requests, upstream calls, cache results and toke
     await call("Atlantis");
     await call("London", "not-a-token");
     await fetch(new URL("/nope", t.service.url)).then((response) => response.text());
+    await fetch(new URL("/data-action/weather", t.service.url), { method: "BREW" })
+      .then((response) => response.text());
 
     const response = await fetch(new URL("/metrics", t.service.url));
     assert.equal(response.status, 200);
@@ -256,6 +258,12 @@ Deno.test("GET /metrics exposes requests, upstream calls, cache results and toke
     );
     assert.equal(value('http_requests_total{route="/oauth/token",method="POST",status="200"}'), 1);
     assert.equal(value('http_requests_total{route="unmatched",method="GET",status="404"}'), 1);
+    // An invented method is counted, but not under its own label.
+    assert.equal(
+      value('http_requests_total{route="/data-action/weather",method="OTHER",status="405"}'),
+      1,
+    );
+    assert.ok(!text.includes("BREW"));
     assert.equal(value('openweather_calls_total{outcome="ok"}'), 1);
     assert.equal(value('openweather_calls_total{outcome="CITY_NOT_FOUND"}'), 1);
     assert.equal(value('weather_cache_lookups_total{result="hit"}'), 1);
@@ -263,7 +271,8 @@ Deno.test("GET /metrics exposes requests, upstream calls, cache results and toke
     assert.equal(value('auth_token_verifications_total{result="miss"}'), 1);
     assert.equal(value('auth_token_verifications_total{result="hit"}'), 2);
     assert.equal(value('auth_token_verifications_total{result="rejected"}'), 1);
-    assert.equal(value('http_request_duration_seconds_count{route="/data-action/weather"}'), 4);
+    // Four POSTs and the BREW: the duration histogram is by route only.
+    assert.equal(value('http_request_duration_seconds_count{route="/data-action/weather"}'), 5);
     assert.ok(value("process_resident_memory_bytes") > 0);
   } finally {
     await t.close();
