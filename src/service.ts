@@ -31,7 +31,6 @@ const FAILED_AUTH_LIMIT = { maxFailures: 10, windowMs: 60_000 };
 
 export interface Service {
   handler: Handler;
-  metrics: Metrics;
   /** Closes outbound connection pools; call after the server has drained. */
   close(): Promise<void>;
 }
@@ -83,7 +82,7 @@ export async function createService(
     metrics,
     logger,
   });
-  return { handler, metrics, close: () => client.close() };
+  return { handler, close: () => client.close() };
 }
 
 async function createAuthentication(
