@@ -120,6 +120,11 @@ export const WeatherRequestSchema = z.object({
 
 export type WeatherRequest = z.output<typeof WeatherRequestSchema>;
 
+/** Every request field that may be left out, read off the schema. */
+const OPTIONAL_REQUEST_FIELDS = Object.entries(WeatherRequestSchema.shape)
+  .filter(([, field]) => field.safeParse(undefined).success)
+  .map(([name]) => name);
+
 /**
  * Optional fields that are `null` or blank count as absent: Architect passes an
  * unset variable as an empty string, and that should mean "use the default",
@@ -127,7 +132,7 @@ export type WeatherRequest = z.output<typeof WeatherRequestSchema>;
  */
 export function withoutBlankOptionalFields(body: Record<string, unknown>): Record<string, unknown> {
   const cleaned = { ...body };
-  for (const field of ["country_code", "units", "lang"]) {
+  for (const field of OPTIONAL_REQUEST_FIELDS) {
     const value = cleaned[field];
     if (value === null || (typeof value === "string" && value.trim() === "")) delete cleaned[field];
   }
@@ -216,6 +221,33 @@ export type ActionFailure = z.infer<typeof ActionFailureSchema>;
 
 /** Every `200` answer is one or the other. */
 export type WeatherActionOutput = WeatherReport | ActionFailure;
+
+/** One field of a contract schema, as JSON Schema describes it. */
+export interface ContractField {
+  name: string;
+  type: string;
+  enum?: string[];
+  description: string;
+  required: boolean;
+}
+
+/**
+ * The fields of a contract schema, via zod's JSON Schema: what the README
+ * tables and the exported Genesys contracts are both made from.
+ */
+export function contractFields(schema: z.ZodObject, io: "input" | "output"): ContractField[] {
+  const json = z.toJSONSchema(schema, { io }) as {
+    properties: Record<string, { type?: string; enum?: string[]; description?: string }>;
+    required?: string[];
+  };
+  return Object.entries(json.properties).map(([name, property]) => ({
+    name,
+    type: property.type ?? "string",
+    ...(property.enum ? { enum: property.enum } : {}),
+    description: property.description ?? "",
+    required: json.required?.includes(name) ?? false,
+  }));
+}
 
 /** Turns the first validation issue into `Field "name" must ...`, the form every 400 uses. */
 export function describeInvalidRequest(error: z.ZodError): string {

@@ -3,33 +3,19 @@
  * configuration variables) from the same declarations the service runs on.
  */
 
-import { z } from "zod";
-import { UPSTREAM_FAILURES, WeatherReportSchema, WeatherRequestSchema } from "./contract.ts";
+import type { z } from "zod";
+import {
+  type ContractField,
+  contractFields,
+  UPSTREAM_FAILURES,
+  WeatherReportSchema,
+  WeatherRequestSchema,
+} from "./contract.ts";
 import { CONFIG_VARIABLES } from "./config.ts";
 import { REQUEST_ERRORS } from "./http_errors.ts";
 
-interface JsonSchemaProperty {
-  type?: string;
-  enum?: string[];
-  description?: string;
-}
-
-function propertiesOf(schema: z.ZodType, io: "input" | "output") {
-  const json = z.toJSONSchema(schema, { io }) as {
-    properties: Record<string, JsonSchemaProperty>;
-    required?: string[];
-  };
-  return Object.entries(json.properties).map(([name, property]) => ({
-    name,
-    property,
-    required: json.required?.includes(name) ?? false,
-  }));
-}
-
-function typeOf(property: JsonSchemaProperty): string {
-  return property.enum
-    ? property.enum.map((value) => `"${value}"`).join(" \\| ")
-    : property.type ?? "";
+function typeOf(field: ContractField): string {
+  return field.enum ? field.enum.map((value) => `"${value}"`).join(" \\| ") : field.type;
 }
 
 /** A Markdown table with padded columns, readable as plain text too. */
@@ -44,14 +30,14 @@ function table(header: string[], rows: string[][]): string {
 }
 
 export function renderContractDocs(): string {
-  const fields = (schema: z.ZodType, io: "input" | "output", requiredHeader: string) =>
+  const fields = (schema: z.ZodObject, io: "input" | "output", requiredHeader: string) =>
     table(
       ["field", "type", requiredHeader, "meaning"],
-      propertiesOf(schema, io).map(({ name, property, required }) => [
-        `\`${name}\``,
-        typeOf(property),
-        required ? "yes" : "no",
-        property.description ?? "",
+      contractFields(schema, io).map((field) => [
+        `\`${field.name}\``,
+        typeOf(field),
+        field.required ? "yes" : "no",
+        field.description,
       ]),
     );
   const input = fields(WeatherRequestSchema, "input", "required");

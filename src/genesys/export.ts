@@ -7,7 +7,12 @@
  */
 
 import { z } from "zod";
-import { ActionFailureSchema, WeatherReportSchema, WeatherRequestSchema } from "../contract.ts";
+import {
+  ActionFailureSchema,
+  contractFields,
+  WeatherReportSchema,
+  WeatherRequestSchema,
+} from "../contract.ts";
 import { REQUEST_ERRORS } from "../http_errors.ts";
 import { genesysContractProblems, type JsonSchemaObject } from "./rules.ts";
 
@@ -21,19 +26,15 @@ export const ACTION_TIMEOUT_S = 10;
 
 const DRAFT_04 = "http://json-schema.org/draft-04/schema#";
 
-/** A zod object's properties as Genesys wants them: type and description, nothing it may reject. */
-function genesysProperties(schema: z.ZodType, io: "input" | "output") {
-  const json = z.toJSONSchema(schema, { io }) as {
-    properties: Record<string, { type?: string; description?: string }>;
-    required?: string[];
+/** A contract schema's properties as Genesys wants them: type and description, nothing it may reject. */
+function genesysProperties(schema: z.ZodObject, io: "input" | "output") {
+  const fields = contractFields(schema, io);
+  return {
+    properties: Object.fromEntries(
+      fields.map(({ name, type, description }) => [name, { type, description }]),
+    ),
+    required: fields.filter((field) => field.required).map((field) => field.name),
   };
-  const properties = Object.fromEntries(
-    Object.entries(json.properties).map(([name, property]) => [
-      name,
-      { type: property.type ?? "string", description: property.description ?? "" },
-    ]),
-  );
-  return { properties, required: json.required ?? [] };
 }
 
 export function inputSchema(): JsonSchemaObject & Record<string, unknown> {
