@@ -9,10 +9,11 @@ import { createBasicAuthenticator } from "./auth/basic.ts";
 import { createBearerAuthenticator, type TokenIssuerTrust } from "./auth/bearer.ts";
 import { createFailureThrottle } from "./auth/failure_throttle.ts";
 import { createRemoteKeySet } from "./auth/remote_key_set.ts";
-import type { Config } from "./config.ts";
+import { type Config, secretValues } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createOpenWeatherClient } from "./openweather.ts";
+import { REDACTED } from "./redact.ts";
 import { ACCESS_TOKEN_TYPE, createOAuthRoutes } from "./oauth/token_endpoint.ts";
 import { loadSigningKey } from "./oauth/signing_key.ts";
 import type { Routes } from "./routes.ts";
@@ -163,30 +164,23 @@ async function createAuthentication(
   return { authenticator, routes, notReadyReasons };
 }
 
-/** The effective configuration for the start-up log, every secret masked. */
+/**
+ * The effective configuration for the start-up log: every value that
+ * secretValues() names is masked wherever it appears, so the list of secrets
+ * lives in one place.
+ */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const masked = "[REDACTED]";
-  const { auth } = config;
-  return {
-    ...config,
-    openWeather: {
-      ...config.openWeather,
-      apiKey: masked,
-      baseUrl: config.openWeather.baseUrl.href,
-    },
-    auth: auth.mode === "basic"
-      ? { ...auth, password: masked }
-      : auth.mode === "jwt" && auth.builtIn
-      ? {
-        ...auth,
-        builtIn: {
-          ...auth.builtIn,
-          clientSecret: masked,
-          ...(auth.builtIn.signingKey ? { signingKey: masked } : {}),
-        },
-      }
-      : auth,
+  const secrets = new Set(secretValues(config));
+  const describe = (value: unknown): unknown => {
+    if (typeof value === "string") return secrets.has(value) ? REDACTED : value;
+    if (value instanceof URL) return value.href;
+    if (Array.isArray(value)) return value.map(describe);
+    if (value !== null && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, describe(item)]));
+    }
+    return value;
   };
+  return describe(config) as Record<string, unknown>;
 }
 
 /** Says loudly, at start, anything about the configuration that an operator must not miss. */

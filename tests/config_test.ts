@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError, loadConfig } from "../src/config.ts";
 import { environmentWithEnvFile, readEnvFile } from "../src/env_file.ts";
+import { describeConfig } from "../src/service.ts";
 
 const SECRET = "owm-secret-key-0123456789abcdef";
 const MINIMAL = { OPENWEATHER_API_KEY: SECRET, AUTH_MODE: "none" };
@@ -275,4 +276,47 @@ Deno.test("loadConfig() authentication settings", async (t) => {
       assert.match(problems[0]!, expected);
     });
   }
+});
+
+Deno.test("describeConfig() masks every secret and keeps everything else", () => {
+  const secrets = {
+    OPENWEATHER_API_KEY: SECRET,
+    OAUTH_CLIENT_SECRET: "client-secret-0123456789",
+    OAUTH_SIGNING_KEY: '{"kty":"RSA","d":"private"}',
+  };
+  const config = load({
+    ...secrets,
+    AUTH_MODE: "jwt",
+    OAUTH_CLIENT_ID: "genesys",
+    PUBLIC_URL: "https://weather.example.test",
+    PORT: "9090",
+  });
+  const text = JSON.stringify(describeConfig(config));
+  for (const secret of Object.values(secrets)) assert.ok(!text.includes(secret), secret);
+  const described = describeConfig(config) as {
+    port: number;
+    openWeather: { apiKey: string; baseUrl: string };
+    auth: { builtIn: { clientId: string; clientSecret: string; signingKey: string } };
+  };
+  assert.equal(described.port, 9090);
+  assert.equal(described.openWeather.apiKey, "[REDACTED]");
+  assert.equal(described.openWeather.baseUrl, "https://api.openweathermap.org/data/2.5/weather");
+  assert.equal(described.auth.builtIn.clientId, "genesys");
+  assert.equal(described.auth.builtIn.clientSecret, "[REDACTED]");
+  assert.equal(described.auth.builtIn.signingKey, "[REDACTED]");
+
+  const basic = describeConfig(
+    load({
+      ...MINIMAL,
+      AUTH_MODE: "basic",
+      BASIC_AUTH_USER: "genesys",
+      BASIC_AUTH_PASSWORD: "basic-password",
+    }),
+  );
+  assert.deepEqual(basic.auth, {
+    mode: "basic",
+    realm: "genesys-weather-action",
+    user: "genesys",
+    password: "[REDACTED]",
+  });
 });

@@ -6,7 +6,7 @@
  * a test fails when the committed files differ from what this produces.
  */
 
-import { z } from "zod";
+import type { z } from "zod";
 import {
   ActionFailureSchema,
   contractFields,
