@@ -7,17 +7,16 @@
 import assert from "node:assert/strict";
 import { CONFIG_VARIABLES } from "../src/config.ts";
 import { startFakeOpenWeather, TEST_API_KEY } from "./support/fake_openweather.ts";
-import { listeningUrl, spawnService, taskArguments, within } from "./support/process.ts";
+import {
+  listeningUrl,
+  postWeather,
+  spawnService,
+  taskArguments,
+  within,
+} from "./support/process.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const read = (path: string) => Deno.readTextFileSync(new URL(path, ROOT));
-
-const weather = (url: URL) =>
-  fetch(new URL("/data-action/weather", url), {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ city_name: "London" }),
-  });
 
 Deno.test("deno serve serve.ts (the Deno Deploy entry) serves the same service", async () => {
   const upstream = startFakeOpenWeather();
@@ -39,7 +38,7 @@ Deno.test("deno serve serve.ts (the Deno Deploy entry) serves the same service",
       service.waitForStderr(/Listening on http:\/\/[^:]+:(\d+)/),
       "deno serve",
     );
-    const response = await weather(new URL(`http://127.0.0.1:${port}`));
+    const response = await postWeather(new URL(`http://127.0.0.1:${port}`), "London");
     assert.equal(response.status, 200);
     assert.equal((await response.json()).city, "London");
     // The same start-up as main.ts: configuration logged, open endpoint warned about.
@@ -140,7 +139,7 @@ Deno.test({
       const url = listeningUrl(
         await within(10_000, service.waitForLine((line) => line.msg === "Listening"), "Listening"),
       );
-      const response = await weather(url);
+      const response = await postWeather(url, "London");
       assert.equal(response.status, 200);
       assert.equal((await response.json()).city, "London");
       service.child.kill("SIGTERM");

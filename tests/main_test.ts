@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startFakeOpenWeather, TEST_API_KEY } from "./support/fake_openweather.ts";
-import { listeningUrl, spawnService, within } from "./support/process.ts";
+import { listeningUrl, postWeather, spawnService, within } from "./support/process.ts";
 
 const isListening = (line: Record<string, unknown>) => line.msg === "Listening";
 
@@ -66,11 +66,7 @@ Deno.test("main.ts serves with .env beneath the environment, and shuts down clea
     });
 
     await t.step("it answers with weather fetched using the key from .env", async () => {
-      const response = await fetch(new URL("/data-action/weather", url), {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ city_name: "London" }),
-      });
+      const response = await postWeather(url, "London");
       assert.equal(response.status, 200);
       assert.equal((await response.json()).city, "London");
     });
@@ -78,11 +74,7 @@ Deno.test("main.ts serves with .env beneath the environment, and shuts down clea
     await t.step("SIGTERM lets the request in flight finish, then exits 0", async () => {
       const release = upstream.hold();
       // Another city than before: London is cached now and would not reach the upstream.
-      const inFlight = fetch(new URL("/data-action/weather", url), {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ city_name: "São Paulo" }),
-      });
+      const inFlight = postWeather(url, "São Paulo");
       // Wait until the upstream has the request, so it is truly in flight.
       await within(10_000, upstream.waitForRequests(2), "the upstream request");
       service.child.kill("SIGTERM");

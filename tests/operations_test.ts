@@ -2,16 +2,10 @@ import assert from "node:assert/strict";
 import { createLogger } from "../src/log.ts";
 import { createService } from "../src/service.ts";
 import { startFakeOpenWeather, TEST_API_KEY } from "./support/fake_openweather.ts";
-import { listeningUrl, spawnService, within } from "./support/process.ts";
+import { listeningUrl, postWeather, spawnService, within } from "./support/process.ts";
 import { testConfig } from "./support/service.ts";
 
 const isListening = (line: Record<string, unknown>) => line.msg === "Listening";
-const post = (url: URL, city: string) =>
-  fetch(new URL("/data-action/weather", url), {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ city_name: city }),
-  });
 
 Deno.test("SIGTERM under load: every request in flight is answered, none dropped, exit 0", async () => {
   const upstream = startFakeOpenWeather();
@@ -27,11 +21,11 @@ Deno.test("SIGTERM under load: every request in flight is answered, none dropped
     const url = listeningUrl(await within(10_000, service.waitForLine(isListening), "Listening"));
     const release = upstream.hold();
     // Distinct cities, so every request really waits on its own upstream call.
-    const inFlight = Array.from({ length: 100 }, (_, i) => post(url, `City ${i}`));
+    const inFlight = Array.from({ length: 100 }, (_, i) => postWeather(url, `City ${i}`));
     await within(10_000, upstream.waitForRequests(100), "100 upstream requests");
     service.child.kill("SIGTERM");
     await within(10_000, service.waitForLine((line) => line.msg === "Shutting down"), "shutdown");
-    await assert.rejects(post(url, "London"), "new connections are refused while draining");
+    await assert.rejects(postWeather(url, "London"), "new connections are refused while draining");
     release();
     const responses = await Promise.all(inFlight);
     const statuses = await Promise.all(responses.map(async (response) => {
@@ -86,7 +80,7 @@ Deno.test("OTEL_DENO=true exports the request and upstream spans, without the AP
   }, Deno.makeTempDirSync());
   try {
     const url = listeningUrl(await within(10_000, service.waitForLine(isListening), "Listening"));
-    const response = await post(url, "London");
+    const response = await postWeather(url, "London");
     assert.equal(response.status, 200);
     await response.body?.cancel();
     service.child.kill("SIGTERM");

@@ -162,6 +162,15 @@ export function within<T>(ms: number, promise: Promise<T>, what: string): Promis
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** POSTs `{ city_name }` to the weather action of a service running as a process. */
+export function postWeather(url: URL, city: string): Promise<Response> {
+  return fetch(new URL("/data-action/weather", url), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ city_name: city }),
+  });
+}
+
 export function listeningUrl(line: Record<string, unknown>): URL {
   return new URL(String(line.url).replace("0.0.0.0", "127.0.0.1"));
 }
