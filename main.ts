@@ -11,9 +11,9 @@
 
 import denoJson from "./deno.json" with { type: "json" };
 import { loadConfig } from "./src/config.ts";
-import { environmentWithEnvFile } from "./src/env_file.ts";
-import { errorResponse } from "./src/http.ts";
-import { RequestError } from "./src/http_errors.ts";
+import { environmentWithEnvFile } from "./src/process/env_file.ts";
+import { errorResponse } from "./src/http/responses.ts";
+import { RequestError } from "./src/http/errors.ts";
 import { startFromEnvironment, StartupError } from "./src/startup.ts";
 
 const USAGE = `genesys-weather-action ${denoJson.version}

@@ -1,4 +1,4 @@
-/** `deno task export-actions`: writes the Genesys artifacts under genesys/ from src/contract.ts. */
+/** `deno task export-actions`: writes the Genesys artifacts under genesys/ from src/weather/contract.ts. */
 
 import { exportedFiles } from "../src/genesys/export.ts";
 

@@ -8,8 +8,8 @@
  * table and the start task's `--allow-env` list are checked against it.
  */
 
-import type { ReadVariable } from "./env_file.ts";
-import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import type { ReadVariable } from "./process/env_file.ts";
+import { LOG_LEVELS, type LogLevel } from "./process/log.ts";
 
 /**
  * Secrets are redacted from logs by value, and a value of a few characters

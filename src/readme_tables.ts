@@ -10,9 +10,9 @@ import {
   UPSTREAM_FAILURES,
   WeatherReportSchema,
   WeatherRequestSchema,
-} from "./contract.ts";
+} from "./weather/contract.ts";
 import { CONFIG_VARIABLES } from "./config.ts";
-import { REQUEST_ERRORS } from "./http_errors.ts";
+import { REQUEST_ERRORS } from "./http/errors.ts";
 
 function typeOf(field: ContractField): string {
   return field.enum ? field.enum.map((value) => `"${value}"`).join(" \\| ") : field.type;

@@ -3,23 +3,23 @@
  * `main.ts` (a process, a binary, a container) and the `deno serve` entry share.
  */
 
-import { createHandler, type Handler } from "./app.ts";
+import { createHandler, type Handler } from "./http/handler.ts";
 import { type Authenticator, openAccess } from "./auth/authenticator.ts";
 import { createBasicAuthenticator } from "./auth/basic.ts";
 import { createBearerAuthenticator, type TokenIssuerTrust } from "./auth/bearer.ts";
 import { createFailureThrottle } from "./auth/failure_throttle.ts";
 import { createRemoteKeySet } from "./auth/remote_key_set.ts";
 import { type Config, secretValues } from "./config.ts";
-import type { Logger } from "./log.ts";
-import { createMetrics, type Metrics } from "./metrics.ts";
-import { createOpenWeatherClient } from "./openweather.ts";
-import { REDACTED } from "./redact.ts";
+import type { Logger } from "./process/log.ts";
+import { createMetrics, type Metrics } from "./process/metrics.ts";
+import { createOpenWeatherClient } from "./weather/openweather.ts";
+import { REDACTED } from "./process/redact.ts";
 import { ACCESS_TOKEN_TYPE, createOAuthRoutes } from "./oauth/token_endpoint.ts";
 import { loadSigningKey } from "./oauth/signing_key.ts";
-import type { Routes } from "./routes.ts";
-import { createUpstreamGuard } from "./upstream_guard.ts";
-import { createWeatherAction } from "./weather_action.ts";
-import { createWeatherCache } from "./weather_cache.ts";
+import type { Routes } from "./http/routes.ts";
+import { createUpstreamGuard } from "./weather/upstream_guard.ts";
+import { createWeatherAction } from "./weather/action.ts";
+import { createWeatherCache } from "./weather/cache.ts";
 import { createLocalJWKSet } from "jose";
 
 export interface ServiceOptions {

@@ -6,8 +6,8 @@
  */
 
 import { type Config, ConfigError, loadConfig, secretValues } from "./config.ts";
-import { environmentWithEnvFile } from "./env_file.ts";
-import { createLogger, type Logger } from "./log.ts";
+import { environmentWithEnvFile } from "./process/env_file.ts";
+import { createLogger, type Logger } from "./process/log.ts";
 import { SigningKeyError } from "./oauth/signing_key.ts";
 import { createService, describeConfig, logStartupWarnings, type Service } from "./service.ts";
 

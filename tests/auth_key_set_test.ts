@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createLocalJWKSet } from "jose";
 import { createBearerAuthenticator } from "../src/auth/bearer.ts";
-import { silentLogger } from "../src/log.ts";
+import { silentLogger } from "../src/process/log.ts";
 import { TestClock } from "./support/clock.ts";
 import { type KeyHostMode, startFakeKeyHost } from "./support/fake_jwks.ts";
 import { startFakeOpenWeather } from "./support/fake_openweather.ts";

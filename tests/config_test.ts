@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError, loadConfig } from "../src/config.ts";
-import { environmentWithEnvFile, readEnvFile } from "../src/env_file.ts";
+import { environmentWithEnvFile, readEnvFile } from "../src/process/env_file.ts";
 import { describeConfig } from "../src/service.ts";
 
 const SECRET = "owm-secret-key-0123456789abcdef";

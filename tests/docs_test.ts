@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { CONFIG_VARIABLES } from "../src/config.ts";
-import { UNDICI_ENV_READS } from "../src/openweather.ts";
+import { UNDICI_ENV_READS } from "../src/weather/openweather.ts";
 import { withGeneratedTables } from "../src/readme_tables.ts";
 
 const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
 
-Deno.test("README.md tables match src/contract.ts and src/config.ts (run `deno task docs`)", () => {
+Deno.test("README.md tables match src/weather/contract.ts and src/config.ts (run `deno task docs`)", () => {
   assert.equal(readme, withGeneratedTables(readme));
 });
 

@@ -4,7 +4,7 @@ import { genesysContractProblems, type JsonSchemaObject } from "../src/genesys/r
 
 const ROOT = new URL("../", import.meta.url);
 
-Deno.test("genesys/ holds exactly what `deno task export-actions` produces from src/contract.ts", () => {
+Deno.test("genesys/ holds exactly what `deno task export-actions` produces from src/weather/contract.ts", () => {
   for (const [path, content] of Object.entries(exportedFiles())) {
     let committed: string;
     try {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createLogger } from "../src/log.ts";
+import { createLogger } from "../src/process/log.ts";
 import { createService } from "../src/service.ts";
 import { startFakeOpenWeather, TEST_API_KEY } from "./support/fake_openweather.ts";
 import { listeningUrl, postWeather, spawnService, within } from "./support/process.ts";

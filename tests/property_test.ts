@@ -6,8 +6,8 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { WeatherReportSchema } from "../src/contract.ts";
-import { createLogger } from "../src/log.ts";
+import { WeatherReportSchema } from "../src/weather/contract.ts";
+import { createLogger } from "../src/process/log.ts";
 import { createService } from "../src/service.ts";
 import { startFakeOpenWeather, TEST_API_KEY } from "./support/fake_openweather.ts";
 import { testConfig, WITHOUT_UPSTREAM_PROTECTION } from "./support/service.ts";

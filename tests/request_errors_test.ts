@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MAX_REQUEST_BODY_BYTES } from "../src/request_body.ts";
+import { MAX_REQUEST_BODY_BYTES } from "../src/http/request_body.ts";
 import { startFakeOpenWeather } from "./support/fake_openweather.ts";
 import { startService } from "./support/service.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UPSTREAM_FAILURES } from "../src/contract.ts";
+import { UPSTREAM_FAILURES } from "../src/weather/contract.ts";
 import {
   closedPortUrl,
   ERROR_BODIES,

@@ -14,8 +14,8 @@
 import { decodeJwt, type JWTPayload, jwtVerify, type JWTVerifyGetKey } from "jose";
 import { LRUCache } from "lru-cache";
 import type { SigningAlgorithm } from "../config.ts";
-import { RequestError } from "../http_errors.ts";
-import type { Logger } from "../log.ts";
+import { RequestError } from "../http/errors.ts";
+import type { Logger } from "../process/log.ts";
 import type { Authenticator, Principal } from "./authenticator.ts";
 import { insufficientScope, invalidToken, missingBearerToken } from "./challenge.ts";
 import { KeySetUnavailableError } from "./remote_key_set.ts";

@@ -4,7 +4,7 @@
  * are fixed strings of ours; a token or password never goes into one.
  */
 
-import { RequestError } from "../http_errors.ts";
+import { RequestError } from "../http/errors.ts";
 
 function quoted(value: string): string {
   return `"${value.replace(/["\\]/g, "")}"`;

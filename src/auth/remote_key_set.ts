@@ -23,8 +23,8 @@
  */
 
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
-import { readBoundedBytes } from "../bounded_body.ts";
-import type { Logger } from "../log.ts";
+import { readBoundedBytes } from "../http/bounded_body.ts";
+import type { Logger } from "../process/log.ts";
 
 const MAX_KEY_SET_BYTES = 512 * 1024;
 export const DEFAULT_REFETCH_COOLDOWN_MS = 30_000;

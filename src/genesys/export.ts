@@ -12,8 +12,8 @@ import {
   contractFields,
   WeatherReportSchema,
   WeatherRequestSchema,
-} from "../contract.ts";
-import { REQUEST_ERRORS } from "../http_errors.ts";
+} from "../weather/contract.ts";
+import { REQUEST_ERRORS } from "../http/errors.ts";
 import { genesysContractProblems, type JsonSchemaObject } from "./rules.ts";
 
 /** Replace with the service's external URL (its PUBLIC_URL) before importing. */

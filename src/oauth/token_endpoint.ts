@@ -13,10 +13,10 @@ import { SignJWT } from "jose";
 import { parseBasicAuthorization } from "../auth/basic.ts";
 import type { FailureThrottle } from "../auth/failure_throttle.ts";
 import { credentialsChecker } from "../auth/secret_compare.ts";
-import { BodyTooLargeError, readBoundedBytes } from "../bounded_body.ts";
+import { BodyTooLargeError, readBoundedBytes } from "../http/bounded_body.ts";
 import type { BuiltInOAuthConfig } from "../config.ts";
-import { jsonResponse, mediaTypeOf } from "../http.ts";
-import type { RouteContext, Routes } from "../routes.ts";
+import { jsonResponse, mediaTypeOf } from "../http/responses.ts";
+import type { RouteContext, Routes } from "../http/routes.ts";
 import type { SigningKey } from "./signing_key.ts";
 
 export const TOKEN_PATH = "/oauth/token";

@@ -4,7 +4,7 @@
  */
 
 import { type Config, loadConfig, secretValues } from "../../src/config.ts";
-import { createLogger } from "../../src/log.ts";
+import { createLogger } from "../../src/process/log.ts";
 import { createService } from "../../src/service.ts";
 import { TEST_API_KEY } from "./fake_openweather.ts";
 

@@ -1,6 +1,6 @@
 /** Response helpers shared by every route. */
 
-import { RequestError } from "./http_errors.ts";
+import { RequestError } from "./errors.ts";
 
 /** Headers on every answer: nothing here is cacheable, and nothing is to be sniffed. */
 const COMMON_HEADERS = {

@@ -8,15 +8,15 @@ import {
   describeInvalidRequest,
   WeatherRequestSchema,
   withoutBlankOptionalFields,
-} from "./contract.ts";
-import type { Metrics } from "./metrics.ts";
-import { errorResponse, jsonResponse } from "./http.ts";
-import { RequestError } from "./http_errors.ts";
-import type { Authenticator } from "./auth/authenticator.ts";
-import type { Logger } from "./log.ts";
+} from "../weather/contract.ts";
+import type { Metrics } from "../process/metrics.ts";
+import { errorResponse, jsonResponse } from "./responses.ts";
+import { RequestError } from "./errors.ts";
+import type { Authenticator } from "../auth/authenticator.ts";
+import type { Logger } from "../process/log.ts";
 import { readJsonBody } from "./request_body.ts";
 import type { RouteContext, Routes } from "./routes.ts";
-import { actionFailure, type WeatherAction } from "./weather_action.ts";
+import { actionFailure, type WeatherAction } from "../weather/action.ts";
 
 export const WEATHER_PATH = "/data-action/weather";
 export const HEALTH_PATH = "/healthz";

@@ -11,10 +11,10 @@ import {
   type WeatherReport,
   type WeatherRequest,
 } from "./contract.ts";
-import type { Logger } from "./log.ts";
-import type { CacheResult } from "./metrics.ts";
+import type { Logger } from "../process/log.ts";
+import type { CacheResult } from "../process/metrics.ts";
 import type { Observation } from "./openweather.ts";
-import type { WeatherSource } from "./weather_cache.ts";
+import type { WeatherSource } from "./cache.ts";
 
 export interface WeatherActionContext {
   /** The request's logger, carrying its correlation id. */

@@ -5,8 +5,8 @@
  */
 
 import { BodyTooLargeError, readBoundedBytes } from "./bounded_body.ts";
-import { mediaTypeOf } from "./http.ts";
-import { RequestError } from "./http_errors.ts";
+import { mediaTypeOf } from "./responses.ts";
+import { RequestError } from "./errors.ts";
 
 export const MAX_REQUEST_BODY_BYTES = 16 * 1024;
 

@@ -6,7 +6,7 @@
  */
 
 import type { UpstreamErrorCode } from "./contract.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../process/log.ts";
 import { UpstreamError } from "./openweather.ts";
 
 const MINUTE_MS = 60_000;

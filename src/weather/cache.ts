@@ -12,8 +12,8 @@
  */
 
 import { LRUCache } from "lru-cache";
-import type { Logger } from "./log.ts";
-import type { CacheResult, Metrics } from "./metrics.ts";
+import type { Logger } from "../process/log.ts";
+import type { CacheResult, Metrics } from "../process/metrics.ts";
 import {
   type CurrentWeatherQuery,
   type Observation,

@@ -1,7 +1,7 @@
 /** The shape every route handler shares, so feature modules can add routes to the app. */
 
-import type { Logger } from "./log.ts";
-import type { CacheResult } from "./metrics.ts";
+import type { Logger } from "../process/log.ts";
+import type { CacheResult } from "../process/metrics.ts";
 
 export interface RouteContext {
   /** The request's logger, carrying its correlation id. */

@@ -17,7 +17,7 @@
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { Agent, request } from "undici";
 import { z } from "zod";
-import { readBoundedBytes } from "./bounded_body.ts";
+import { readBoundedBytes } from "../http/bounded_body.ts";
 import type { Units, UpstreamErrorCode } from "./contract.ts";
 
 /**
