@@ -3,24 +3,15 @@
  * `main.ts` (a process, a binary, a container) and the `deno serve` entry share.
  */
 
-import { createHandler, type Handler } from "./http/handler.ts";
-import { type Authenticator, openAccess } from "./auth/authenticator.ts";
-import { createBasicAuthenticator } from "./auth/basic.ts";
-import { createBearerAuthenticator, type TokenIssuerTrust } from "./auth/bearer.ts";
+import { createAuthentication } from "./auth/mod.ts";
 import { createFailureThrottle } from "./auth/failure_throttle.ts";
-import { createRemoteKeySet } from "./auth/remote_key_set.ts";
 import { type Config, secretValues } from "./config.ts";
+import { createHandler, type Handler } from "./http/handler.ts";
+import { createBuiltInIssuer } from "./oauth/mod.ts";
 import type { Logger } from "./process/log.ts";
-import { createMetrics, type Metrics } from "./process/metrics.ts";
-import { createOpenWeatherClient } from "./weather/openweather.ts";
+import { createMetrics } from "./process/metrics.ts";
 import { REDACTED } from "./process/redact.ts";
-import { ACCESS_TOKEN_TYPE, createOAuthRoutes } from "./oauth/token_endpoint.ts";
-import { loadSigningKey } from "./oauth/signing_key.ts";
-import type { Routes } from "./http/routes.ts";
-import { createUpstreamGuard } from "./weather/upstream_guard.ts";
-import { createWeatherAction } from "./weather/action.ts";
-import { createWeatherCache } from "./weather/cache.ts";
-import { createLocalJWKSet } from "jose";
+import { createWeather } from "./weather/mod.ts";
 
 export interface ServiceOptions {
   /** Milliseconds since the epoch; tests move it instead of sleeping. */
@@ -36,14 +27,6 @@ export interface Service {
   close(): Promise<void>;
 }
 
-interface Authentication {
-  authenticator: Authenticator;
-  routes: Routes;
-  notReadyReasons: () => string[];
-}
-
-const ALWAYS_READY = () => [];
-
 export async function createService(
   config: Config,
   logger: Logger,
@@ -51,117 +34,37 @@ export async function createService(
 ): Promise<Service> {
   const now = options.now ?? Date.now;
   const metrics = createMetrics();
-  const client = createOpenWeatherClient(config.openWeather);
-  const weather = createWeatherCache({
-    client,
-    guard: createUpstreamGuard({
-      maxCallsPerMinute: config.openWeather.maxCallsPerMinute,
-      backoffMs: config.openWeather.backoffS * 1000,
+  const weather = createWeather(config, { now, logger, metrics });
+  const { auth } = config;
+  // One throttle for every way of presenting a secret: Basic and the token endpoint.
+  const throttle = createFailureThrottle({ ...FAILED_AUTH_LIMIT, now });
+  const builtInIssuer = auth.mode === "jwt" && auth.builtIn
+    ? await createBuiltInIssuer({
+      config: auth.builtIn,
+      audience: auth.audiences[0]!,
+      realm: auth.realm,
+      algorithms: auth.algorithms,
+      throttle,
       now,
       logger,
-    }),
-    ttlMs: config.weatherCache.ttlS * 1000,
-    notFoundTtlMs: config.weatherCache.notFoundTtlS * 1000,
-    staleMaxMs: config.weatherCache.staleMaxS * 1000,
-    maxEntries: config.weatherCache.maxEntries,
-    now,
-    metrics,
-  });
-  const { authenticator, routes, notReadyReasons } = await createAuthentication(
-    config,
-    logger,
-    now,
-    metrics,
+    })
+    : undefined;
+  const { authenticator, notReadyReasons } = createAuthentication(
+    auth,
+    { throttle, now, logger, metrics },
+    builtInIssuer ? [builtInIssuer.trust] : [],
   );
   const handler = createHandler({
-    weatherAction: createWeatherAction(weather),
+    weatherAction: weather.action,
     authenticator,
     genesysOrgIds: config.genesysOrgIds,
-    extraRoutes: routes,
+    extraRoutes: builtInIssuer?.routes ?? {},
     deadlineMs: config.requestDeadlineMs,
     notReadyReasons,
     metrics,
     logger,
   });
-  return { handler, close: () => client.close() };
-}
-
-async function createAuthentication(
-  config: Config,
-  logger: Logger,
-  now: () => number,
-  metrics: Metrics,
-): Promise<Authentication> {
-  const { auth } = config;
-  const throttle = createFailureThrottle({ ...FAILED_AUTH_LIMIT, now });
-  if (auth.mode === "none") {
-    return { authenticator: openAccess, routes: {}, notReadyReasons: ALWAYS_READY };
-  }
-  if (auth.mode === "basic") {
-    return {
-      authenticator: createBasicAuthenticator({ ...auth, throttle, now }),
-      routes: {},
-      notReadyReasons: ALWAYS_READY,
-    };
-  }
-
-  const trusted: TokenIssuerTrust[] = [];
-  let routes: Routes = {};
-  let notReadyReasons: () => string[] = ALWAYS_READY;
-  if (auth.external) {
-    const keySet = createRemoteKeySet({
-      url: auth.external.url,
-      timeoutMs: auth.external.timeoutMs,
-      maxAgeMs: auth.external.cacheMaxAgeS * 1000,
-      staleMaxMs: auth.external.staleMaxS * 1000,
-      now,
-      logger,
-    });
-    // Fetch now, so the first caller does not wait for it; failures are logged by the key set.
-    keySet.prefetch();
-    trusted.push({ issuer: auth.external.issuer, getKey: keySet.getKey });
-    notReadyReasons = () =>
-      keySet.hasUsableKeys()
-        ? []
-        : ["The identity provider's key set (AUTH_JWKS_URL) is not loaded"];
-  }
-  if (auth.builtIn) {
-    const signingKey = await loadSigningKey(auth.builtIn, auth.algorithms);
-    if (signingKey.generated) {
-      logger.warn(
-        "No OAUTH_SIGNING_KEY or OAUTH_SIGNING_KEY_FILE: a signing key was generated for this process. " +
-          "Tokens it issues stop working at restart and are not accepted by other instances",
-        { kid: signingKey.publicJwk.kid },
-      );
-    }
-    trusted.push({
-      issuer: auth.builtIn.issuer,
-      getKey: createLocalJWKSet({ keys: [signingKey.publicJwk] }),
-      typ: ACCESS_TOKEN_TYPE,
-    });
-    routes = createOAuthRoutes({
-      config: auth.builtIn,
-      audience: auth.audiences[0]!,
-      realm: auth.realm,
-      signingKey,
-      throttle,
-      now,
-    });
-  }
-  const authenticator = createBearerAuthenticator({
-    realm: auth.realm,
-    trusted,
-    audiences: auth.audiences,
-    algorithms: auth.algorithms,
-    clockToleranceS: auth.clockToleranceS,
-    requiredScope: auth.requiredScope,
-    verificationCacheTtlMs: auth.verificationCacheTtlS * 1000,
-    verificationCacheMaxEntries: auth.verificationCacheMaxEntries,
-    now,
-    logger,
-    onVerification: metrics.tokenVerification,
-  });
-  return { authenticator, routes, notReadyReasons };
+  return { handler, close: () => weather.close() };
 }
 
 /**

@@ -8,7 +8,7 @@
 import { type Config, ConfigError, loadConfig, secretValues } from "./config.ts";
 import { environmentWithEnvFile } from "./process/env_file.ts";
 import { createLogger, type Logger } from "./process/log.ts";
-import { SigningKeyError } from "./oauth/signing_key.ts";
+import { SigningKeyError } from "./oauth/mod.ts";
 import { createService, describeConfig, logStartupWarnings, type Service } from "./service.ts";
 
 export interface Started {

@@ -13,7 +13,7 @@
 
 import { decodeJwt, type JWTPayload, jwtVerify, type JWTVerifyGetKey } from "jose";
 import { LRUCache } from "lru-cache";
-import type { SigningAlgorithm } from "../config.ts";
+import type { SigningAlgorithm } from "./config.ts";
 import { RequestError } from "../http/errors.ts";
 import type { Logger } from "../process/log.ts";
 import type { Authenticator, Principal } from "./authenticator.ts";

@@ -59,7 +59,6 @@ interface CachedKeys {
 }
 
 export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
-  const fetchImpl = options.fetch ?? fetch;
   const cooldownMs = options.cooldownMs ?? DEFAULT_REFETCH_COOLDOWN_MS;
   const { now, logger } = options;
   const keyHost = options.url.origin + options.url.pathname;
@@ -79,28 +78,12 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
     inFlight ??= (async () => {
       lastAttemptAt = now();
       try {
-        const select = createLocalJWKSet(await fetchKeySet());
+        const select = createLocalJWKSet(await fetchKeySet(options));
         cached = { select, fetchedAt: now() };
         if (failing) logger.info("Key set reachable again", { url: keyHost });
         failing = false;
       } catch (error) {
-        if (!failing) {
-          logger.warn(
-            cached
-              ? "Key set refetch failed; tokens signed by the last good keys keep working until they expire from the cache"
-              : "Key set could not be fetched; bearer tokens cannot be verified until it can",
-            {
-              url: keyHost,
-              error,
-              ...(cached
-                ? {
-                  usable_until: new Date(cached.fetchedAt + options.maxAgeMs + options.staleMaxMs)
-                    .toISOString(),
-                }
-                : {}),
-            },
-          );
-        }
+        if (!failing) logRefetchFailure(options, keyHost, cached, error);
         failing = true;
       } finally {
         inFlight = undefined;
@@ -108,26 +91,6 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
     })();
     return inFlight;
   };
-
-  async function fetchKeySet(): Promise<JSONWebKeySet> {
-    const response = await fetchImpl(options.url, {
-      signal: AbortSignal.timeout(options.timeoutMs),
-      redirect: "manual",
-      headers: { accept: "application/json" },
-    });
-    if (response.status !== 200) {
-      await response.body?.cancel().catch(() => {});
-      throw new KeySetUnavailableError(`Key set answered with status ${response.status}`);
-    }
-    const text = new TextDecoder().decode(await readBoundedBytes(response.body, MAX_KEY_SET_BYTES));
-    const document: unknown = JSON.parse(text);
-    const keys = (document as { keys?: unknown })?.keys;
-    // An empty set is never a real rotation; keep the last good keys instead.
-    if (!Array.isArray(keys) || keys.length === 0) {
-      throw new KeySetUnavailableError("Key set document has no keys");
-    }
-    return document as JSONWebKeySet;
-  }
 
   async function usableKeys(): Promise<CachedKeys> {
     if (usable() && ageOf(cached!) > options.maxAgeMs && mayRefetch()) {
@@ -158,4 +121,46 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
     prefetch: () => refetch(),
     hasUsableKeys: () => usable(),
   };
+}
+
+/** One GET of the key set document, bounded in time and size; throws unless it holds keys. */
+async function fetchKeySet(options: RemoteKeySetOptions): Promise<JSONWebKeySet> {
+  const response = await (options.fetch ?? fetch)(options.url, {
+    signal: AbortSignal.timeout(options.timeoutMs),
+    redirect: "manual",
+    headers: { accept: "application/json" },
+  });
+  if (response.status !== 200) {
+    await response.body?.cancel().catch(() => {});
+    throw new KeySetUnavailableError(`Key set answered with status ${response.status}`);
+  }
+  const text = new TextDecoder().decode(await readBoundedBytes(response.body, MAX_KEY_SET_BYTES));
+  const document: unknown = JSON.parse(text);
+  const keys = (document as { keys?: unknown })?.keys;
+  // An empty set is never a real rotation; keep the last good keys instead.
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw new KeySetUnavailableError("Key set document has no keys");
+  }
+  return document as JSONWebKeySet;
+}
+
+/** Logged once when trouble starts, not per request. */
+function logRefetchFailure(
+  options: RemoteKeySetOptions,
+  keyHost: string,
+  cached: CachedKeys | undefined,
+  error: unknown,
+): void {
+  if (cached === undefined) {
+    options.logger.warn(
+      "Key set could not be fetched; bearer tokens cannot be verified until it can",
+      { url: keyHost, error },
+    );
+    return;
+  }
+  const usableUntil = cached.fetchedAt + options.maxAgeMs + options.staleMaxMs;
+  options.logger.warn(
+    "Key set refetch failed; tokens signed by the last good keys keep working until they expire from the cache",
+    { url: keyHost, error, usable_until: new Date(usableUntil).toISOString() },
+  );
 }

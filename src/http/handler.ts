@@ -4,19 +4,12 @@
  * `(request) => Promise<Response>` for `Deno.serve`, `deno serve` and tests.
  */
 
-import {
-  describeInvalidRequest,
-  WeatherRequestSchema,
-  withoutBlankOptionalFields,
-} from "../weather/contract.ts";
-import type { Metrics } from "../process/metrics.ts";
-import { errorResponse, jsonResponse } from "./responses.ts";
-import { RequestError } from "./errors.ts";
-import type { Authenticator } from "../auth/authenticator.ts";
 import type { Logger } from "../process/log.ts";
-import { readJsonBody } from "./request_body.ts";
+import type { Metrics } from "../process/metrics.ts";
+import { RequestError } from "./errors.ts";
+import { errorResponse, jsonResponse } from "./responses.ts";
 import type { RouteContext, Routes } from "./routes.ts";
-import { actionFailure, type WeatherAction } from "../weather/action.ts";
+import { createWeatherRoute, type WeatherRouteDeps } from "./weather_route.ts";
 
 export const WEATHER_PATH = "/data-action/weather";
 export const HEALTH_PATH = "/healthz";
@@ -30,18 +23,9 @@ const ACCEPTABLE_CORRELATION_ID = /^[\w.:-]{1,128}$/;
 /** Methods counted under their own name in metrics; any other token a client invents is "OTHER". */
 const METHOD_LABELS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
-/** Sent by Genesys Cloud on every action call: the calling organisation. */
-export const ORGANIZATION_HEADER = "inin-organization-id";
-
-export interface AppDeps {
-  weatherAction: WeatherAction;
-  authenticator: Authenticator;
-  /** When non-empty, only these organisations may call the weather action. */
-  genesysOrgIds?: readonly string[];
+export interface AppDeps extends WeatherRouteDeps {
   /** Routes of optional features, e.g. the built-in OAuth server. */
   extraRoutes?: Routes;
-  /** Every weather request is answered within this, whatever the upstream does. */
-  deadlineMs: number;
   /** Why the service cannot serve yet; empty when ready. */
   notReadyReasons: () => string[];
   metrics: Metrics;
@@ -73,7 +57,7 @@ export function createHandler(deps: AppDeps): Handler {
 
   const routes = new Map(Object.entries<Routes[string]>({
     ...deps.extraRoutes,
-    [WEATHER_PATH]: { POST: (request, context) => withDeadline(deps, request, context) },
+    [WEATHER_PATH]: { POST: createWeatherRoute(deps) },
     [HEALTH_PATH]: { GET: healthRoute, HEAD: healthRoute },
     [READY_PATH]: { GET: readyRoute, HEAD: readyRoute },
     [METRICS_PATH]: { GET: metricsRoute },
@@ -124,86 +108,6 @@ export function createHandler(deps: AppDeps): Handler {
     });
     return response;
   };
-}
-
-type WeatherPhase = "authenticating" | "reading" | "answering";
-
-/**
- * Runs the weather route against REQUEST_DEADLINE_MS. Whatever is slow, the
- * caller gets an answer in time, and an honest one: a key set that cannot be
- * fetched is a 503, a body that does not arrive is a 408, and an upstream
- * that does not answer is the usual `UPSTREAM_TIMEOUT`. Work that loses the
- * race carries on in the background (an upstream answer still fills the
- * cache for the next caller).
- */
-async function withDeadline(
-  deps: AppDeps,
-  request: Request,
-  context: RouteContext,
-): Promise<Response> {
-  const progress = { phase: "authenticating" as WeatherPhase };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<Response>((resolve, reject) => {
-    timer = setTimeout(() => {
-      context.logger.warn("Request deadline reached", {
-        phase: progress.phase,
-        deadline_ms: deps.deadlineMs,
-      });
-      if (progress.phase === "authenticating") {
-        reject(
-          new RequestError("AUTH_UNAVAILABLE", "Credentials could not be checked in time", {
-            "retry-after": "5",
-          }),
-        );
-      } else if (progress.phase === "reading") {
-        reject(new RequestError("REQUEST_TIMEOUT", "Request body did not arrive in time"));
-      } else {
-        context.errorCode = "UPSTREAM_TIMEOUT";
-        resolve(jsonResponse(actionFailure("UPSTREAM_TIMEOUT")));
-      }
-    }, deps.deadlineMs);
-  });
-  try {
-    return await Promise.race([weatherRoute(request, context, deps, progress), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function weatherRoute(
-  request: Request,
-  context: RouteContext,
-  deps: AppDeps,
-  progress: { phase: WeatherPhase },
-): Promise<Response> {
-  // Who is calling is settled before a byte of the body is read.
-  const principal = await deps.authenticator.authenticate(request, context.clientAddress);
-  context.subject = principal.subject;
-  const allowedOrgs = deps.genesysOrgIds ?? [];
-  if (allowedOrgs.length > 0) {
-    const organization = request.headers.get(ORGANIZATION_HEADER)?.trim().toLowerCase();
-    if (!organization || !allowedOrgs.some((id) => id.toLowerCase() === organization)) {
-      throw new RequestError("FORBIDDEN", "Calling organization is not allowed");
-    }
-  }
-  progress.phase = "reading";
-  const body = await readJsonBody(request);
-  progress.phase = "answering";
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new RequestError("INVALID_INPUT", "Request body must be a JSON object");
-  }
-  const parsed = WeatherRequestSchema.safeParse(
-    withoutBlankOptionalFields(body as Record<string, unknown>),
-  );
-  if (!parsed.success) {
-    throw new RequestError("INVALID_INPUT", describeInvalidRequest(parsed.error));
-  }
-  // request.signal is not passed on: the upstream call has its own timeout, and
-  // reading it switches Deno.serve into a legacy mode that prints a warning.
-  const { output, cache } = await deps.weatherAction(parsed.data, { logger: context.logger });
-  context.cache = cache;
-  if ("error_code" in output) context.errorCode = output.error_code;
-  return jsonResponse(output);
 }
 
 function healthRoute(): Response {

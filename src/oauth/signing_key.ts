@@ -13,7 +13,8 @@ import {
   importPKCS8,
   type JWK,
 } from "jose";
-import type { BuiltInOAuthConfig, SigningAlgorithm } from "../config.ts";
+import type { SigningAlgorithm } from "../auth/config.ts";
+import type { BuiltInOAuthConfig } from "./config.ts";
 
 export interface SigningKey {
   readonly algorithm: SigningAlgorithm;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { ERROR_BODIES, startFakeOpenWeather } from "./support/fake_openweather.ts";
-import { TestClock } from "./support/clock.ts";
-import { type RunningService, startService } from "./support/service.ts";
+import { ERROR_BODIES, startFakeOpenWeather } from "../support/fake_openweather.ts";
+import { TestClock } from "../support/clock.ts";
+import { type RunningService, startService } from "../support/service.ts";
 
 const WEATHER = "/data-action/weather";
 

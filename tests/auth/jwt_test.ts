@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { exportSPKI, SignJWT, UnsecuredJWT } from "jose";
-import { TestClock } from "./support/clock.ts";
-import { startFakeOpenWeather } from "./support/fake_openweather.ts";
-import { startFakeKeyHost } from "./support/fake_jwks.ts";
-import { startService } from "./support/service.ts";
-import { generateTestKey, signToken } from "./support/tokens.ts";
+import { TestClock } from "../support/clock.ts";
+import { startFakeOpenWeather } from "../support/fake_openweather.ts";
+import { startFakeKeyHost } from "../support/fake_jwks.ts";
+import { startService } from "../support/service.ts";
+import { generateTestKey, signToken } from "../support/tokens.ts";
 
 const ISSUER = "https://idp.example.test/";
 const AUDIENCE = "api://genesys-weather";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { TestClock } from "./support/clock.ts";
-import { startFakeOpenWeather } from "./support/fake_openweather.ts";
-import { startService } from "./support/service.ts";
+import { TestClock } from "../support/clock.ts";
+import { startFakeOpenWeather } from "../support/fake_openweather.ts";
+import { startService } from "../support/service.ts";
 
 const USER = "genesys";
 const PASSWORD = "correct horse battery staple";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { decodeJwt, decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPair } from "jose";
-import { TestClock } from "./support/clock.ts";
-import { startFakeOpenWeather } from "./support/fake_openweather.ts";
-import { startService } from "./support/service.ts";
+import { TestClock } from "../support/clock.ts";
+import { startFakeOpenWeather } from "../support/fake_openweather.ts";
+import { startService } from "../support/service.ts";
 
 const CLIENT_ID = "genesys-cloud";
 const CLIENT_SECRET = "a-long-client-secret+with%special:chars";

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { UPSTREAM_FAILURES } from "../src/weather/contract.ts";
+import { UPSTREAM_FAILURES } from "../../src/weather/contract.ts";
 import {
   closedPortUrl,
   ERROR_BODIES,
   startFakeOpenWeather,
   startRawHttpServer,
   TEST_API_KEY,
-} from "./support/fake_openweather.ts";
-import { startService, WITHOUT_UPSTREAM_PROTECTION } from "./support/service.ts";
+} from "../support/fake_openweather.ts";
+import { startService, WITHOUT_UPSTREAM_PROTECTION } from "../support/service.ts";
 
 const WEATHER = "/data-action/weather";
 

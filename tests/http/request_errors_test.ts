@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { MAX_REQUEST_BODY_BYTES } from "../src/http/request_body.ts";
-import { startFakeOpenWeather } from "./support/fake_openweather.ts";
-import { startService } from "./support/service.ts";
+import { MAX_REQUEST_BODY_BYTES } from "../../src/http/request_body.ts";
+import { startFakeOpenWeather } from "../support/fake_openweather.ts";
+import { startService } from "../support/service.ts";
 
 const WEATHER = "/data-action/weather";
 

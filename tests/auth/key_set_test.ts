@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { createLocalJWKSet } from "jose";
-import { createBearerAuthenticator } from "../src/auth/bearer.ts";
-import { silentLogger } from "../src/process/log.ts";
-import { TestClock } from "./support/clock.ts";
-import { type KeyHostMode, startFakeKeyHost } from "./support/fake_jwks.ts";
-import { startFakeOpenWeather } from "./support/fake_openweather.ts";
-import { startService } from "./support/service.ts";
-import { generateTestKey, signToken, type TestKey } from "./support/tokens.ts";
+import { createBearerAuthenticator } from "../../src/auth/bearer.ts";
+import { silentLogger } from "../../src/process/log.ts";
+import { TestClock } from "../support/clock.ts";
+import { type KeyHostMode, startFakeKeyHost } from "../support/fake_jwks.ts";
+import { startFakeOpenWeather } from "../support/fake_openweather.ts";
+import { startService } from "../support/service.ts";
+import { generateTestKey, signToken, type TestKey } from "../support/tokens.ts";
 
 const ISSUER = "https://idp.example.test/";
 const AUDIENCE = "api://genesys-weather";

@@ -6,11 +6,11 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { WeatherReportSchema } from "../src/weather/contract.ts";
-import { createLogger } from "../src/process/log.ts";
-import { createService } from "../src/service.ts";
-import { startFakeOpenWeather, TEST_API_KEY } from "./support/fake_openweather.ts";
-import { testConfig, WITHOUT_UPSTREAM_PROTECTION } from "./support/service.ts";
+import { WeatherReportSchema } from "../../src/weather/contract.ts";
+import { createLogger } from "../../src/process/log.ts";
+import { createService } from "../../src/service.ts";
+import { startFakeOpenWeather, TEST_API_KEY } from "../support/fake_openweather.ts";
+import { testConfig, WITHOUT_UPSTREAM_PROTECTION } from "../support/service.ts";
 
 const RUNS = 300;
 

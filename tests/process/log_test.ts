@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createLogger } from "../src/process/log.ts";
-import { createRedactor, REDACTED } from "../src/process/redact.ts";
+import { createLogger } from "../../src/process/log.ts";
+import { createRedactor, REDACTED } from "../../src/process/redact.ts";
 
 const SECRET = "s3cr3t/key+with=chars";
 const fixedClock = () => new Date("2026-01-02T03:04:05.000Z");

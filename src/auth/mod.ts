@@ -1,0 +1,97 @@
+/**
+ * Authentication of the weather action's callers, by mode: `none`, `basic`,
+ * or `jwt` (tokens from an identity provider's key set and, when it is on,
+ * the built-in OAuth server, whose trust is handed in).
+ */
+
+import { type Authenticator, openAccess } from "./authenticator.ts";
+import { createBasicAuthenticator } from "./basic.ts";
+import { createBearerAuthenticator, type TokenIssuerTrust } from "./bearer.ts";
+import type { AuthConfig, ExternalKeySetConfig, JwtAuthConfig } from "./config.ts";
+import type { FailureThrottle } from "./failure_throttle.ts";
+import { createRemoteKeySet } from "./remote_key_set.ts";
+import type { Logger } from "../process/log.ts";
+import type { Metrics } from "../process/metrics.ts";
+
+export type { Authenticator } from "./authenticator.ts";
+export type { TokenIssuerTrust } from "./bearer.ts";
+
+export interface AuthenticationDeps {
+  throttle: FailureThrottle;
+  now: () => number;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export interface Authentication {
+  authenticator: Authenticator;
+  /** Why callers cannot be authenticated yet; empty when ready. */
+  notReadyReasons: () => string[];
+}
+
+const ALWAYS_READY = () => [];
+
+export function createAuthentication(
+  auth: AuthConfig,
+  deps: AuthenticationDeps,
+  /** Issuers besides the identity provider, e.g. the built-in OAuth server. */
+  otherIssuers: readonly TokenIssuerTrust[] = [],
+): Authentication {
+  switch (auth.mode) {
+    case "none":
+      return { authenticator: openAccess, notReadyReasons: ALWAYS_READY };
+    case "basic":
+      return {
+        authenticator: createBasicAuthenticator({
+          ...auth,
+          throttle: deps.throttle,
+          now: deps.now,
+        }),
+        notReadyReasons: ALWAYS_READY,
+      };
+    case "jwt":
+      return createJwtAuthentication(auth, deps, otherIssuers);
+  }
+}
+
+function createJwtAuthentication(
+  auth: JwtAuthConfig,
+  deps: AuthenticationDeps,
+  otherIssuers: readonly TokenIssuerTrust[],
+): Authentication {
+  const identityProvider = auth.external && trustIdentityProvider(auth.external, deps);
+  const authenticator = createBearerAuthenticator({
+    realm: auth.realm,
+    trusted: [...(identityProvider ? [identityProvider.trust] : []), ...otherIssuers],
+    audiences: auth.audiences,
+    algorithms: auth.algorithms,
+    clockToleranceS: auth.clockToleranceS,
+    requiredScope: auth.requiredScope,
+    verificationCacheTtlMs: auth.verificationCacheTtlS * 1000,
+    verificationCacheMaxEntries: auth.verificationCacheMaxEntries,
+    now: deps.now,
+    logger: deps.logger,
+    onVerification: deps.metrics.tokenVerification,
+  });
+  return { authenticator, notReadyReasons: identityProvider?.notReadyReasons ?? ALWAYS_READY };
+}
+
+function trustIdentityProvider(external: ExternalKeySetConfig, deps: AuthenticationDeps) {
+  const keySet = createRemoteKeySet({
+    url: external.url,
+    timeoutMs: external.timeoutMs,
+    maxAgeMs: external.cacheMaxAgeS * 1000,
+    staleMaxMs: external.staleMaxS * 1000,
+    now: deps.now,
+    logger: deps.logger,
+  });
+  // Fetch now, so the first caller does not wait for it; failures are logged by the key set.
+  keySet.prefetch();
+  return {
+    trust: { issuer: external.issuer, getKey: keySet.getKey } satisfies TokenIssuerTrust,
+    notReadyReasons: () =>
+      keySet.hasUsableKeys()
+        ? []
+        : ["The identity provider's key set (AUTH_JWKS_URL) is not loaded"],
+  };
+}

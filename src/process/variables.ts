@@ -1,0 +1,149 @@
+/**
+ * How a configuration variable is declared and read. Each domain declares its
+ * own variables (name, default, meaning) beside its code and reads them with a
+ * VariableReader; src/config.ts composes the domains. The reader collects every
+ * problem instead of stopping at the first, so an operator fixes them all at once,
+ * and remembers the value of every variable declared secret, so the logger can
+ * redact exactly those.
+ */
+
+import type { ReadVariable } from "./env_file.ts";
+
+export interface VariableSpec {
+  /** The value used when the variable is unset, parsed like a real one. */
+  readonly default?: string;
+  /** What the README shows as the default when it is not a literal. */
+  readonly documentedDefault?: string;
+  readonly meaning: string;
+  /** Its value must never reach a log line, a response or a metric. */
+  readonly secret?: boolean;
+}
+
+export type VariableSpecs<Name extends string = string> = Readonly<Record<Name, VariableSpec>>;
+
+/**
+ * Secrets are redacted from logs by value, and a value of a few characters
+ * would be both guessable and impossible to redact without mangling every
+ * line. OpenWeatherMap keys are 32 characters.
+ */
+export const MIN_SECRET_LENGTH = 8;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration: ${problems.join("; ")}`);
+  }
+}
+
+/** Reads declared variables and collects every problem instead of stopping at the first. */
+export class VariableReader<Name extends string> {
+  readonly problems: string[] = [];
+  /** The values of secret variables read so far. */
+  readonly secrets: string[] = [];
+
+  constructor(
+    private readonly read: ReadVariable,
+    private readonly specs: VariableSpecs<Name>,
+  ) {}
+
+  /** A set variable, trimmed; blank counts as unset so `PORT=` in `.env` means the default. */
+  private value(name: Name): string | undefined {
+    const raw = this.read(name)?.trim();
+    const value = raw === "" ? undefined : raw;
+    if (value !== undefined && this.specs[name].secret) this.secrets.push(value);
+    return value;
+  }
+
+  private valueOrDefault(name: Name): string | undefined {
+    return this.value(name) ?? this.specs[name].default;
+  }
+
+  problem(message: string): void {
+    this.problems.push(message);
+  }
+
+  text(name: Name): string {
+    return this.valueOrDefault(name) ?? "";
+  }
+
+  optionalText(name: Name): string | undefined {
+    return this.value(name);
+  }
+
+  required(name: Name, context: string): string {
+    const value = this.value(name);
+    if (value === undefined) this.problems.push(`${name} is required ${context}`);
+    return value ?? "";
+  }
+
+  /** Required and never echoed back in a message. */
+  secret(name: Name, { minLength }: { minLength: number }): string {
+    const value = this.value(name);
+    if (value === undefined) this.problems.push(`${name} is required`);
+    else if (value.length < minLength) {
+      this.problems.push(`${name} must be at least ${minLength} characters long`);
+    }
+    return value ?? "";
+  }
+
+  /** Comma-separated values, blanks dropped; `fallback` for defaults computed from other settings. */
+  list(name: Name, fallback: readonly string[] = []): string[] {
+    const raw = this.valueOrDefault(name);
+    if (raw === undefined) return [...fallback];
+    return raw.split(",").map((item) => item.trim()).filter((item) => item !== "");
+  }
+
+  integer(name: Name, range: { min: number; max: number }): number {
+    const raw = this.valueOrDefault(name) ?? "";
+    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!(value >= range.min && value <= range.max)) {
+      this.problems.push(
+        `${name} must be a whole number from ${range.min} to ${range.max}, got "${raw}"`,
+      );
+      return range.min;
+    }
+    return value;
+  }
+
+  httpUrl(name: Name): URL {
+    return this.parseHttpUrl(name, this.valueOrDefault(name) ?? "");
+  }
+
+  optionalHttpUrl(name: Name, { requireHttpsUnlessLoopback = false } = {}): URL | undefined {
+    const raw = this.value(name);
+    if (raw === undefined) return undefined;
+    const url = this.parseHttpUrl(name, raw);
+    if (requireHttpsUnlessLoopback && url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+      this.problems.push(`${name} must be an https URL (http is allowed only for localhost)`);
+    }
+    return url;
+  }
+
+  private parseHttpUrl(name: Name, raw: string): URL {
+    const url = URL.parse(raw);
+    if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
+      this.problems.push(`${name} must be an http or https URL, got "${raw}"`);
+      return new URL("http://invalid.invalid/");
+    }
+    if (url.username || url.password) {
+      this.problems.push(`${name} must not contain credentials`);
+    }
+    return url;
+  }
+
+  oneOf<const T extends string>(name: Name, allowed: readonly T[]): T {
+    const raw = this.valueOrDefault(name) ?? "";
+    const value = allowed.find((candidate) => candidate === raw.toLowerCase());
+    if (value === undefined) {
+      this.problems.push(
+        `${name} must be one of ${allowed.map((v) => `"${v}"`).join(", ")}, got "${raw}"`,
+      );
+      return allowed[0]!;
+    }
+    return value;
+  }
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}

@@ -1,0 +1,95 @@
+/** The weather domain's settings: OpenWeatherMap, its protection, the cache, the deadline. */
+
+import {
+  MIN_SECRET_LENGTH,
+  type VariableReader,
+  type VariableSpecs,
+} from "../process/variables.ts";
+
+export const WEATHER_VARIABLES = {
+  OPENWEATHER_API_KEY: {
+    documentedDefault: "(required)",
+    meaning: "OpenWeatherMap API key, at least 8 characters. Never logged or returned",
+    secret: true,
+  },
+  OPENWEATHER_BASE_URL: {
+    default: "https://api.openweathermap.org/data/2.5/weather",
+    meaning: "The full current-weather endpoint URL, `http` or `https`, without credentials",
+  },
+  OPENWEATHER_TIMEOUT_MS: {
+    default: "3000",
+    meaning:
+      "Time allowed for OpenWeatherMap's whole answer, `1`–`60000` ms; past it the action answers `UPSTREAM_TIMEOUT`",
+  },
+  OPENWEATHER_MAX_CALLS_PER_MINUTE: {
+    default: "60",
+    meaning:
+      "Upstream calls allowed in any 60 s (the free plan's limit); past it, stale answers or `UPSTREAM_RATE_LIMITED` without calling",
+  },
+  OPENWEATHER_BACKOFF_S: {
+    default: "60",
+    meaning:
+      "After OpenWeatherMap answers 429 or 401, no calls for this long (stale answers are served meanwhile)",
+  },
+  WEATHER_CACHE_TTL_S: {
+    default: "600",
+    meaning:
+      "How long an answer is served from the cache (OpenWeatherMap updates about every 10 minutes)",
+  },
+  WEATHER_NOT_FOUND_TTL_S: {
+    default: "300",
+    meaning: "How long a `CITY_NOT_FOUND` answer is cached",
+  },
+  WEATHER_STALE_MAX_S: {
+    default: "3600",
+    meaning:
+      "How long past its TTL an answer may still be served, marked `stale`, while OpenWeatherMap fails",
+  },
+  WEATHER_CACHE_MAX_ENTRIES: {
+    default: "10000",
+    meaning: "How many distinct requests (city, country, units, lang) the cache holds",
+  },
+  REQUEST_DEADLINE_MS: {
+    default: "5000",
+    meaning:
+      "Every weather request is answered within this, `100`–`60000` ms. Keep it below the Genesys action timeout",
+  },
+} as const satisfies VariableSpecs;
+
+export interface WeatherConfig {
+  readonly openWeather: {
+    readonly apiKey: string;
+    readonly baseUrl: URL;
+    readonly timeoutMs: number;
+    readonly maxCallsPerMinute: number;
+    readonly backoffS: number;
+  };
+  readonly weatherCache: {
+    readonly ttlS: number;
+    readonly notFoundTtlS: number;
+    readonly staleMaxS: number;
+    readonly maxEntries: number;
+  };
+  readonly requestDeadlineMs: number;
+}
+
+export function readWeatherConfig(
+  vars: VariableReader<keyof typeof WEATHER_VARIABLES>,
+): WeatherConfig {
+  return {
+    openWeather: {
+      apiKey: vars.secret("OPENWEATHER_API_KEY", { minLength: MIN_SECRET_LENGTH }),
+      baseUrl: vars.httpUrl("OPENWEATHER_BASE_URL"),
+      timeoutMs: vars.integer("OPENWEATHER_TIMEOUT_MS", { min: 1, max: 60_000 }),
+      maxCallsPerMinute: vars.integer("OPENWEATHER_MAX_CALLS_PER_MINUTE", { min: 1, max: 100_000 }),
+      backoffS: vars.integer("OPENWEATHER_BACKOFF_S", { min: 0, max: 86_400 }),
+    },
+    weatherCache: {
+      ttlS: vars.integer("WEATHER_CACHE_TTL_S", { min: 0, max: 86_400 }),
+      notFoundTtlS: vars.integer("WEATHER_NOT_FOUND_TTL_S", { min: 0, max: 86_400 }),
+      staleMaxS: vars.integer("WEATHER_STALE_MAX_S", { min: 0, max: 7 * 86_400 }),
+      maxEntries: vars.integer("WEATHER_CACHE_MAX_ENTRIES", { min: 1, max: 1_000_000 }),
+    },
+    requestDeadlineMs: vars.integer("REQUEST_DEADLINE_MS", { min: 100, max: 60_000 }),
+  };
+}

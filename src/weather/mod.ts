@@ -1,0 +1,45 @@
+/**
+ * The weather domain: the Data Action's contract, OpenWeatherMap behind the
+ * quota guard and the cache, and the action that turns a request into the
+ * contract's answer. `createWeather` wires them from the domain's settings.
+ */
+
+import type { Logger } from "../process/log.ts";
+import type { Metrics } from "../process/metrics.ts";
+import { createWeatherAction, type WeatherAction } from "./action.ts";
+import { createWeatherCache } from "./cache.ts";
+import type { WeatherConfig } from "./config.ts";
+import { createOpenWeatherClient } from "./openweather.ts";
+import { createUpstreamGuard } from "./upstream_guard.ts";
+
+export { actionFailure, type WeatherAction } from "./action.ts";
+
+export interface Weather {
+  action: WeatherAction;
+  /** Closes the upstream connection pool. */
+  close(): Promise<void>;
+}
+
+export function createWeather(
+  config: WeatherConfig,
+  deps: { now: () => number; logger: Logger; metrics: Metrics },
+): Weather {
+  const { openWeather, weatherCache } = config;
+  const client = createOpenWeatherClient(openWeather);
+  const cache = createWeatherCache({
+    client,
+    guard: createUpstreamGuard({
+      maxCallsPerMinute: openWeather.maxCallsPerMinute,
+      backoffMs: openWeather.backoffS * 1000,
+      now: deps.now,
+      logger: deps.logger,
+    }),
+    ttlMs: weatherCache.ttlS * 1000,
+    notFoundTtlMs: weatherCache.notFoundTtlS * 1000,
+    staleMaxMs: weatherCache.staleMaxS * 1000,
+    maxEntries: weatherCache.maxEntries,
+    now: deps.now,
+    metrics: deps.metrics,
+  });
+  return { action: createWeatherAction(cache), close: () => client.close() };
+}
