@@ -166,10 +166,18 @@ async function customAuth(
       }`.trim(),
     );
   }
+  const authResponse = mapResponse(response, answer.body);
+  say(`Step 1 (custom auth action): got a token (${String(authResponse.token).length} characters)`);
+  return authResponse;
+}
+
+/** Genesys's response mapping: the translation map's JSONPaths, then the success template. */
+function mapResponse(
+  response: ActionDefinition["config"]["response"],
+  body: unknown,
+): Record<string, unknown> {
   const mapped = Object.fromEntries(
-    Object.entries(response.translationMap).map((
-      [name, path],
-    ) => [name, jsonPath(answer.body, path)]),
+    Object.entries(response.translationMap).map(([name, path]) => [name, jsonPath(body, path)]),
   );
   if (Object.values(mapped).some((value) => value === undefined)) {
     throw new StepFailed(
@@ -180,9 +188,7 @@ async function customAuth(
   const asJson = Object.fromEntries(
     Object.entries(mapped).map(([name, value]) => [name, JSON.stringify(value)]),
   );
-  const authResponse = JSON.parse(renderTemplate(response.successTemplate, asJson));
-  say(`Step 1 (custom auth action): got a token (${String(authResponse.token).length} characters)`);
-  return authResponse;
+  return JSON.parse(renderTemplate(response.successTemplate, asJson));
 }
 
 const USAGE =

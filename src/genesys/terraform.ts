@@ -51,61 +51,76 @@ function versions() {
   };
 }
 
-function variables() {
-  const text = (description: string, extra: Record<string, unknown> = {}) => ({
-    type: "string",
-    description,
-    ...extra,
-  });
-  const secret = (description: string) => text(description, { default: null, sensitive: true });
+const text = (description: string, extra: Record<string, unknown> = {}) => ({
+  type: "string",
+  description,
+  ...extra,
+});
+const secret = (description: string) => text(description, { default: null, sensitive: true });
+
+/** Where the service is, and how Genesys proves itself to it. */
+function credentialVariables() {
   return {
-    variable: {
-      service_url: text(
-        "The service's external URL (its PUBLIC_URL), e.g. https://weather.example.com",
-      ),
-      credential_type: text(
-        "userDefinedOAuth (a token from token_url, the default) or basicAuth (AUTH_MODE=basic)",
-        {
-          default: "userDefinedOAuth",
-          validation: [{
-            condition: tf('contains(["userDefinedOAuth", "basicAuth"], var.credential_type)'),
-            error_message: "credential_type must be userDefinedOAuth or basicAuth.",
-          }],
-        },
-      ),
-      token_url: text(
-        "Token endpoint for userDefinedOAuth; null means the service's own <service_url>/oauth/token",
-        { default: null },
-      ),
-      client_id: text("userDefinedOAuth: OAUTH_CLIENT_ID, or the identity provider's client id", {
-        default: null,
-      }),
-      client_secret: secret("userDefinedOAuth: OAUTH_CLIENT_SECRET, or the identity provider's"),
-      token_scope: text("Optional scope of the token request (Entra: api://<app-id>/.default)", {
-        default: "",
-      }),
-      token_audience: text("Optional audience of the token request (Auth0: the API identifier)", {
-        default: "",
-      }),
-      basic_auth_user: text("basicAuth: BASIC_AUTH_USER of the service", { default: null }),
-      basic_auth_password: secret("basicAuth: BASIC_AUTH_PASSWORD of the service"),
-      timeout_seconds: {
-        type: "number",
-        default: ACTION_TIMEOUT_S,
-        description:
-          "The action's timeout, 1-60 s; keep it above the service's REQUEST_DEADLINE_MS",
+    service_url: text(
+      "The service's external URL (its PUBLIC_URL), e.g. https://weather.example.com",
+    ),
+    credential_type: text(
+      "userDefinedOAuth (a token from token_url, the default) or basicAuth (AUTH_MODE=basic)",
+      {
+        default: "userDefinedOAuth",
         validation: [{
-          condition: tf(
-            "var.timeout_seconds >= 1 && var.timeout_seconds <= 60 && floor(var.timeout_seconds) == var.timeout_seconds",
-          ),
-          error_message: "timeout_seconds must be a whole number from 1 to 60.",
+          condition: tf('contains(["userDefinedOAuth", "basicAuth"], var.credential_type)'),
+          error_message: "credential_type must be userDefinedOAuth or basicAuth.",
         }],
       },
-      integration_name: text("Name of the integration, and the action's category", {
-        default: "Weather service",
-      }),
-    },
+    ),
+    client_id: text("userDefinedOAuth: OAUTH_CLIENT_ID, or the identity provider's client id", {
+      default: null,
+    }),
+    client_secret: secret("userDefinedOAuth: OAUTH_CLIENT_SECRET, or the identity provider's"),
+    basic_auth_user: text("basicAuth: BASIC_AUTH_USER of the service", { default: null }),
+    basic_auth_password: secret("basicAuth: BASIC_AUTH_PASSWORD of the service"),
   };
+}
+
+/** The custom auth action's token request (userDefinedOAuth). */
+function tokenVariables() {
+  return {
+    token_url: text(
+      "Token endpoint for userDefinedOAuth; null means the service's own <service_url>/oauth/token",
+      { default: null },
+    ),
+    token_scope: text("Optional scope of the token request (Entra: api://<app-id>/.default)", {
+      default: "",
+    }),
+    token_audience: text("Optional audience of the token request (Auth0: the API identifier)", {
+      default: "",
+    }),
+  };
+}
+
+/** The action itself. */
+function actionVariables() {
+  return {
+    timeout_seconds: {
+      type: "number",
+      default: ACTION_TIMEOUT_S,
+      description: "The action's timeout, 1-60 s; keep it above the service's REQUEST_DEADLINE_MS",
+      validation: [{
+        condition: tf(
+          "var.timeout_seconds >= 1 && var.timeout_seconds <= 60 && floor(var.timeout_seconds) == var.timeout_seconds",
+        ),
+        error_message: "timeout_seconds must be a whole number from 1 to 60.",
+      }],
+    },
+    integration_name: text("Name of the integration, and the action's category", {
+      default: "Weather service",
+    }),
+  };
+}
+
+function variables() {
+  return { variable: { ...credentialVariables(), ...tokenVariables(), ...actionVariables() } };
 }
 
 /** Genesys's strings, kept as literals (escaped) and chosen between by Terraform expressions. */
@@ -267,6 +282,8 @@ export function terraformExample(): unknown {
     token_url: { type: "string", default: null },
     client_id: { type: "string", default: null },
     client_secret: { type: "string", default: null, sensitive: true },
+    token_scope: { type: "string", default: "" },
+    token_audience: { type: "string", default: "" },
   };
   const names = Object.keys(variables);
   return toTerraformJson({
