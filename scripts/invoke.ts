@@ -4,18 +4,27 @@
  *
  *   deno task invoke --url https://weather.example.com --city London \
  *     [--country GB] [--units metric] [--lang en] \
- *     [--credential-type oauth|basic|none] [--token-url URL] --credentials-from-env
+ *     [--credential-type oauth|basic|none] [--token-url URL] \
+ *     [--scope SCOPE] [--audience AUDIENCE] --credentials-from-env
  *
  * Credentials come from the environment only (never the command line):
  * OAUTH_CLIENT_ID / OAUTH_CLIENT_SECRET for oauth, BASIC_AUTH_USER /
- * BASIC_AUTH_PASSWORD for basic. Exit codes: 0 the flow gets weather; 3 the
+ * BASIC_AUTH_PASSWORD for basic. --scope and --audience add those parameters
+ * to the token request, as `deno task export-actions --scope ...` does for an
+ * identity provider. Exit codes: 0 the flow gets weather; 3 the
  * action worked but answered an error_code; 1 a step failed (it says which);
  * 2 bad arguments.
  */
 
 import { parseArgs } from "node:util";
 import ajvDraft04 from "ajv-draft-04";
+import { customAuthAction, SERVICE_URL_PLACEHOLDER, TOKEN_PATH } from "../src/genesys/actions.ts";
 import { jsonPath, renderTemplate } from "../src/genesys/template.ts";
+
+interface Contract {
+  input: { inputSchema: object };
+  output: { successSchema: { properties: Record<string, unknown> } };
+}
 
 interface ActionDefinition {
   config: {
@@ -26,11 +35,9 @@ interface ActionDefinition {
       requestTemplate: string;
     };
     response: { translationMap: Record<string, string>; successTemplate: string };
+    timeoutSeconds?: number;
   };
-  contract?: {
-    input: { inputSchema: object };
-    output: { successSchema: { properties: Record<string, unknown> } };
-  };
+  contract?: Contract;
 }
 
 const encoder = new TextEncoder();
@@ -53,6 +60,8 @@ function parse() {
       lang: { type: "string" },
       "credential-type": { type: "string" },
       "token-url": { type: "string" },
+      scope: { type: "string" },
+      audience: { type: "string" },
       "credentials-from-env": { type: "boolean", default: false },
     },
   });
@@ -78,15 +87,24 @@ function env(name: string): string {
   return value;
 }
 
+/** Genesys's own limit when an action sets none (custom auth actions cannot). */
+const GENESYS_DEFAULT_TIMEOUT_S = 60;
+
 async function send(
   step: string,
   url: string,
   init: RequestInit,
+  timeoutSeconds = GENESYS_DEFAULT_TIMEOUT_S,
 ): Promise<{ status: number; body: unknown; text: string }> {
   let response: Response;
   try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(60_000) });
+    response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutSeconds * 1000) });
   } catch (error) {
+    if ((error as Error).name === "TimeoutError") {
+      throw new StepFailed(
+        `${step} failed: no answer within ${timeoutSeconds} s (Architect takes the Timeout path)`,
+      );
+    }
     throw new StepFailed(
       `${step} failed: ${url} could not be reached (${(error as Error).message})`,
     );
@@ -101,9 +119,26 @@ async function send(
   return { status: response.status, body, text };
 }
 
+/**
+ * The committed custom auth action, or, with --scope / --audience, the one
+ * `deno task export-actions` prints for those values (same generator).
+ */
+function customAuthDefinition(options: Options): ActionDefinition {
+  if (options.scope === undefined && options.audience === undefined) {
+    return read("custom-auth-action.json");
+  }
+  return customAuthAction({
+    ...(options.scope ? { scope: options.scope } : {}),
+    ...(options.audience ? { audience: options.audience } : {}),
+  });
+}
+
 /** Step 1 for User Defined (OAuth): the custom auth action, then Genesys's response mapping. */
-async function customAuth(tokenUrl: string): Promise<Record<string, unknown>> {
-  const { request, response } = read("custom-auth-action.json").config;
+async function customAuth(
+  tokenUrl: string,
+  definition: ActionDefinition,
+): Promise<Record<string, unknown>> {
+  const { request, response } = definition.config;
   const context = {
     credentials: {
       loginUrl: tokenUrl,
@@ -131,10 +166,18 @@ async function customAuth(tokenUrl: string): Promise<Record<string, unknown>> {
       }`.trim(),
     );
   }
+  const authResponse = mapResponse(response, answer.body);
+  say(`Step 1 (custom auth action): got a token (${String(authResponse.token).length} characters)`);
+  return authResponse;
+}
+
+/** Genesys's response mapping: the translation map's JSONPaths, then the success template. */
+function mapResponse(
+  response: ActionDefinition["config"]["response"],
+  body: unknown,
+): Record<string, unknown> {
   const mapped = Object.fromEntries(
-    Object.entries(response.translationMap).map((
-      [name, path],
-    ) => [name, jsonPath(answer.body, path)]),
+    Object.entries(response.translationMap).map(([name, path]) => [name, jsonPath(body, path)]),
   );
   if (Object.values(mapped).some((value) => value === undefined)) {
     throw new StepFailed(
@@ -145,39 +188,23 @@ async function customAuth(tokenUrl: string): Promise<Record<string, unknown>> {
   const asJson = Object.fromEntries(
     Object.entries(mapped).map(([name, value]) => [name, JSON.stringify(value)]),
   );
-  const authResponse = JSON.parse(renderTemplate(response.successTemplate, asJson));
-  say(`Step 1 (custom auth action): got a token (${String(authResponse.token).length} characters)`);
-  return authResponse;
+  return JSON.parse(renderTemplate(response.successTemplate, asJson));
 }
 
-async function main(): Promise<number> {
-  let options;
-  try {
-    options = parse();
-  } catch (error) {
-    say(
-      `${
-        (error as Error).message
-      }\n\nUsage: deno task invoke --url URL --city NAME [--country CC] [--units U] [--lang L] [--credential-type oauth|basic|none] [--token-url URL] --credentials-from-env`,
-    );
-    return 2;
-  }
-  const definition = read(
-    options.credentialType === "oauth"
-      ? "get-current-weather.user-defined-oauth.json"
-      : "get-current-weather.basic-auth.json",
-  );
-  const { request, response } = definition.config;
-  const contract = definition.contract!;
+const USAGE =
+  "Usage: deno task invoke --url URL --city NAME [--country CC] [--units U] [--lang L] [--credential-type oauth|basic|none] [--token-url URL] [--scope SCOPE] [--audience AUDIENCE] --credentials-from-env";
 
+type Options = ReturnType<typeof parse>;
+
+/** The action's input as Architect would send it, checked against the input contract first. */
+function actionInput(options: Options, contract: Contract): Record<string, string> {
   const input = Object.fromEntries(
     Object.entries({
       city_name: options.city,
       country_code: options.country,
       units: options.units,
       lang: options.lang,
-    })
-      .filter(([, value]) => value !== undefined),
+    }).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
   const validateInput = ajv.compile(contract.input.inputSchema);
   if (!validateInput(input)) {
@@ -185,13 +212,19 @@ async function main(): Promise<number> {
       `The input does not match the input contract: ${ajv.errorsText(validateInput.errors)}`,
     );
   }
+  return input;
+}
 
-  const context: Record<string, unknown> = {
-    input: { ...input, rawRequest: JSON.stringify(input) },
-  };
+/** The headers Genesys sends: its own Basic header for Basic Auth, then the action's templates. */
+async function actionHeaders(
+  options: Options,
+  request: ActionDefinition["config"]["request"],
+  context: Record<string, unknown>,
+): Promise<Record<string, string>> {
   const headers: Record<string, string> = {};
   if (options.credentialType === "oauth") {
-    context.authResponse = await customAuth(options["token-url"] ?? `${options.url}/oauth/token`);
+    const tokenUrl = options["token-url"] ?? `${options.url}${TOKEN_PATH}`;
+    context.authResponse = await customAuth(tokenUrl, customAuthDefinition(options));
   } else if (options.credentialType === "basic") {
     // Genesys adds this header itself for the Basic Auth credential type.
     headers.Authorization = `Basic ${
@@ -201,16 +234,26 @@ async function main(): Promise<number> {
   for (const [name, value] of Object.entries(request.headers)) {
     headers[name] = renderTemplate(value, context);
   }
+  return headers;
+}
 
+/** Steps 1 and 2: the custom auth action if any, then the action's request; its answer text. */
+async function callAction(options: Options, definition: ActionDefinition): Promise<string> {
+  const { request } = definition.config;
+  const input = actionInput(options, definition.contract!);
+  const context: Record<string, unknown> = {
+    input: { ...input, rawRequest: JSON.stringify(input) },
+  };
+  const headers = await actionHeaders(options, request, context);
   const url = renderTemplate(request.requestUrlTemplate, context).replace(
-    "https://YOUR-SERVICE-HOST",
+    SERVICE_URL_PLACEHOLDER,
     options.url,
   );
   const answer = await send("Step 2 (action request)", url, {
     method: request.requestType,
     headers,
     body: renderTemplate(request.requestTemplate, context),
-  });
+  }, definition.config.timeoutSeconds);
   if (answer.status < 200 || answer.status > 299) {
     const { error_code, error_message } = (answer.body ?? {}) as Record<string, string>;
     throw new StepFailed(
@@ -220,9 +263,15 @@ async function main(): Promise<number> {
     );
   }
   say(`Step 2 (action request): HTTP ${answer.status}`);
+  return answer.text;
+}
 
+/** Step 3: the success template and the output contract; then what the flow sees. Exit code. */
+function report(definition: ActionDefinition, answerText: string): number {
+  const { response } = definition.config;
+  const contract = definition.contract!;
   const result: Record<string, unknown> = JSON.parse(
-    renderTemplate(response.successTemplate, { rawResult: answer.text }),
+    renderTemplate(response.successTemplate, { rawResult: answerText }),
   );
   const validateOutput = ajv.compile(contract.output.successSchema);
   if (!validateOutput(result)) {
@@ -248,6 +297,22 @@ async function main(): Promise<number> {
     return 3;
   }
   return 0;
+}
+
+async function main(): Promise<number> {
+  let options: Options;
+  try {
+    options = parse();
+  } catch (error) {
+    say(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const definition = read(
+    options.credentialType === "oauth"
+      ? "get-current-weather.user-defined-oauth.json"
+      : "get-current-weather.basic-auth.json",
+  );
+  return report(definition, await callAction(options, definition));
 }
 
 try {

@@ -6,12 +6,12 @@
 
 import assert from "node:assert/strict";
 import ajvDraft04 from "ajv-draft-04";
-import { ERROR_BODIES, startFakeOpenWeather } from "./support/fake_openweather.ts";
-import { TestClock } from "./support/clock.ts";
-import { startService, WITHOUT_UPSTREAM_PROTECTION } from "./support/service.ts";
+import { ERROR_BODIES, startFakeOpenWeather } from "../support/fake_openweather.ts";
+import { TestClock } from "../support/clock.ts";
+import { startService, WITHOUT_UPSTREAM_PROTECTION } from "../support/service.ts";
 
 const read = (path: string) =>
-  JSON.parse(Deno.readTextFileSync(new URL(`../genesys/${path}`, import.meta.url)));
+  JSON.parse(Deno.readTextFileSync(new URL(`../../genesys/${path}`, import.meta.url)));
 // A CommonJS module: at run time its default import is the class itself.
 const Ajv = ajvDraft04 as unknown as typeof ajvDraft04.default;
 const ajv = new Ajv({ allErrors: true, strict: true });

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { jsonPath, renderTemplate } from "../src/genesys/template.ts";
-import { ERROR_BODIES, startFakeOpenWeather } from "./support/fake_openweather.ts";
-import { taskArguments } from "./support/process.ts";
-import { startService } from "./support/service.ts";
+import { jsonPath, renderTemplate } from "../../src/genesys/template.ts";
+import { ERROR_BODIES, startFakeOpenWeather } from "../support/fake_openweather.ts";
+import { taskArguments } from "../support/process.ts";
+import { startService } from "../support/service.ts";
+import { generateTestKey, signToken } from "../support/tokens.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
+const ROOT = new URL("../../", import.meta.url).pathname;
 const CLIENT_SECRET = "a-long-client-secret-for-invoke";
 
 /** Runs `deno task invoke` with only the given environment. */
@@ -80,6 +81,14 @@ Deno.test("deno task invoke runs the action as Genesys would", async (t) => {
       assert.match(stdout, /^ {2}error_code = NOT_SET$/m);
       assert.ok(!stdout.includes(CLIENT_SECRET));
     });
+    await t.step("--scope reaches the token endpoint: a scope it lacks is refused", async () => {
+      const { code, stdout } = await invoke(
+        ["--url", url(oauth), "--city", "London", "--scope", "admin", "--credentials-from-env"],
+        { OAUTH_CLIENT_ID: "genesys", OAUTH_CLIENT_SECRET: CLIENT_SECRET },
+      );
+      assert.equal(code, 1, stdout);
+      assert.match(stdout, /^Step 1 \(custom auth action\) failed: HTTP 400 invalid_scope/m);
+    });
     await t.step("a wrong client secret fails at step 1, saying why", async () => {
       const { code, stdout } = await invoke(
         ["--url", url(oauth), "--city", "London", "--credentials-from-env"],
@@ -133,5 +142,102 @@ Deno.test("deno task invoke runs the action as Genesys would", async (t) => {
     await oauth.close();
     await basic.close();
     await upstream.close();
+  }
+});
+
+/**
+ * A loopback identity provider in the manner of Auth0: client credentials with
+ * a required `audience`, tokens for that audience, and its key set.
+ */
+async function startAudienceProvider(clientId: string, clientSecret: string) {
+  const key = await generateTestKey("idp-key");
+  const bodies: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const url = new URL(req.url);
+    if (url.pathname === "/.well-known/jwks.json") return Response.json({ keys: [key.publicJwk] });
+    const body = await req.text();
+    bodies.push(body);
+    if (req.headers.get("authorization") !== `Basic ${btoa(`${clientId}:${clientSecret}`)}`) {
+      return Response.json({ error: "invalid_client" }, { status: 401 });
+    }
+    const params = new URLSearchParams(body);
+    const audience = params.get("audience");
+    if (params.get("grant_type") !== "client_credentials" || !audience) {
+      return Response.json({ error: "access_denied", error_description: "No audience" }, {
+        status: 403,
+      });
+    }
+    const token = await signToken({
+      key,
+      nowS: Math.floor(Date.now() / 1000),
+      claims: { iss: issuer, aud: audience, scope: params.get("scope") ?? "" },
+    });
+    return Response.json({ access_token: token, token_type: "Bearer", expires_in: 3600 });
+  });
+  const issuer = `http://127.0.0.1:${server.addr.port}/`;
+  return {
+    issuer,
+    tokenUrl: `${issuer}oauth/token`,
+    jwksUrl: `${issuer}.well-known/jwks.json`,
+    bodies,
+    close: () => server.shutdown(),
+  };
+}
+
+Deno.test("deno task invoke --audience gets a token from an identity provider that needs one", async (t) => {
+  const idp = await startAudienceProvider("genesys-m2m", CLIENT_SECRET);
+  const upstream = startFakeOpenWeather();
+  const service = await startService({
+    AUTH_MODE: "jwt",
+    AUTH_JWKS_URL: idp.jwksUrl,
+    AUTH_ISSUER: idp.issuer,
+    AUTH_AUDIENCE: "https://weather.example.test/",
+    AUTH_REQUIRED_SCOPE: "weather.read",
+    OPENWEATHER_BASE_URL: upstream.url.href,
+  });
+  const env = { OAUTH_CLIENT_ID: "genesys-m2m", OAUTH_CLIENT_SECRET: CLIENT_SECRET };
+  const base = [
+    "--url",
+    service.url.href.replace(/\/$/, ""),
+    "--city",
+    "London",
+    "--token-url",
+    idp.tokenUrl,
+    "--credentials-from-env",
+  ];
+  try {
+    await t.step("without --audience the provider refuses at step 1", async () => {
+      const { code, stdout } = await invoke(base, env);
+      assert.equal(code, 1, stdout);
+      assert.match(
+        stdout,
+        /^Step 1 \(custom auth action\) failed: HTTP 403 access_denied No audience/m,
+      );
+      assert.equal(idp.bodies.at(-1), "grant_type=client_credentials");
+    });
+    await t.step("with --audience and --scope the whole flow works", async () => {
+      const { code, stdout } = await invoke(
+        [...base, "--audience", "https://weather.example.test/", "--scope", "weather.read"],
+        env,
+      );
+      assert.equal(code, 0, stdout);
+      assert.equal(
+        idp.bodies.at(-1),
+        "grant_type=client_credentials&scope=weather.read&audience=https%3A%2F%2Fweather.example.test%2F",
+      );
+      assert.match(stdout, /^ {2}condition = "Light rain"$/m);
+    });
+    await t.step("a token for another audience is refused by the service at step 2", async () => {
+      const { code, stdout } = await invoke(
+        [...base, "--audience", "api://another", "--scope", "weather.read"],
+        env,
+      );
+      assert.equal(code, 1, stdout);
+      assert.match(stdout, /^Step 2 \(action request\) failed: HTTP 401/m);
+    });
+  } finally {
+    await service.close();
+    await upstream.close();
+    await idp.close();
   }
 });

@@ -1,0 +1,312 @@
+/**
+ * CX as Code: a Terraform module (variables in, ids out) that creates the
+ * integration, its credential, the custom auth action (User Defined (OAuth)
+ * only) and the weather action, plus a root example that calls it.
+ *
+ * Attribute names and the rules below are those of the provider
+ * (MyPureCloud/terraform-provider-genesyscloud):
+ * - `config.credentials` of a `custom-rest-actions` integration is keyed
+ *   `basicAuth` whatever the credential's type: the custom auth action is
+ *   looked up through `credentials["basicAuth"]`
+ *   (genesyscloud/integration_custom_auth_action/genesyscloud_integration_custom_auth_action_proxy.go,
+ *   getIntegrationCredentialsTypeFn; examples/resources/genesyscloud_integration/resource.tf).
+ * - `config_timeout_seconds` is 1-60 and invalid on custom auth actions
+ *   (docs/resources/integration_action.md).
+ * - `genesyscloud_integration_custom_auth_action` exists since v1.24.0.
+ */
+
+import {
+  ACTION_NAME,
+  ACTION_TIMEOUT_S,
+  type CustomAuthAction,
+  type DataAction,
+  TOKEN_PATH,
+  WEATHER_PATH,
+} from "./actions.ts";
+import { tf, toTerraformJson } from "./terraform_json.ts";
+
+export const PROVIDER_SOURCE = "mypurecloud/genesyscloud";
+/** From the release that added genesyscloud_integration_custom_auth_action, within major version 1. */
+export const PROVIDER_VERSION = ">= 1.24.0, < 2.0.0";
+export const MODULE_DIR = "genesys/terraform/modules/weather-action";
+export const EXAMPLE_DIR = "genesys/terraform/example";
+
+/** What the module is built from: the same objects as the import JSON. */
+export interface ModuleSources {
+  oauthAction: DataAction;
+  basicAction: DataAction;
+  customAuth: CustomAuthAction;
+}
+
+const OAUTH = 'var.credential_type == "userDefinedOAuth"';
+
+function versions() {
+  return {
+    terraform: {
+      required_version: ">= 1.3.0",
+      required_providers: {
+        genesyscloud: { source: PROVIDER_SOURCE, version: PROVIDER_VERSION },
+      },
+    },
+  };
+}
+
+const text = (description: string, extra: Record<string, unknown> = {}) => ({
+  type: "string",
+  description,
+  ...extra,
+});
+const secret = (description: string) => text(description, { default: null, sensitive: true });
+
+/** Where the service is, and how Genesys proves itself to it. */
+function credentialVariables() {
+  return {
+    service_url: text(
+      "The service's external URL (its PUBLIC_URL), e.g. https://weather.example.com",
+    ),
+    credential_type: text(
+      "userDefinedOAuth (a token from token_url, the default) or basicAuth (AUTH_MODE=basic)",
+      {
+        default: "userDefinedOAuth",
+        validation: [{
+          condition: tf('contains(["userDefinedOAuth", "basicAuth"], var.credential_type)'),
+          error_message: "credential_type must be userDefinedOAuth or basicAuth.",
+        }],
+      },
+    ),
+    client_id: text("userDefinedOAuth: OAUTH_CLIENT_ID, or the identity provider's client id", {
+      default: null,
+    }),
+    client_secret: secret("userDefinedOAuth: OAUTH_CLIENT_SECRET, or the identity provider's"),
+    basic_auth_user: text("basicAuth: BASIC_AUTH_USER of the service", { default: null }),
+    basic_auth_password: secret("basicAuth: BASIC_AUTH_PASSWORD of the service"),
+  };
+}
+
+/** The custom auth action's token request (userDefinedOAuth). */
+function tokenVariables() {
+  return {
+    token_url: text(
+      "Token endpoint for userDefinedOAuth; null means the service's own <service_url>/oauth/token",
+      { default: null },
+    ),
+    token_scope: text("Optional scope of the token request (Entra: api://<app-id>/.default)", {
+      default: "",
+    }),
+    token_audience: text("Optional audience of the token request (Auth0: the API identifier)", {
+      default: "",
+    }),
+  };
+}
+
+/** The action itself. */
+function actionVariables() {
+  return {
+    timeout_seconds: {
+      type: "number",
+      default: ACTION_TIMEOUT_S,
+      description: "The action's timeout, 1-60 s; keep it above the service's REQUEST_DEADLINE_MS",
+      validation: [{
+        condition: tf(
+          "var.timeout_seconds >= 1 && var.timeout_seconds <= 60 && floor(var.timeout_seconds) == var.timeout_seconds",
+        ),
+        error_message: "timeout_seconds must be a whole number from 1 to 60.",
+      }],
+    },
+    integration_name: text("Name of the integration, and the action's category", {
+      default: "Weather service",
+    }),
+  };
+}
+
+function variables() {
+  return { variable: { ...credentialVariables(), ...tokenVariables(), ...actionVariables() } };
+}
+
+/** Genesys's strings, kept as literals (escaped) and chosen between by Terraform expressions. */
+function locals(sources: ModuleSources) {
+  return {
+    locals: {
+      service_url: tf('trimsuffix(var.service_url, "/")'),
+      oauth_action_headers: sources.oauthAction.config.request.headers,
+      basic_action_headers: sources.basicAction.config.request.headers,
+      action_headers: tf(
+        `${OAUTH} ? tomap(local.oauth_action_headers) : tomap(local.basic_action_headers)`,
+      ),
+      credential_fields: tf(
+        `${OAUTH} ? tomap({ loginUrl = coalesce(var.token_url, format("%s${TOKEN_PATH}", local.service_url)), clientId = var.client_id, clientSecret = var.client_secret }) : tomap({ userName = var.basic_auth_user, password = var.basic_auth_password })`,
+      ),
+      // The same body as tokenRequestBody(), with urlencode() for formEncode().
+      token_request: tf(
+        'join("&", concat(["grant_type=client_credentials"], var.token_scope == "" ? [] : [format("scope=%s", urlencode(var.token_scope))], var.token_audience == "" ? [] : [format("audience=%s", urlencode(var.token_audience))]))',
+      ),
+    },
+  };
+}
+
+function credential() {
+  return {
+    genesyscloud_integration_credential: {
+      weather: {
+        name: tf('format("%s (%s)", var.integration_name, var.credential_type)'),
+        credential_type_name: tf("var.credential_type"),
+        fields: tf("local.credential_fields"),
+        lifecycle: {
+          precondition: [{
+            condition: tf(
+              `${OAUTH} ? var.client_id != null && var.client_secret != null : var.basic_auth_user != null && var.basic_auth_password != null`,
+            ),
+            error_message:
+              "Set client_id and client_secret for userDefinedOAuth, or basic_auth_user and basic_auth_password for basicAuth.",
+          }],
+        },
+      },
+    },
+  };
+}
+
+function integration() {
+  return {
+    genesyscloud_integration: {
+      weather: {
+        intended_state: "ENABLED",
+        integration_type: "custom-rest-actions",
+        config: {
+          name: tf("var.integration_name"),
+          // "basicAuth" for every credential type: see the header of this file.
+          credentials: { basicAuth: tf("genesyscloud_integration_credential.weather.id") },
+        },
+      },
+    },
+  };
+}
+
+function customAuthActionResource(customAuth: CustomAuthAction) {
+  const { request, response } = customAuth.config;
+  return {
+    genesyscloud_integration_custom_auth_action: {
+      weather: {
+        // Genesys creates this action only for userDefinedOAuth credentials.
+        count: tf(`${OAUTH} ? 1 : 0`),
+        integration_id: tf("genesyscloud_integration.weather.id"),
+        name: customAuth.name,
+        config_request: {
+          request_url_template: request.requestUrlTemplate,
+          request_type: request.requestType,
+          request_template: tf("local.token_request"),
+          headers: request.headers,
+        },
+        config_response: {
+          translation_map: response.translationMap,
+          success_template: response.successTemplate,
+        },
+      },
+    },
+  };
+}
+
+function actionResource(action: DataAction) {
+  const { request, response } = action.config;
+  return {
+    genesyscloud_integration_action: {
+      weather: {
+        name: ACTION_NAME,
+        category: tf("var.integration_name"),
+        integration_id: tf("genesyscloud_integration.weather.id"),
+        secure: action.secure,
+        config_timeout_seconds: tf("var.timeout_seconds"),
+        contract_input: JSON.stringify(action.contract.input.inputSchema),
+        contract_output: JSON.stringify(action.contract.output.successSchema),
+        config_request: {
+          request_url_template: tf(`format("%s${WEATHER_PATH}", local.service_url)`),
+          request_type: request.requestType,
+          request_template: request.requestTemplate,
+          headers: tf("local.action_headers"),
+        },
+        config_response: {
+          translation_map: response.translationMap,
+          success_template: response.successTemplate,
+        },
+      },
+    },
+  };
+}
+
+function outputs() {
+  const value = (source: string, description: string) => ({ value: tf(source), description });
+  return {
+    output: {
+      integration_id: value("genesyscloud_integration.weather.id", "The integration's id"),
+      credential_id: value("genesyscloud_integration_credential.weather.id", "The credential's id"),
+      action_id: value(
+        "genesyscloud_integration_action.weather.id",
+        "The weather action's id, for Architect and the API",
+      ),
+      custom_auth_action_id: value(
+        "one(genesyscloud_integration_custom_auth_action.weather[*].id)",
+        "The custom auth action's id (null for basicAuth)",
+      ),
+    },
+  };
+}
+
+/** The module's files, by name, as JSON values ready for Terraform. */
+export function terraformModule(sources: ModuleSources): Record<string, unknown> {
+  const main = {
+    ...locals(sources),
+    resource: {
+      ...credential(),
+      ...integration(),
+      ...customAuthActionResource(sources.customAuth),
+      ...actionResource(sources.oauthAction),
+    },
+  };
+  return {
+    "versions.tf.json": toTerraformJson(versions()),
+    "variables.tf.json": toTerraformJson(variables()),
+    "main.tf.json": toTerraformJson(main),
+    "outputs.tf.json": toTerraformJson(outputs()),
+  };
+}
+
+/**
+ * The root example: only a module call, with `weather_`-prefixed variables and
+ * outputs so it can be dropped into an existing configuration. It declares no
+ * `terraform` or `provider` block: the configuration it joins has its own, and
+ * the module states its provider requirement.
+ */
+export function terraformExample(): unknown {
+  const variables: Record<string, Record<string, unknown>> = {
+    service_url: { type: "string" },
+    credential_type: { type: "string", default: "userDefinedOAuth" },
+    token_url: { type: "string", default: null },
+    client_id: { type: "string", default: null },
+    client_secret: { type: "string", default: null, sensitive: true },
+    token_scope: { type: "string", default: "" },
+    token_audience: { type: "string", default: "" },
+  };
+  const names = Object.keys(variables);
+  return toTerraformJson({
+    variable: Object.fromEntries(names.map((name) => [`weather_${name}`, variables[name]])),
+    module: {
+      weather_action: {
+        source: "../modules/weather-action",
+        ...Object.fromEntries(names.map((name) => [name, tf(`var.weather_${name}`)])),
+      },
+    },
+    output: {
+      weather_action_id: { value: tf("module.weather_action.action_id") },
+      weather_integration_id: { value: tf("module.weather_action.integration_id") },
+    },
+  });
+}
+
+/** Every Terraform file, by path under the repository root. */
+export function terraformFiles(sources: ModuleSources): Record<string, unknown> {
+  const files: Record<string, unknown> = {};
+  for (const [name, content] of Object.entries(terraformModule(sources))) {
+    files[`${MODULE_DIR}/${name}`] = content;
+  }
+  files[`${EXAMPLE_DIR}/weather.tf.json`] = terraformExample();
+  return files;
+}

@@ -1,0 +1,279 @@
+/**
+ * The Terraform module under genesys/terraform/, checked against facts from
+ * the Genesys Cloud provider (MyPureCloud/terraform-provider-genesyscloud,
+ * v1.84.1). Each fact names the provider file it comes from, to re-check.
+ * No Terraform binary is available here, so these are static checks.
+ */
+
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  ACTION_TIMEOUT_S,
+  customAuthAction,
+  type DataAction,
+  dataAction,
+} from "../../src/genesys/actions.ts";
+import { exportedFiles } from "../../src/genesys/export.ts";
+import { terraformModule } from "../../src/genesys/terraform.ts";
+import { escapeForTerraform, tf, unescapeTerraform } from "../../src/genesys/terraform_json.ts";
+
+const MODULE = "genesys/terraform/modules/weather-action";
+const EXAMPLE = "genesys/terraform/example/weather.tf.json";
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+function committed(): Record<string, Json> {
+  return Object.fromEntries(
+    Object.entries(exportedFiles())
+      .filter(([path]) => path.startsWith("genesys/terraform/"))
+      .map(([path, text]) => [path, JSON.parse(text)]),
+  );
+}
+const moduleFile = (name: string): Json => committed()[`${MODULE}/${name}`];
+
+/**
+ * What Terraform makes of a string that it must not interpolate: `$${` and
+ * `%%{` are its escapes, and any other `${` or `%{` starts a template
+ * (HCL native syntax spec, "Template Literals"). Written independently of
+ * unescapeTerraform(), so the two check each other.
+ */
+function terraformLiteral(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length;) {
+    if (text.startsWith("$${", i) || text.startsWith("%%{", i)) {
+      out += text[i] + "{";
+      i += 3;
+    } else if (text.startsWith("${", i) || text.startsWith("%{", i)) {
+      throw new Error(`Terraform would interpolate ${JSON.stringify(text.slice(i))}`);
+    } else {
+      out += text[i];
+      i += 1;
+    }
+  }
+  return out;
+}
+
+/** Every string in a JSON value. */
+function strings(value: Json): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(strings);
+  if (typeof value === "object" && value !== null) return Object.values(value).flatMap(strings);
+  return [];
+}
+
+/** A whole-string expression `${...}` as the generator writes it: no template inside. */
+const EXPRESSION = /^\$\{((?:(?!\$\{|%\{)[^])*)\}$/;
+
+Deno.test("genesyscloud_integration keys its credential basicAuth, as the provider reads it", () => {
+  const main = moduleFile("main.tf.json");
+  // genesyscloud/integration_custom_auth_action/genesyscloud_integration_custom_auth_action_proxy.go,
+  // getIntegrationCredentialsTypeFn: `(*integrationConfig.Credentials)["basicAuth"]`, else
+  // "does not allow for a custom auth data action". examples/resources/genesyscloud_integration/
+  // resource.tf links a userDefinedOAuth credential under basicAuth too.
+  assert.deepEqual(Object.keys(main.resource.genesyscloud_integration.weather.config.credentials), [
+    "basicAuth",
+  ]);
+  assert.equal(
+    main.resource.genesyscloud_integration.weather.config.credentials.basicAuth,
+    "${genesyscloud_integration_credential.weather.id}",
+  );
+  assert.equal(
+    main.resource.genesyscloud_integration.weather.integration_type,
+    "custom-rest-actions",
+  );
+  // docs/guides/custom_auth_action.md: the credential type must be userDefinedOAuth for a custom
+  // auth action; docs/resources/integration_credential.md: credential_type_name.
+  const variables = moduleFile("variables.tf.json").variable;
+  assert.equal(variables.credential_type.default, "userDefinedOAuth");
+  assert.equal(
+    main.resource.genesyscloud_integration_credential.weather.credential_type_name,
+    "${var.credential_type}",
+  );
+  // The custom auth action exists only for userDefinedOAuth (same guide).
+  assert.equal(
+    main.resource.genesyscloud_integration_custom_auth_action.weather.count,
+    '${var.credential_type == "userDefinedOAuth" ? 1 : 0}',
+  );
+});
+
+Deno.test("the Terraform is a module with a versioned provider, and the example only calls it", async (t) => {
+  const files = committed();
+  await t.step(
+    "only the module's versions.tf.json has a terraform block; nothing configures a provider",
+    () => {
+      for (const [path, content] of Object.entries(files)) {
+        assert.equal("provider" in content, false, `${path} configures a provider`);
+        assert.equal(
+          "terraform" in content,
+          path === `${MODULE}/versions.tf.json`,
+          `${path}: a terraform block belongs only in the module's versions.tf.json`,
+        );
+      }
+    },
+  );
+  await t.step("the module pins the provider source and a version range", () => {
+    const required = moduleFile("versions.tf.json").terraform.required_providers;
+    assert.equal(required.genesyscloud.source, "mypurecloud/genesyscloud");
+    // genesyscloud_integration_custom_auth_action is in docs/resources/ from tag v1.24.0 on.
+    assert.equal(required.genesyscloud.version, ">= 1.24.0, < 2.0.0");
+  });
+  await t.step("every var. and local. the module reads is declared", () => {
+    const declared = new Set(Object.keys(moduleFile("variables.tf.json").variable));
+    const locals = new Set(Object.keys(moduleFile("main.tf.json").locals));
+    const text = JSON.stringify([moduleFile("main.tf.json"), moduleFile("outputs.tf.json")]);
+    for (const [, name] of text.matchAll(/\bvar\.(\w+)/g)) assert.ok(declared.has(name!), name);
+    for (const [, name] of text.matchAll(/\blocal\.(\w+)/g)) assert.ok(locals.has(name!), name);
+  });
+  await t.step(
+    "the example passes declared variables, every required one, to the module's path",
+    () => {
+      const variables = moduleFile("variables.tf.json").variable;
+      const call = files[EXAMPLE].module.weather_action;
+      assert.equal(call.source, "../modules/weather-action");
+      const passed = Object.keys(call).filter((key) => key !== "source");
+      for (const name of passed) assert.ok(name in variables, `${name} is not a module variable`);
+      for (const [name, variable] of Object.entries(variables)) {
+        if (!("default" in (variable as object))) assert.ok(passed.includes(name), name);
+      }
+      for (const name of Object.keys(files[EXAMPLE].variable)) {
+        assert.match(
+          name,
+          /^weather_/,
+          "example variables are prefixed, to join any configuration",
+        );
+      }
+    },
+  );
+  await t.step("secrets are sensitive variables", () => {
+    const variables = moduleFile("variables.tf.json").variable;
+    assert.equal(variables.client_secret.sensitive, true);
+    assert.equal(variables.basic_auth_password.sensitive, true);
+    assert.equal(files[EXAMPLE].variable.weather_client_secret.sensitive, true);
+  });
+});
+
+Deno.test("the Terraform's custom auth action sends scope and audience only when set", () => {
+  const main = moduleFile("main.tf.json");
+  const variables = moduleFile("variables.tf.json").variable;
+  const auth = main.resource.genesyscloud_integration_custom_auth_action.weather;
+  assert.equal(auth.config_request.request_template, "${local.token_request}");
+  assert.equal(variables.token_scope.default, "");
+  assert.equal(variables.token_audience.default, "");
+  // The same parameters, order and encoding as tokenRequestBody() (urlencode() = formEncode()).
+  assert.equal(
+    main.locals.token_request,
+    '${join("&", concat(["grant_type=client_credentials"], var.token_scope == "" ? [] : [format("scope=%s", urlencode(var.token_scope))], var.token_audience == "" ? [] : [format("audience=%s", urlencode(var.token_audience))]))}',
+  );
+  // Genesys's templates, escaped, as in the provider's own example
+  // (examples/resources/genesyscloud_integration_custom_auth_action/resource.tf).
+  assert.equal(auth.config_request.request_url_template, "$${credentials.loginUrl}");
+  assert.equal(
+    auth.config_request.headers.Authorization,
+    'Basic $encoding.base64("$${credentials.clientId}:$${credentials.clientSecret}")',
+  );
+  assert.equal(auth.config_response.success_template, '{ "token": $${tokenValue} }');
+});
+
+Deno.test("the Terraform's action timeout is the import JSON's", () => {
+  const action = moduleFile("main.tf.json").resource.genesyscloud_integration_action.weather;
+  const timeout = moduleFile("variables.tf.json").variable.timeout_seconds;
+  const imported = JSON.parse(
+    exportedFiles()["genesys/actions/get-current-weather.user-defined-oauth.json"]!,
+  );
+  // docs/resources/integration_action.md: config_timeout_seconds, "Optional 1-60 second timeout".
+  assert.equal(action.config_timeout_seconds, "${var.timeout_seconds}");
+  assert.equal(timeout.default, imported.config.timeoutSeconds);
+  assert.equal(timeout.default, ACTION_TIMEOUT_S);
+  assert.match(
+    timeout.validation[0].condition,
+    /var\.timeout_seconds >= 1 && var\.timeout_seconds <= 60/,
+  );
+});
+
+Deno.test("escapeForTerraform() leaves nothing for Terraform to interpolate", async (t) => {
+  await t.step("any string: Terraform reads back the original", () => {
+    const piece = fc.constantFrom("$", "%", "{", "}", "$$", "%%", "a", "\\", '"');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }).map((parts) => parts.join("")), (text) => {
+        const escaped = escapeForTerraform(text);
+        assert.equal(terraformLiteral(escaped), text);
+        assert.equal(unescapeTerraform(escaped), text);
+      }),
+      { numRuns: 500 },
+    );
+  });
+  await t.step("a contract description with ${ and %{ survives into contract_input", () => {
+    const description = "Say ${input.city_name} with %{ if true }care%{ endif }";
+    const action: DataAction = dataAction("user-defined-oauth");
+    const inputSchema = action.contract.input.inputSchema;
+    const city = inputSchema.properties.city_name!;
+    const tweaked: DataAction = {
+      ...action,
+      contract: {
+        ...action.contract,
+        input: {
+          inputSchema: {
+            ...inputSchema,
+            properties: { ...inputSchema.properties, city_name: { ...city, description } },
+          },
+        },
+      },
+    };
+    const main = terraformModule({
+      oauthAction: tweaked,
+      basicAction: dataAction("basic-auth"),
+      customAuth: customAuthAction(),
+    })["main.tf.json"] as Json;
+    const written = main.resource.genesyscloud_integration_action.weather.contract_input;
+    assert.ok(written.includes("$${input.city_name}") && written.includes("%%{ if true }"));
+    const read = JSON.parse(terraformLiteral(written));
+    assert.equal(read.properties.city_name.description, description);
+  });
+  await t.step(
+    "every string committed is a literal Terraform keeps, or one whole expression",
+    () => {
+      for (const [path, content] of Object.entries(committed())) {
+        for (const text of strings(content)) {
+          if (EXPRESSION.test(text)) continue;
+          assert.doesNotThrow(() => terraformLiteral(text), `${path}: ${text}`);
+        }
+      }
+    },
+  );
+  await t.step("an expression may not hide a template", () => {
+    assert.throws(() => tf('"${var.a}"'), /holds a template/);
+    assert.throws(() => tf('"%{ if x }"'), /holds a template/);
+  });
+});
+
+/**
+ * GENESYSCLOUD_REGION values and their hosts, from getRegionMap() in the provider's
+ * genesyscloud/provider/provider.go (dca and tca are Genesys's internal test regions).
+ */
+const PROVIDER_REGIONS: Record<string, string> = {
+  "us-east-1": "mypurecloud.com",
+  "us-east-2": "use2.us-gov-pure.cloud",
+  "us-west-2": "usw2.pure.cloud",
+  "eu-west-1": "mypurecloud.ie",
+  "eu-west-2": "euw2.pure.cloud",
+  "ap-southeast-2": "mypurecloud.com.au",
+  "ap-northeast-1": "mypurecloud.jp",
+  "eu-central-1": "mypurecloud.de",
+  "ca-central-1": "cac1.pure.cloud",
+  "ap-northeast-2": "apne2.pure.cloud",
+  "ap-south-1": "aps1.pure.cloud",
+  "sa-east-1": "sae1.pure.cloud",
+  "ap-northeast-3": "apne3.pure.cloud",
+  "eu-central-2": "euc2.pure.cloud",
+  "me-central-1": "mec1.pure.cloud",
+  "mx-central-1": "mxc1.pure.cloud",
+  "ap-southeast-1": "apse1.pure.cloud",
+  "eusc-de-east-1": "edee1.eusc-pure.cloud",
+};
+
+Deno.test("the README's region table pairs each host with the provider's GENESYSCLOUD_REGION", () => {
+  const readme = Deno.readTextFileSync(new URL("../../README.md", import.meta.url));
+  const rows = [...readme.matchAll(/^\| [^|]+\| `([a-z0-9.-]+)`\s*\| `([a-z0-9-]+)`\s*\|$/gm)];
+  const table = Object.fromEntries(rows.map(([, host, region]) => [region!, host!]));
+  assert.deepEqual(table, PROVIDER_REGIONS);
+});
