@@ -52,14 +52,16 @@ export async function createService(
   const now = options.now ?? Date.now;
   const metrics = createMetrics();
   const client = createOpenWeatherClient(config.openWeather);
+  const guard = createUpstreamGuard({
+    maxCallsPerMinute: config.openWeather.maxCallsPerMinute,
+    backoffMs: config.openWeather.backoffS * 1000,
+    now,
+    logger,
+  });
+  metrics.upstreamBudget(guard.remainingCalls);
   const weather = createWeatherCache({
     client,
-    guard: createUpstreamGuard({
-      maxCallsPerMinute: config.openWeather.maxCallsPerMinute,
-      backoffMs: config.openWeather.backoffS * 1000,
-      now,
-      logger,
-    }),
+    guard,
     ttlMs: config.weatherCache.ttlS * 1000,
     notFoundTtlMs: config.weatherCache.notFoundTtlS * 1000,
     staleMaxMs: config.weatherCache.staleMaxS * 1000,
@@ -119,6 +121,7 @@ async function createAuthentication(
     });
     // Fetch now, so the first caller does not wait for it; failures are logged by the key set.
     keySet.prefetch();
+    metrics.keySet(keySet.hasUsableKeys);
     trusted.push({ issuer: auth.external.issuer, getKey: keySet.getKey });
     notReadyReasons = () =>
       keySet.hasUsableKeys()
