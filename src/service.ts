@@ -6,11 +6,13 @@
 import { createAuthentication } from "./auth/mod.ts";
 import { createFailureThrottle } from "./auth/failure_throttle.ts";
 import { type Config, secretValues } from "./config.ts";
+import { REQUEST_ERRORS } from "./http/errors.ts";
 import { createHandler, type Handler } from "./http/handler.ts";
 import { createBuiltInIssuer } from "./oauth/mod.ts";
 import type { Logger } from "./process/log.ts";
 import { createMetrics } from "./process/metrics.ts";
 import { REDACTED } from "./process/redact.ts";
+import { UPSTREAM_ERROR_CODES } from "./weather/contract.ts";
 import { createWeather } from "./weather/mod.ts";
 
 export interface ServiceOptions {
@@ -33,7 +35,10 @@ export async function createService(
   options: ServiceOptions = {},
 ): Promise<Service> {
   const now = options.now ?? Date.now;
-  const metrics = createMetrics();
+  const metrics = createMetrics({
+    upstream: UPSTREAM_ERROR_CODES,
+    answers: [...UPSTREAM_ERROR_CODES, ...Object.keys(REQUEST_ERRORS)],
+  });
   const weather = createWeather(config, { now, logger, metrics });
   const { auth } = config;
   // One throttle for every way of presenting a secret: Basic and the token endpoint.

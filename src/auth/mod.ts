@@ -87,6 +87,7 @@ function trustIdentityProvider(external: ExternalKeySetConfig, deps: Authenticat
   });
   // Fetch now, so the first caller does not wait for it; failures are logged by the key set.
   keySet.prefetch();
+  deps.metrics.keySet(keySet.hasUsableKeys);
   return {
     trust: { issuer: external.issuer, getKey: keySet.getKey } satisfies TokenIssuerTrust,
     notReadyReasons: () =>

@@ -43,6 +43,7 @@ export type Handler = (request: Request, info?: ConnectionInfo) => Promise<Respo
 
 export function createHandler(deps: AppDeps): Handler {
   const now = deps.now ?? (() => performance.now());
+  deps.metrics.requestDeadline(deps.deadlineMs / 1000);
 
   const readyRoute = () => {
     const reasons = deps.notReadyReasons();
@@ -97,6 +98,9 @@ export function createHandler(deps: AppDeps): Handler {
       response.status,
       elapsedMs / 1000,
     );
+    if (path === WEATHER_PATH && request.method === "POST") {
+      deps.metrics.weatherAnswer(context.errorCode ?? "ok");
+    }
     context.logger.info("request", {
       method: request.method,
       path,

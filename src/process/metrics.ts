@@ -16,9 +16,31 @@ export interface Metrics {
   upstreamCall(outcome: string): void;
   weatherCache(result: CacheResult): void;
   tokenVerification(result: TokenVerification): void;
+  /** One per weather action answer: "ok", or the `error_code` the caller got (in a 200 or an HTTP error). */
+  weatherAnswer(outcome: string): void;
+  /** REQUEST_DEADLINE_MS, exported so alerts compare latency with the deadline actually configured. */
+  requestDeadline(seconds: number): void;
+  /** Upstream calls the quota guard still allows in the current minute, read at every scrape. */
+  upstreamBudget(remaining: () => number): void;
+  /** Whether the identity provider's key set is usable, read at every scrape (jwt with AUTH_JWKS_URL only). */
+  keySet(usable: () => boolean): void;
 }
 
-export function createMetrics(): Metrics {
+const CACHE_RESULTS: readonly CacheResult[] = ["hit", "miss", "stale"];
+const TOKEN_VERIFICATIONS: readonly TokenVerification[] = ["hit", "miss", "rejected"];
+
+/**
+ * The label values known in advance, so each series exists (at 0) from the
+ * start: `increase()` then sees the first failure after a restart.
+ */
+export interface KnownOutcomes {
+  /** error_codes an upstream call can end in. */
+  readonly upstream: readonly string[];
+  /** error_codes a weather answer can carry, upstream or HTTP. */
+  readonly answers: readonly string[];
+}
+
+export function createMetrics(known: KnownOutcomes): Metrics {
   const registry = new Registry();
   const requests = new Counter({
     name: "http_requests_total",
@@ -53,6 +75,25 @@ export function createMetrics(): Metrics {
     labelNames: ["result"] as const,
     registers: [registry],
   });
+  const answers = new Counter({
+    name: "weather_answers_total",
+    help: 'Weather action answers by outcome ("ok", or the error_code the caller got)',
+    labelNames: ["outcome"] as const,
+    registers: [registry],
+  });
+  const deadline = new Gauge({
+    name: "weather_request_deadline_seconds",
+    help: "REQUEST_DEADLINE_MS in seconds: every weather request is answered within this",
+    registers: [registry],
+  });
+  // Every known label value starts at 0, so the first failure after start is an increase that
+  // alerts can see (a series born at 1 has no increase), and the series exist before they occur.
+  for (const outcome of ["ok", "throttled", ...known.upstream]) upstream.inc({ outcome }, 0);
+  for (const outcome of ["ok", ...known.answers]) {
+    answers.inc({ outcome }, 0);
+  }
+  for (const result of CACHE_RESULTS) cache.inc({ result }, 0);
+  for (const result of TOKEN_VERIFICATIONS) tokens.inc({ result }, 0);
   new Gauge({
     name: "process_resident_memory_bytes",
     help: "Resident set size",
@@ -70,5 +111,29 @@ export function createMetrics(): Metrics {
     upstreamCall: (outcome) => upstream.inc({ outcome }),
     weatherCache: (result) => cache.inc({ result }),
     tokenVerification: (result) => tokens.inc({ result }),
+    weatherAnswer: (outcome) => answers.inc({ outcome }),
+    requestDeadline: (seconds) => deadline.set(seconds),
+    upstreamBudget: (remaining) => {
+      new Gauge({
+        name: "openweather_call_budget_remaining",
+        help:
+          "Calls to OpenWeatherMap that OPENWEATHER_MAX_CALLS_PER_MINUTE still allows right now",
+        registers: [registry],
+        collect() {
+          this.set(remaining());
+        },
+      });
+    },
+    keySet: (usable) => {
+      // Registered only when there is a remote key set, so other modes export no misleading 0.
+      new Gauge({
+        name: "auth_key_set_usable",
+        help: "1 while the identity provider's key set (AUTH_JWKS_URL) has usable keys, else 0",
+        registers: [registry],
+        collect() {
+          this.set(usable() ? 1 : 0);
+        },
+      });
+    },
   };
 }

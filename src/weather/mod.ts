@@ -26,14 +26,16 @@ export function createWeather(
 ): Weather {
   const { openWeather, weatherCache } = config;
   const client = createOpenWeatherClient(openWeather);
+  const guard = createUpstreamGuard({
+    maxCallsPerMinute: openWeather.maxCallsPerMinute,
+    backoffMs: openWeather.backoffS * 1000,
+    now: deps.now,
+    logger: deps.logger,
+  });
+  deps.metrics.upstreamBudget(guard.remainingCalls);
   const cache = createWeatherCache({
     client,
-    guard: createUpstreamGuard({
-      maxCallsPerMinute: openWeather.maxCallsPerMinute,
-      backoffMs: openWeather.backoffS * 1000,
-      now: deps.now,
-      logger: deps.logger,
-    }),
+    guard,
     ttlMs: weatherCache.ttlS * 1000,
     notFoundTtlMs: weatherCache.notFoundTtlS * 1000,
     staleMaxMs: weatherCache.staleMaxS * 1000,

@@ -23,6 +23,8 @@ export interface UpstreamGuard {
   admit(): void;
   /** Starts the back-off when the upstream said the key is blocked or wrong. */
   observe(error: UpstreamError): void;
+  /** Calls still allowed in the last 60 s (for the budget metric; 0 means the next is throttled). */
+  remainingCalls(): number;
 }
 
 export class ThrottledError extends UpstreamError {
@@ -35,13 +37,17 @@ export function createUpstreamGuard(options: UpstreamGuardOptions): UpstreamGuar
   const recentCalls: number[] = [];
   let backoff: { until: number; code: UpstreamErrorCode } | undefined;
 
+  const forgetOldCalls = (time: number) => {
+    while (recentCalls.length > 0 && time - recentCalls[0]! >= MINUTE_MS) recentCalls.shift();
+  };
+
   return {
     admit() {
       const time = now();
       if (backoff && time < backoff.until) {
         throw new ThrottledError(backoff.code, "Backing off after OpenWeatherMap refused the key");
       }
-      while (recentCalls.length > 0 && time - recentCalls[0]! >= MINUTE_MS) recentCalls.shift();
+      forgetOldCalls(time);
       if (recentCalls.length >= options.maxCallsPerMinute) {
         throw new ThrottledError(
           "UPSTREAM_RATE_LIMITED",
@@ -60,6 +66,10 @@ export function createUpstreamGuard(options: UpstreamGuardOptions): UpstreamGuar
           until: new Date(backoff.until).toISOString(),
         });
       }
+    },
+    remainingCalls() {
+      forgetOldCalls(now());
+      return Math.max(0, options.maxCallsPerMinute - recentCalls.length);
     },
   };
 }

@@ -1,0 +1,111 @@
+/**
+ * The metrics the alert rules in deploy/ depend on, by value: what each
+ * weather answer counts as, the exported deadline, the quota budget, and the
+ * key-set gauge that exists only where there is a key set.
+ */
+
+import assert from "node:assert/strict";
+import { TestClock } from "../support/clock.ts";
+import { startFakeKeyHost } from "../support/fake_jwks.ts";
+import { startFakeOpenWeather } from "../support/fake_openweather.ts";
+import { type RunningService, startService } from "../support/service.ts";
+import { generateTestKey, signToken } from "../support/tokens.ts";
+
+const ISSUER = "https://idp.example.test/";
+const AUDIENCE = "api://genesys-weather";
+
+async function scrape(service: RunningService): Promise<(series: string) => number | undefined> {
+  const text = await (await fetch(new URL("/metrics", service.url))).text();
+  return (series) => {
+    const line = text.split("\n").find((line) => line.startsWith(`${series} `));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  };
+}
+
+Deno.test("/metrics weather_answers_total, deadline and call budget follow the service", async (t) => {
+  const clock = new TestClock();
+  const upstream = startFakeOpenWeather();
+  const service = await startService({
+    OPENWEATHER_BASE_URL: upstream.url.href,
+    OPENWEATHER_MAX_CALLS_PER_MINUTE: "5",
+    REQUEST_DEADLINE_MS: "2500",
+  }, { now: clock.now });
+  try {
+    await t.step("known outcomes start at 0, and the deadline is REQUEST_DEADLINE_MS", async () => {
+      const value = await scrape(service);
+      assert.equal(value('weather_answers_total{outcome="ok"}'), 0);
+      assert.equal(value('weather_answers_total{outcome="UPSTREAM_TIMEOUT"}'), 0);
+      assert.equal(value('openweather_calls_total{outcome="UPSTREAM_AUTH_FAILED"}'), 0);
+      assert.equal(value('weather_cache_lookups_total{result="stale"}'), 0);
+      assert.equal(value("weather_request_deadline_seconds"), 2.5);
+      assert.equal(value("openweather_call_budget_remaining"), 5);
+      // AUTH_MODE=none: no key set, so no gauge that would read as "unusable".
+      assert.equal(value("auth_key_set_usable"), undefined);
+    });
+
+    await t.step(
+      "every answer counts once: ok, an error_code in a 200, an HTTP error",
+      async () => {
+        for (const body of [{ city_name: "London" }, { city_name: "Atlantis" }, { city: "x" }]) {
+          await (await service.post("/data-action/weather", body)).body?.cancel();
+        }
+        const value = await scrape(service);
+        assert.equal(value('weather_answers_total{outcome="ok"}'), 1);
+        assert.equal(value('weather_answers_total{outcome="CITY_NOT_FOUND"}'), 1);
+        assert.equal(value('weather_answers_total{outcome="INVALID_INPUT"}'), 1);
+      },
+    );
+
+    await t.step(
+      "the budget falls by one per upstream call and refills after a minute",
+      async () => {
+        assert.equal((await scrape(service))("openweather_call_budget_remaining"), 3);
+        for (const city of ["Paris", "Berlin", "Madrid", "Rome"]) {
+          await (await service.post("/data-action/weather", { city_name: city })).body?.cancel();
+        }
+        const value = await scrape(service);
+        assert.equal(value("openweather_call_budget_remaining"), 0);
+        assert.equal(value('openweather_calls_total{outcome="throttled"}'), 1);
+        assert.equal(value('weather_answers_total{outcome="UPSTREAM_RATE_LIMITED"}'), 1);
+        clock.advance(60_000);
+        assert.equal((await scrape(service))("openweather_call_budget_remaining"), 5);
+      },
+    );
+  } finally {
+    await service.close();
+    await upstream.close();
+  }
+});
+
+Deno.test("/metrics auth_key_set_usable reads 0 while the key set cannot be fetched, then 1", async () => {
+  const clock = new TestClock();
+  const key = await generateTestKey("key-1");
+  const keyHost = startFakeKeyHost([key.publicJwk]);
+  keyHost.setMode("down");
+  const service = await startService({
+    AUTH_MODE: "jwt",
+    AUTH_JWKS_URL: keyHost.url.href,
+    AUTH_ISSUER: ISSUER,
+    AUTH_AUDIENCE: AUDIENCE,
+  }, { now: clock.now });
+  try {
+    await service.waitForLog("Key set could not be fetched");
+    assert.equal((await scrape(service))("auth_key_set_usable"), 0);
+    keyHost.setMode("serve");
+    clock.advance(30_000); // The refetch cooldown.
+    const token = await signToken({
+      key,
+      nowS: clock.seconds(),
+      claims: { iss: ISSUER, aud: AUDIENCE },
+    });
+    const response = await service.post("/data-action/weather", { city_name: "" }, {
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    });
+    assert.equal(response.status, 400, "the token was verified (then the body was refused)");
+    await response.body?.cancel();
+    assert.equal((await scrape(service))("auth_key_set_usable"), 1);
+  } finally {
+    await service.close();
+    await keyHost.close();
+  }
+});
