@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { CONFIG_VARIABLES } from "../src/config.ts";
+import { smokeTest } from "../scripts/smoke_binary.ts";
 import { startFakeOpenWeather, TEST_API_KEY } from "./support/fake_openweather.ts";
 import {
   listeningUrl,
@@ -116,38 +117,11 @@ Deno.test({
   ignore: "skipped" in compiled,
   async fn() {
     if (!("binary" in compiled)) return;
-    const run = (...args: string[]) =>
-      new Deno.Command(compiled.binary, { args, stdout: "piped" }).output();
-    assert.equal(
-      new TextDecoder().decode((await run("--version")).stdout).trim(),
-      JSON.parse(read("deno.json")).version,
-    );
-    assert.match(new TextDecoder().decode((await run("--help")).stdout), /healthcheck/);
-    const upstream = startFakeOpenWeather();
-    const service = spawnService(
-      {
-        OPENWEATHER_API_KEY: TEST_API_KEY,
-        AUTH_MODE: "none",
-        HOST: "127.0.0.1",
-        PORT: "0",
-        OPENWEATHER_BASE_URL: upstream.url.href,
-      },
-      Deno.makeTempDirSync(),
-      { program: compiled.binary, args: [] },
-    );
-    try {
-      const url = listeningUrl(
-        await within(10_000, service.waitForLine((line) => line.msg === "Listening"), "Listening"),
-      );
-      const response = await postWeather(url, "London");
-      assert.equal(response.status, 200);
-      assert.equal((await response.json()).city, "London");
-      service.child.kill("SIGTERM");
-      assert.equal((await service.exited).code, 0);
-    } finally {
-      await service.stop();
-      await upstream.close();
-    }
+    const help = await new Deno.Command(compiled.binary, { args: ["--help"], stdout: "piped" })
+      .output();
+    assert.match(new TextDecoder().decode(help.stdout), /healthcheck/);
+    // The same checks the release workflow runs on each Linux binary before publishing.
+    await smokeTest({ binary: compiled.binary });
   },
 });
 
