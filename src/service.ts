@@ -6,6 +6,7 @@
 import { createAuthentication } from "./auth/mod.ts";
 import { createFailureThrottle } from "./auth/failure_throttle.ts";
 import { type Config, secretValues } from "./config.ts";
+import { createClientAddressResolver } from "./http/client_address.ts";
 import { createHandler, type Handler } from "./http/handler.ts";
 import { createBuiltInIssuer } from "./oauth/mod.ts";
 import type { Logger } from "./process/log.ts";
@@ -18,7 +19,11 @@ export interface ServiceOptions {
   now?: () => number;
 }
 
-/** Ten failed logins a minute per address, then a pause until the minute is over. */
+/**
+ * Per presented id and address: failures past the fifth in a minute are
+ * answered 50 ms later each (at most a second), past the tenth with 429 until
+ * the minute is over. The right credentials are always answered at once.
+ */
 const FAILED_AUTH_LIMIT = { maxFailures: 10, windowMs: 60_000 };
 
 export interface Service {
@@ -45,6 +50,7 @@ export async function createService(
       realm: auth.realm,
       algorithms: auth.algorithms,
       throttle,
+      bodyDeadlineMs: config.requestDeadlineMs,
       now,
       logger,
     })
@@ -60,6 +66,8 @@ export async function createService(
     genesysOrgIds: config.genesysOrgIds,
     extraRoutes: builtInIssuer?.routes ?? {},
     deadlineMs: config.requestDeadlineMs,
+    clientAddress: createClientAddressResolver(config.trustedProxies),
+    maxConcurrentRequests: config.maxConcurrentRequests,
     notReadyReasons,
     metrics,
     logger,
