@@ -120,10 +120,9 @@ export function createHandler(deps: AppDeps): Handler {
     } finally {
       if (counted) inFlight--;
     }
-    if (response.status >= 400 && !request.bodyUsed && request.body !== null) {
-      // A body nobody will read: the connection is not reused, so drop it.
-      request.body.cancel().catch(() => {});
-    }
+    // A body left unread is not cancelled on purpose: Deno then answers with
+    // `Connection: close` and closes once the client has sent it, where a
+    // cancelled body would keep the connection open for another request.
 
     response.headers.set(CORRELATION_HEADER, correlationId);
     const elapsedMs = now() - started;

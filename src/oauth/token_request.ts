@@ -42,6 +42,10 @@ export async function readTokenForm(
   }
   let params: URLSearchParams;
   try {
+    // On the deadline the read is left running, not cancelled: Deno then
+    // answers with `Connection: close` and closes once the body is in (or the
+    // client gives up), while a cancelled body would leave the connection open
+    // for the next request. The read itself is bounded by the size limit.
     const bytes = await withinDeadline(
       readBoundedBytes(request.body, MAX_TOKEN_REQUEST_BYTES),
       deadlineMs,
