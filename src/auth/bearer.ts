@@ -1,7 +1,9 @@
 /**
  * `Authorization: Bearer <JWT>` per RFC 6750, verified by jose per RFC 8725
  * and RFC 9068: an allow-list of asymmetric algorithms, exact issuer, one of
- * the accepted audiences, `exp` required, a small clock tolerance.
+ * the accepted audiences, `exp` required, a small clock tolerance; then,
+ * since jose checks neither, an `iat` no later than now (plus the tolerance)
+ * and a lifetime no longer than maxTokenAgeS.
  *
  * Tokens are matched to a verifier by their (unverified) `iss`; the verifier
  * then checks that same issuer with its own keys, so peeking is only routing.
@@ -36,6 +38,8 @@ export interface BearerAuthenticatorOptions {
   audiences: readonly string[];
   algorithms: readonly SigningAlgorithm[];
   clockToleranceS: number;
+  /** The longest lifetime (exp − iat, or exp − now without iat) a token may have. */
+  maxTokenAgeS: number;
   requiredScope?: string | undefined;
   verificationCacheTtlMs: number;
   verificationCacheMaxEntries: number;
@@ -78,9 +82,34 @@ export function createBearerAuthenticator(options: BearerAuthenticatorOptions): 
         requiredClaims: ["exp"],
         ...(trust.typ ? { typ: trust.typ } : {}),
       });
+      checkTimes(payload);
       return toVerifiedToken(payload);
     } catch (error) {
       throw rejectionFor(error, realm);
+    }
+  }
+
+  /** What jose leaves unchecked: a future `iat`, and a lifetime nobody should issue. */
+  function checkTimes(payload: JWTPayload): void {
+    const nowS = now() / 1000;
+    const issuedAt = typeof payload.iat === "number" ? payload.iat : undefined;
+    if (issuedAt !== undefined && issuedAt > nowS + options.clockToleranceS) {
+      throw invalidToken(
+        realm,
+        "Token is issued in the future",
+        claimProblem("iat", "in the future"),
+      );
+    }
+    const lifetimeS = payload.exp! - (issuedAt ?? nowS);
+    if (lifetimeS > options.maxTokenAgeS) {
+      throw invalidToken(
+        realm,
+        "Token lifetime is too long",
+        claimProblem(
+          "exp",
+          `lifetime ${Math.round(lifetimeS)} s exceeds ${options.maxTokenAgeS} s`,
+        ),
+      );
     }
   }
 
@@ -134,6 +163,11 @@ function toVerifiedToken(payload: JWTPayload): VerifiedToken {
     ? payload.client_id
     : "unknown";
   return { subject, scopes, expiresAt: payload.exp! * 1000 };
+}
+
+/** The detail of a refusal for the log: which claim and why, never the claims themselves. */
+function claimProblem(claim: string, reason: string): Error {
+  return Object.assign(new Error(`"${claim}" claim: ${reason}`), { name: "TokenClaimError" });
 }
 
 /** jose's error codes, told apart as STYLE.md asks, mapped to fixed descriptions. */

@@ -66,6 +66,7 @@ function createJwtAuthentication(
     audiences: auth.audiences,
     algorithms: auth.algorithms,
     clockToleranceS: auth.clockToleranceS,
+    maxTokenAgeS: auth.maxTokenAgeS,
     requiredScope: auth.requiredScope,
     verificationCacheTtlMs: auth.verificationCacheTtlS * 1000,
     verificationCacheMaxEntries: auth.verificationCacheMaxEntries,

@@ -158,6 +158,27 @@ Deno.test("AUTH_MODE=jwt refuses every forged, stale or malformed token per RFC 
     await s.step("a token without exp", async () => {
       await reject(`Bearer ${await t.token({ withoutExpiry: true })}`, "Token must have an expiry");
     });
+    await s.step("an iat beyond AUTH_CLOCK_TOLERANCE_S: one minute, one year ahead", async () => {
+      await reject(
+        `Bearer ${await t.token({ claims: { iat: nowS + 60, exp: nowS + 3600 } })}`,
+        "Token is issued in the future",
+      );
+      const yearS = 365 * 86_400;
+      await reject(
+        `Bearer ${await t.token({ claims: { iat: nowS + yearS, exp: nowS + yearS + 3600 } })}`,
+        "Token is issued in the future",
+      );
+    });
+    await s.step("a lifetime beyond AUTH_MAX_TOKEN_AGE_S (one day by default)", async () => {
+      await reject(
+        `Bearer ${await t.token({ claims: { exp: nowS + 20 * 365 * 86_400 } })}`,
+        "Token lifetime is too long",
+      );
+      await reject(
+        `Bearer ${await t.token({ withoutIssuedAt: true, claims: { exp: nowS + 86_400 + 60 } })}`,
+        "Token lifetime is too long",
+      );
+    });
     await s.step("a wrong issuer", async () => {
       await reject(
         `Bearer ${await t.token({ claims: { iss: "https://evil.example.test/" } })}`,
@@ -184,6 +205,21 @@ Deno.test("AUTH_MODE=jwt refuses every forged, stale or malformed token per RFC 
         const response = await t.call(`Bearer ${await t.token({ claims: { exp: nowS - 20 } })}`);
         assert.equal(response.status, 200);
         await response.body?.cancel();
+      },
+    );
+    await s.step(
+      "an iat within the tolerance and a lifetime of exactly a day are accepted",
+      async () => {
+        const tokens = [
+          await t.token({ claims: { iat: nowS + 20, exp: nowS + 3600 } }),
+          await t.token({ claims: { iat: nowS - 60, exp: nowS - 60 + 86_400 } }),
+          await t.token({ withoutIssuedAt: true, claims: { exp: nowS + 3600 } }),
+        ];
+        for (const [i, token] of tokens.entries()) {
+          const response = await t.call(`Bearer ${token}`);
+          assert.equal(response.status, 200, `token ${i}`);
+          await response.body?.cancel();
+        }
       },
     );
     await s.step("no bad request reached OpenWeatherMap, and no token reached the log", () => {
@@ -248,6 +284,22 @@ Deno.test("GENESYS_ORG_IDS refuses calls from other organisations with 403", asy
     const allowed = await call("3F6E1C2A-0000-4000-8000-000000000001");
     assert.equal(allowed.status, 200);
     await allowed.body?.cancel();
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("AUTH_MAX_TOKEN_AGE_S sets the longest token lifetime accepted", async () => {
+  const t = await setUp({ AUTH_MAX_TOKEN_AGE_S: "600" });
+  try {
+    const nowS = t.clock.seconds();
+    await assertRejected(
+      await t.call(`Bearer ${await t.token({ claims: { exp: nowS + 601 } })}`),
+      "Token lifetime is too long",
+    );
+    const response = await t.call(`Bearer ${await t.token({ claims: { exp: nowS + 600 } })}`);
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
   } finally {
     await t.close();
   }

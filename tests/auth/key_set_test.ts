@@ -234,6 +234,7 @@ Deno.test("the verification cache skips signature checks for a known token, neve
       audiences: [AUDIENCE],
       algorithms: ["RS256"],
       clockToleranceS: 0,
+      maxTokenAgeS: 86_400,
       verificationCacheTtlMs: options.ttlMs ?? 60_000,
       verificationCacheMaxEntries: options.maxEntries ?? 100,
       now: clock.now,
