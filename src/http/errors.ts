@@ -40,7 +40,7 @@ export const REQUEST_ERRORS = {
   },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
-    when: "A Content-Type other than `application/json` (or `application/*+json`)",
+    when: "No Content-Type, or one other than `application/json` (or `application/*+json`)",
   },
   TOO_MANY_REQUESTS: {
     status: 429,
