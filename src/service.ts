@@ -11,7 +11,7 @@ import { createHandler, type Handler } from "./http/handler.ts";
 import { createBuiltInIssuer } from "./oauth/mod.ts";
 import type { Logger } from "./process/log.ts";
 import { createMetrics } from "./process/metrics.ts";
-import { REDACTED } from "./process/redact.ts";
+import { REDACTED, redactUrl } from "./process/redact.ts";
 import { createWeather } from "./weather/mod.ts";
 
 export interface ServiceOptions {
@@ -55,24 +55,29 @@ export async function createService(
       logger,
     })
     : undefined;
-  const { authenticator, notReadyReasons } = createAuthentication(
+  const authentication = createAuthentication(
     auth,
     { throttle, now, logger, metrics },
     builtInIssuer ? [builtInIssuer.trust] : [],
   );
   const handler = createHandler({
     weatherAction: weather.action,
-    authenticator,
+    authenticator: authentication.authenticator,
     genesysOrgIds: config.genesysOrgIds,
     extraRoutes: builtInIssuer?.routes ?? {},
     deadlineMs: config.requestDeadlineMs,
     clientAddress: createClientAddressResolver(config.trustedProxies),
     maxConcurrentRequests: config.maxConcurrentRequests,
-    notReadyReasons,
+    notReadyReasons: authentication.notReadyReasons,
     metrics,
     logger,
   });
-  return { handler, close: () => weather.close() };
+  return {
+    handler,
+    close: async () => {
+      await Promise.all([weather.close(), authentication.close()]);
+    },
+  };
 }
 
 /**
@@ -84,7 +89,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
   const secrets = new Set(secretValues(config));
   const describe = (value: unknown): unknown => {
     if (typeof value === "string") return secrets.has(value) ? REDACTED : value;
-    if (value instanceof URL) return value.href;
+    // A URL may carry a credential in its query (a signed key set URL): names only.
+    if (value instanceof URL) return redactUrl(value);
     if (Array.isArray(value)) return value.map(describe);
     if (value !== null && typeof value === "object") {
       return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, describe(item)]));

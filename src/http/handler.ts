@@ -93,6 +93,8 @@ export function createHandler(deps: AppDeps): Handler {
     const host = request.headers.get("host");
     const hostIsSafe = host === null || ACCEPTABLE_HOST.test(host);
     // Only with a safe Host does request.url's path come from the request target alone.
+    // (The query is never logged: with OTEL_DENO=true Deno's own request span
+    // exports it, and offers no way to change that; see the README.)
     const path = hostIsSafe ? new URL(request.url).pathname : "";
 
     let response: Response;
