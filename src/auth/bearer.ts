@@ -170,15 +170,31 @@ function claimProblem(claim: string, reason: string): Error {
   return Object.assign(new Error(`"${claim}" claim: ${reason}`), { name: "TokenClaimError" });
 }
 
+/**
+ * A jose error as the log may keep it: its name, code and message, and for a
+ * claim check the claim's name and jose's reason. jose's claim errors carry
+ * the whole payload (subject, client, personal claims), which must not be
+ * logged; their message names the claim only.
+ */
+function withoutClaims(error: unknown): Error {
+  if (!(error instanceof Error)) return new Error("Token could not be verified");
+  const { code, claim, reason } = error as { code?: string; claim?: string; reason?: string };
+  const detail = [code, claim && `claim "${claim}"`, reason].filter(Boolean).join(", ");
+  return Object.assign(new Error(detail ? `${error.message} (${detail})` : error.message), {
+    name: error.name,
+  });
+}
+
 /** jose's error codes, told apart as STYLE.md asks, mapped to fixed descriptions. */
-function rejectionFor(error: unknown, realm: string): RequestError {
-  if (error instanceof RequestError) return error;
-  if (error instanceof KeySetUnavailableError) {
+function rejectionFor(joseError: unknown, realm: string): RequestError {
+  if (joseError instanceof RequestError) return joseError;
+  if (joseError instanceof KeySetUnavailableError) {
     return new RequestError("AUTH_UNAVAILABLE", "Tokens cannot be verified right now", {
       "retry-after": "30",
-    }, { cause: error });
+    }, { cause: joseError });
   }
-  const { code, claim } = error as { code?: string; claim?: string };
+  const { code, claim } = joseError as { code?: string; claim?: string };
+  const error = withoutClaims(joseError);
   switch (code) {
     case "ERR_JWT_EXPIRED":
       return invalidToken(realm, "Token has expired", error);

@@ -304,3 +304,36 @@ Deno.test("AUTH_MAX_TOKEN_AGE_S sets the longest token lifetime accepted", async
     await t.close();
   }
 });
+
+Deno.test("a refused, validly signed token: the log names the claim and the reason, never the claims", async () => {
+  const t = await setUp();
+  try {
+    const nowS = t.clock.seconds();
+    const personal = {
+      sub: "subject-5f1c2a9e",
+      email: "agent.smith@example.test",
+      client_id: "client-8d7e6f",
+    };
+    const refusals = [
+      { claims: { ...personal, aud: "api://something-else" }, claim: "aud" },
+      { claims: { ...personal, exp: nowS - 3600, iat: nowS - 7200 }, claim: "exp" },
+      { claims: { ...personal, nbf: nowS + 3600 }, claim: "nbf" },
+      { claims: { ...personal, iat: nowS + 3600, exp: nowS + 7200 }, claim: "iat" },
+    ];
+    for (const { claims } of refusals) {
+      const response = await t.call(`Bearer ${await t.token({ claims })}`);
+      assert.equal(response.status, 401);
+      await response.body?.cancel();
+    }
+    const refusalLines = t.service.logLines.filter((line) => line.includes("Request refused"));
+    assert.equal(refusalLines.length, refusals.length, t.service.logLines.join("\n"));
+    for (const [i, line] of refusalLines.entries()) {
+      for (const value of Object.values(personal)) {
+        assert.ok(!line.includes(value), `a claim's value was logged: ${line}`);
+      }
+      assert.ok(line.includes(`\\"${refusals[i]!.claim}\\"`), `the claim is not named: ${line}`);
+    }
+  } finally {
+    await t.close();
+  }
+});
