@@ -22,6 +22,14 @@ import type { Authenticator, Principal } from "./authenticator.ts";
 import { insufficientScope, invalidToken, missingBearerToken } from "./challenge.ts";
 import { KeySetUnavailableError } from "./remote_key_set.ts";
 
+/**
+ * The one description for a token whose origin is not established: an
+ * untrusted issuer, an unknown key id and a bad signature all read the same,
+ * so a caller cannot probe which issuers are trusted or which key ids exist.
+ * The log keeps the difference.
+ */
+const NOT_VERIFIED = "Token could not be verified";
+
 /** Real access tokens are 1–2 KB; anything much larger is an attack on the parser. */
 export const MAX_TOKEN_LENGTH = 8192;
 
@@ -71,7 +79,10 @@ export function createBearerAuthenticator(options: BearerAuthenticatorOptions): 
       throw invalidToken(realm, "Token is malformed", error);
     }
     const trust = options.trusted.find((candidate) => candidate.issuer === issuer);
-    if (trust === undefined) throw invalidToken(realm, "Token issuer is not accepted");
+    if (trust === undefined) {
+      const named = typeof issuer === "string" ? `"${issuer.slice(0, 200)}"` : "missing";
+      throw invalidToken(realm, NOT_VERIFIED, new Error(`Issuer ${named} is not trusted`));
+    }
     try {
       const { payload } = await jwtVerify(token, trust.getKey, {
         issuer: trust.issuer,
@@ -205,7 +216,7 @@ function rejectionFor(joseError: unknown, realm: string): RequestError {
         case "iat":
           return invalidToken(realm, "Token is issued in the future", error);
         case "iss":
-          return invalidToken(realm, "Token issuer is not accepted", error);
+          return invalidToken(realm, NOT_VERIFIED, error);
         case "aud":
           return invalidToken(realm, "Token audience is not accepted", error);
         case "exp":
@@ -218,10 +229,9 @@ function rejectionFor(joseError: unknown, realm: string): RequestError {
     case "ERR_JOSE_ALG_NOT_ALLOWED":
       return invalidToken(realm, "Token algorithm is not accepted", error);
     case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
-      return invalidToken(realm, "Token signature is invalid", error);
     case "ERR_JWKS_NO_MATCHING_KEY":
     case "ERR_JWKS_MULTIPLE_MATCHING_KEYS":
-      return invalidToken(realm, "Token signing key is unknown", error);
+      return invalidToken(realm, NOT_VERIFIED, error);
     default:
       return invalidToken(realm, "Token is malformed", error);
   }

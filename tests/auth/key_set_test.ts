@@ -78,7 +78,7 @@ Deno.test("a rotated key is picked up by one refetch, and bogus kids cannot floo
       async () => {
         const { status, body } = await t.call(await t.tokenFrom(rotated));
         assert.equal(status, 401);
-        assert.equal(body.error_message, "Token signing key is unknown");
+        assert.equal(body.error_message, "Token could not be verified");
         assert.equal(t.keyHost.requestCount(), 1);
       },
     );

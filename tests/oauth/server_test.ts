@@ -139,6 +139,7 @@ Deno.test("the built-in token endpoint issues RFC 9068 tokens that open the weat
     await s.step("the JWKS publishes the public key only", async () => {
       const response = await fetch(new URL("/.well-known/jwks.json", t.service.url));
       assert.equal(response.status, 200);
+      assert.equal(response.headers.get("cache-control"), "public, max-age=300");
       const { keys } = await response.json();
       assert.equal(keys.length, 1);
       assert.equal(keys[0].alg, "RS256");
@@ -153,6 +154,7 @@ Deno.test("the built-in token endpoint issues RFC 9068 tokens that open the weat
         new URL("/.well-known/oauth-authorization-server", t.service.url),
       );
       assert.equal(response.status, 200);
+      assert.equal(response.headers.get("cache-control"), "public, max-age=300");
       assert.deepEqual(await response.json(), {
         issuer: PUBLIC_URL,
         token_endpoint: `${PUBLIC_URL}/oauth/token`,
