@@ -6,12 +6,13 @@
 import { createAuthentication } from "./auth/mod.ts";
 import { createFailureThrottle } from "./auth/failure_throttle.ts";
 import { type Config, secretValues } from "./config.ts";
+import { createClientAddressResolver } from "./http/client_address.ts";
 import { REQUEST_ERRORS } from "./http/errors.ts";
 import { createHandler, type Handler } from "./http/handler.ts";
 import { createBuiltInIssuer } from "./oauth/mod.ts";
 import type { Logger } from "./process/log.ts";
 import { createMetrics } from "./process/metrics.ts";
-import { REDACTED } from "./process/redact.ts";
+import { REDACTED, redactUrl } from "./process/redact.ts";
 import { UPSTREAM_ERROR_CODES } from "./weather/contract.ts";
 import { createWeather } from "./weather/mod.ts";
 
@@ -20,7 +21,11 @@ export interface ServiceOptions {
   now?: () => number;
 }
 
-/** Ten failed logins a minute per address, then a pause until the minute is over. */
+/**
+ * Per presented id and address: failures past the fifth in a minute are
+ * answered 50 ms later each (at most a second), past the tenth with 429 until
+ * the minute is over. The right credentials are always answered at once.
+ */
 const FAILED_AUTH_LIMIT = { maxFailures: 10, windowMs: 60_000 };
 
 export interface Service {
@@ -50,26 +55,34 @@ export async function createService(
       realm: auth.realm,
       algorithms: auth.algorithms,
       throttle,
+      bodyDeadlineMs: config.requestDeadlineMs,
       now,
       logger,
     })
     : undefined;
-  const { authenticator, notReadyReasons } = createAuthentication(
+  const authentication = createAuthentication(
     auth,
     { throttle, now, logger, metrics },
     builtInIssuer ? [builtInIssuer.trust] : [],
   );
   const handler = createHandler({
     weatherAction: weather.action,
-    authenticator,
+    authenticator: authentication.authenticator,
     genesysOrgIds: config.genesysOrgIds,
     extraRoutes: builtInIssuer?.routes ?? {},
     deadlineMs: config.requestDeadlineMs,
-    notReadyReasons,
+    clientAddress: createClientAddressResolver(config.trustedProxies),
+    maxConcurrentRequests: config.maxConcurrentRequests,
+    notReadyReasons: authentication.notReadyReasons,
     metrics,
     logger,
   });
-  return { handler, close: () => weather.close() };
+  return {
+    handler,
+    close: async () => {
+      await Promise.all([weather.close(), authentication.close()]);
+    },
+  };
 }
 
 /**
@@ -81,7 +94,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
   const secrets = new Set(secretValues(config));
   const describe = (value: unknown): unknown => {
     if (typeof value === "string") return secrets.has(value) ? REDACTED : value;
-    if (value instanceof URL) return value.href;
+    // A URL may carry a credential in its query (a signed key set URL): names only.
+    if (value instanceof URL) return redactUrl(value);
     if (Array.isArray(value)) return value.map(describe);
     if (value !== null && typeof value === "object") {
       return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, describe(item)]));

@@ -105,6 +105,16 @@ Deno.test("loadConfig() names each invalid variable and what it expects", async 
       /^OPENWEATHER_BASE_URL must not contain credentials$/,
     ],
     [
+      "a trusted proxy that is not an address or range",
+      { ...MINIMAL, TRUSTED_PROXIES: "10.0.0.0/8, proxy.internal" },
+      /^TRUSTED_PROXIES must list IP addresses or CIDR ranges such as "10.0.0.0\/8", got "proxy.internal"$/,
+    ],
+    [
+      "a CIDR prefix too long for its family",
+      { ...MINIMAL, TRUSTED_PROXIES: "192.0.2.0/33" },
+      /^TRUSTED_PROXIES must list/,
+    ],
+    [
       "unknown log level",
       { ...MINIMAL, LOG_LEVEL: "verbose" },
       /^LOG_LEVEL must be one of "debug", "info", "warn", "error", got "verbose"$/,
@@ -256,6 +266,11 @@ Deno.test("loadConfig() authentication settings", async (t) => {
       "a required scope the server cannot grant",
       { ...BUILT_IN, AUTH_REQUIRED_SCOPE: "admin" },
       /^OAUTH_SCOPES must include AUTH_REQUIRED_SCOPE "admin"/,
+    ],
+    [
+      "built-in tokens that live longer than AUTH_MAX_TOKEN_AGE_S",
+      { ...BUILT_IN, OAUTH_TOKEN_TTL_S: "7200", AUTH_MAX_TOKEN_AGE_S: "3600" },
+      /^OAUTH_TOKEN_TTL_S \(7200\) must not exceed AUTH_MAX_TOKEN_AGE_S \(3600\)/,
     ],
     [
       "basic without a user",

@@ -37,6 +37,8 @@ Deno.test("every way of running the service has the same permissions and V8 flag
   for (const task of serviceTasks) {
     assert.deepEqual(permissionsOf(task), permissionsOf("start"), task);
     assert.ok(!/\s-A\b|--allow-all|--allow-env|--allow-net/.test(tasks[task]!), task);
+    // The lock file is the dependency set that was reviewed; nothing resolves anew at start.
+    assert.match(tasks[task]!, /\s--frozen\b/, `${task} must run with --frozen`);
   }
   assert.deepEqual(permissionsOf("start"), [
     "--v8-flags=--max-semi-space-size=2",

@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { createLogger } from "../src/process/log.ts";
 import { createService } from "../src/service.ts";
 import { startFakeOpenWeather, TEST_API_KEY } from "./support/fake_openweather.ts";
+import { startFakeKeyHost } from "./support/fake_jwks.ts";
+import { closedPortUrl } from "./support/fake_openweather.ts";
 import { listeningUrl, postWeather, spawnService, within } from "./support/process.ts";
+import { exchange } from "./support/raw_http.ts";
+import { generateTestKey, signToken } from "./support/tokens.ts";
 import { testConfig } from "./support/service.ts";
 
 const isListening = (line: Record<string, unknown>) => line.msg === "Listening";
@@ -53,6 +57,19 @@ function startOtlpReceiver() {
     },
   );
   return { url: `http://127.0.0.1:${server.addr.port}`, payloads, close: () => server.shutdown() };
+}
+
+function spansOf(payloads: { path: string; body: string }[]): OtlpSpan[] {
+  return payloads
+    .filter((payload) => payload.path === "/v1/traces")
+    .flatMap((payload) => JSON.parse(payload.body).resourceSpans)
+    .flatMap((resource: { scopeSpans: { spans: OtlpSpan[] }[] }) => resource.scopeSpans)
+    .flatMap((scope: { spans: OtlpSpan[] }) => scope.spans);
+}
+
+function attribute(span: OtlpSpan, key: string): unknown {
+  const found = span.attributes?.find((candidate) => candidate.key === key);
+  return found === undefined ? undefined : Object.values(found.value)[0];
 }
 
 interface OtlpSpan {
@@ -157,5 +174,118 @@ Deno.test("soak: 20,000 requests over 200 cities do not grow the heap", async ()
   } finally {
     await service.close();
     await upstream.close();
+  }
+});
+
+Deno.test("a secret in a query string reaches neither the logs nor the spans, inbound or outbound", async (s) => {
+  const KEY_SET_SECRET = "SAS-TOKEN-SECRET-0123456789";
+  const INBOUND_SECRET = "inbound-client-secret-0123456789";
+  const ISSUER = "https://idp.example.test/";
+  const AUDIENCE = "api://genesys-weather";
+  const key = await generateTestKey("key-1");
+  const keyHost = startFakeKeyHost([key.publicJwk]);
+  const upstream = startFakeOpenWeather();
+  const receiver = startOtlpReceiver();
+  const common = {
+    OPENWEATHER_API_KEY: TEST_API_KEY,
+    OPENWEATHER_BASE_URL: upstream.url.href,
+    AUTH_MODE: "jwt",
+    AUTH_ISSUER: ISSUER,
+    AUTH_AUDIENCE: AUDIENCE,
+    HOST: "127.0.0.1",
+    PORT: "0",
+    LOG_LEVEL: "debug",
+  };
+  try {
+    await s.step("the start-up line and a failing key-set fetch", async () => {
+      const unreachable = new URL(closedPortUrl());
+      unreachable.pathname = "/jwks.json";
+      unreachable.search = `?sig=${KEY_SET_SECRET}&sv=2024`;
+      const service = spawnService(
+        { ...common, AUTH_JWKS_URL: unreachable.href },
+        Deno.makeTempDirSync(),
+      );
+      try {
+        await within(10_000, service.waitForLine(isListening), "Listening");
+        const failure = await within(
+          10_000,
+          service.waitForLine((line) =>
+            String(line.msg).startsWith("Key set could not be fetched")
+          ),
+          "the key-set failure",
+        );
+        const configuration = service.lines.find((line) => line.msg === "Configuration");
+        assert.ok(configuration, "no Configuration line");
+        const logged = JSON.stringify(service.lines);
+        assert.ok(
+          !logged.includes(KEY_SET_SECRET),
+          `the key-set URL's secret was logged:\n${logged}`,
+        );
+        assert.match(JSON.stringify(configuration), /jwks\.json\?sig=\[REDACTED\]&sv=\[REDACTED\]/);
+        assert.ok(failure.url, "the failure names the key host");
+      } finally {
+        await service.stop();
+      }
+    });
+
+    await s.step("the key-set fetch span and the incoming request's span", async () => {
+      const jwksUrl = new URL(keyHost.url);
+      jwksUrl.search = `?sig=${KEY_SET_SECRET}`;
+      const service = spawnService({
+        ...common,
+        AUTH_JWKS_URL: jwksUrl.href,
+        OTEL_DENO: "true",
+        OTEL_SERVICE_NAME: "genesys-weather-action",
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      }, Deno.makeTempDirSync());
+      try {
+        const url = listeningUrl(
+          await within(10_000, service.waitForLine(isListening), "Listening"),
+        );
+        const nowS = Math.floor(Date.now() / 1000);
+        const token = await signToken({ key, nowS, claims: { iss: ISSUER, aud: AUDIENCE } });
+        const body = JSON.stringify({ city_name: "London" });
+        const answer = await exchange(
+          url,
+          `POST /data-action/weather?client_secret=${INBOUND_SECRET}&x=${INBOUND_SECRET} HTTP/1.1\r\n` +
+            `Host: 127.0.0.1:${url.port}\r\nConnection: close\r\nAuthorization: Bearer ${token}\r\n` +
+            `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        );
+        assert.equal(answer.status, 200, answer.text);
+        service.child.kill("SIGTERM");
+        assert.equal((await within(15_000, service.exited, "exit")).code, 0);
+
+        const spans = spansOf(receiver.payloads);
+        const server = spans.find((span) => span.kind === 2 && span.name.startsWith("POST"));
+        assert.ok(server, `no server span in ${JSON.stringify(spans.map((span) => span.name))}`);
+        const keySetSpan = spans.find((span) => span.name === "GET key set");
+        assert.ok(
+          keySetSpan,
+          `no key-set span in ${JSON.stringify(spans.map((span) => span.name))}`,
+        );
+        assert.match(String(attribute(keySetSpan, "url.full")), /jwks\.json\?sig=\[REDACTED\]$/);
+        const exported = receiver.payloads.map((payload) => payload.body).join("\n");
+        assert.ok(!exported.includes(KEY_SET_SECRET), "the key-set URL's secret was exported");
+        assert.ok(
+          !JSON.stringify(service.lines).includes(INBOUND_SECRET),
+          "the incoming query's secret was logged",
+        );
+        // Deno's own span for the request exports the query as received, and
+        // setAttribute only adds a second url.query beside it. The README says
+        // so and what to do (strip it at the proxy or the collector); this
+        // fails once Deno changes, so the README can change with it.
+        assert.equal(
+          attribute(server, "url.query"),
+          `client_secret=${INBOUND_SECRET}&x=${INBOUND_SECRET}`,
+        );
+      } finally {
+        await service.stop();
+      }
+    });
+  } finally {
+    await receiver.close();
+    await upstream.close();
+    await keyHost.close();
   }
 });

@@ -1,14 +1,15 @@
 /**
  * `Authorization: Basic` (RFC 7617) against one configured user name and
  * password, for Genesys's "Basic Auth" credential type. Both parts are
- * compared in constant time, and an address that keeps failing is refused
- * for a while before its guesses are even checked.
+ * compared in constant time. The right credentials are always accepted;
+ * wrong ones are slowed down and, past a limit, answered 429 (see
+ * failure_throttle.ts), counted per presented user name and address.
  */
 
 import { LRUCache } from "lru-cache";
 import type { Authenticator, Principal } from "./authenticator.ts";
 import { basicChallenge, tooManyFailures } from "./challenge.ts";
-import type { FailureThrottle } from "./failure_throttle.ts";
+import { delayFailure, failureKey, type FailureThrottle } from "./failure_throttle.ts";
 import { credentialsChecker } from "./secret_compare.ts";
 
 /**
@@ -52,18 +53,22 @@ export function createBasicAuthenticator(options: {
     ttl: ACCEPTED_HEADER_TTL_MS,
     ...(options.now ? { perf: { now: options.now } } : {}),
   });
+  async function refuse(key: string): Promise<never> {
+    const answer = options.throttle.recordFailure(key);
+    await delayFailure(answer);
+    throw answer.retryAfterS > 0
+      ? tooManyFailures(answer.retryAfterS)
+      : basicChallenge(options.realm, "Invalid credentials");
+  }
   return {
     authenticate(request, clientAddress) {
       const header = request.headers.get("authorization");
       if (header === null) return Promise.reject(basicChallenge(options.realm));
       const known = accepted.get(header);
       if (known !== undefined) return Promise.resolve(known);
-      const retryAfter = options.throttle.retryAfterS(clientAddress);
-      if (retryAfter > 0) return Promise.reject(tooManyFailures(retryAfter));
       const presented = parseBasicAuthorization(header);
       if (presented === undefined || !matches(presented)) {
-        options.throttle.recordFailure(clientAddress);
-        return Promise.reject(basicChallenge(options.realm, "Invalid credentials"));
+        return refuse(failureKey(presented?.id ?? "", clientAddress));
       }
       const principal = { subject: presented.id };
       accepted.set(header, principal);

@@ -1,7 +1,9 @@
 /**
  * `Authorization: Bearer <JWT>` per RFC 6750, verified by jose per RFC 8725
  * and RFC 9068: an allow-list of asymmetric algorithms, exact issuer, one of
- * the accepted audiences, `exp` required, a small clock tolerance.
+ * the accepted audiences, `exp` required, a small clock tolerance; then,
+ * since jose checks neither, an `iat` no later than now (plus the tolerance)
+ * and a lifetime no longer than maxTokenAgeS.
  *
  * Tokens are matched to a verifier by their (unverified) `iss`; the verifier
  * then checks that same issuer with its own keys, so peeking is only routing.
@@ -20,6 +22,14 @@ import type { Authenticator, Principal } from "./authenticator.ts";
 import { insufficientScope, invalidToken, missingBearerToken } from "./challenge.ts";
 import { KeySetUnavailableError } from "./remote_key_set.ts";
 
+/**
+ * The one description for a token whose origin is not established: an
+ * untrusted issuer, an unknown key id and a bad signature all read the same,
+ * so a caller cannot probe which issuers are trusted or which key ids exist.
+ * The log keeps the difference.
+ */
+const NOT_VERIFIED = "Token could not be verified";
+
 /** Real access tokens are 1–2 KB; anything much larger is an attack on the parser. */
 export const MAX_TOKEN_LENGTH = 8192;
 
@@ -36,6 +46,8 @@ export interface BearerAuthenticatorOptions {
   audiences: readonly string[];
   algorithms: readonly SigningAlgorithm[];
   clockToleranceS: number;
+  /** The longest lifetime (exp − iat, or exp − now without iat) a token may have. */
+  maxTokenAgeS: number;
   requiredScope?: string | undefined;
   verificationCacheTtlMs: number;
   verificationCacheMaxEntries: number;
@@ -67,7 +79,10 @@ export function createBearerAuthenticator(options: BearerAuthenticatorOptions): 
       throw invalidToken(realm, "Token is malformed", error);
     }
     const trust = options.trusted.find((candidate) => candidate.issuer === issuer);
-    if (trust === undefined) throw invalidToken(realm, "Token issuer is not accepted");
+    if (trust === undefined) {
+      const named = typeof issuer === "string" ? `"${issuer.slice(0, 200)}"` : "missing";
+      throw invalidToken(realm, NOT_VERIFIED, new Error(`Issuer ${named} is not trusted`));
+    }
     try {
       const { payload } = await jwtVerify(token, trust.getKey, {
         issuer: trust.issuer,
@@ -78,9 +93,34 @@ export function createBearerAuthenticator(options: BearerAuthenticatorOptions): 
         requiredClaims: ["exp"],
         ...(trust.typ ? { typ: trust.typ } : {}),
       });
+      checkTimes(payload);
       return toVerifiedToken(payload);
     } catch (error) {
       throw rejectionFor(error, realm);
+    }
+  }
+
+  /** What jose leaves unchecked: a future `iat`, and a lifetime nobody should issue. */
+  function checkTimes(payload: JWTPayload): void {
+    const nowS = now() / 1000;
+    const issuedAt = typeof payload.iat === "number" ? payload.iat : undefined;
+    if (issuedAt !== undefined && issuedAt > nowS + options.clockToleranceS) {
+      throw invalidToken(
+        realm,
+        "Token is issued in the future",
+        claimProblem("iat", "in the future"),
+      );
+    }
+    const lifetimeS = payload.exp! - (issuedAt ?? nowS);
+    if (lifetimeS > options.maxTokenAgeS) {
+      throw invalidToken(
+        realm,
+        "Token lifetime is too long",
+        claimProblem(
+          "exp",
+          `lifetime ${Math.round(lifetimeS)} s exceeds ${options.maxTokenAgeS} s`,
+        ),
+      );
     }
   }
 
@@ -136,15 +176,36 @@ function toVerifiedToken(payload: JWTPayload): VerifiedToken {
   return { subject, scopes, expiresAt: payload.exp! * 1000 };
 }
 
+/** The detail of a refusal for the log: which claim and why, never the claims themselves. */
+function claimProblem(claim: string, reason: string): Error {
+  return Object.assign(new Error(`"${claim}" claim: ${reason}`), { name: "TokenClaimError" });
+}
+
+/**
+ * A jose error as the log may keep it: its name, code and message, and for a
+ * claim check the claim's name and jose's reason. jose's claim errors carry
+ * the whole payload (subject, client, personal claims), which must not be
+ * logged; their message names the claim only.
+ */
+function withoutClaims(error: unknown): Error {
+  if (!(error instanceof Error)) return new Error("Token could not be verified");
+  const { code, claim, reason } = error as { code?: string; claim?: string; reason?: string };
+  const detail = [code, claim && `claim "${claim}"`, reason].filter(Boolean).join(", ");
+  return Object.assign(new Error(detail ? `${error.message} (${detail})` : error.message), {
+    name: error.name,
+  });
+}
+
 /** jose's error codes, told apart as STYLE.md asks, mapped to fixed descriptions. */
-function rejectionFor(error: unknown, realm: string): RequestError {
-  if (error instanceof RequestError) return error;
-  if (error instanceof KeySetUnavailableError) {
+function rejectionFor(joseError: unknown, realm: string): RequestError {
+  if (joseError instanceof RequestError) return joseError;
+  if (joseError instanceof KeySetUnavailableError) {
     return new RequestError("AUTH_UNAVAILABLE", "Tokens cannot be verified right now", {
       "retry-after": "30",
-    }, { cause: error });
+    }, { cause: joseError });
   }
-  const { code, claim } = error as { code?: string; claim?: string };
+  const { code, claim } = joseError as { code?: string; claim?: string };
+  const error = withoutClaims(joseError);
   switch (code) {
     case "ERR_JWT_EXPIRED":
       return invalidToken(realm, "Token has expired", error);
@@ -155,7 +216,7 @@ function rejectionFor(error: unknown, realm: string): RequestError {
         case "iat":
           return invalidToken(realm, "Token is issued in the future", error);
         case "iss":
-          return invalidToken(realm, "Token issuer is not accepted", error);
+          return invalidToken(realm, NOT_VERIFIED, error);
         case "aud":
           return invalidToken(realm, "Token audience is not accepted", error);
         case "exp":
@@ -168,10 +229,9 @@ function rejectionFor(error: unknown, realm: string): RequestError {
     case "ERR_JOSE_ALG_NOT_ALLOWED":
       return invalidToken(realm, "Token algorithm is not accepted", error);
     case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
-      return invalidToken(realm, "Token signature is invalid", error);
     case "ERR_JWKS_NO_MATCHING_KEY":
     case "ERR_JWKS_MULTIPLE_MATCHING_KEYS":
-      return invalidToken(realm, "Token signing key is unknown", error);
+      return invalidToken(realm, NOT_VERIFIED, error);
     default:
       return invalidToken(realm, "Token is malformed", error);
   }

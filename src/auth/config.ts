@@ -68,6 +68,11 @@ export const AUTH_VARIABLES = {
     default: "30",
     meaning: "`jwt`: leeway for `exp`, `nbf` and `iat`, `0`–`300` s",
   },
+  AUTH_MAX_TOKEN_AGE_S: {
+    default: "86400",
+    meaning:
+      "`jwt`: the longest lifetime a token may claim (`exp` − `iat`, or `exp` − now without `iat`), `60`–`31536000` s; longer-lived tokens are refused as `invalid_token`, so a leaked or mis-issued one cannot work for years",
+  },
   AUTH_REQUIRED_SCOPE: {
     meaning:
       "`jwt`: a scope every token must carry (`scope` or `scp` claim), else `403 insufficient_scope`",
@@ -130,6 +135,8 @@ export interface JwtAuthConfig {
   readonly audiences: readonly string[];
   readonly algorithms: readonly SigningAlgorithm[];
   readonly clockToleranceS: number;
+  /** The longest lifetime (exp − iat) a token may have. */
+  readonly maxTokenAgeS: number;
   readonly requiredScope?: string;
   readonly verificationCacheTtlS: number;
   readonly verificationCacheMaxEntries: number;
@@ -191,12 +198,20 @@ function readJwtConfig(vars: VariableReader<AuthVariable>, realm: string): JwtAu
     );
   }
 
+  const maxTokenAgeS = vars.integer("AUTH_MAX_TOKEN_AGE_S", { min: 60, max: 31_536_000 });
+  if (builtIn !== undefined && builtIn.tokenTtlS > maxTokenAgeS) {
+    vars.problem(
+      `OAUTH_TOKEN_TTL_S (${builtIn.tokenTtlS}) must not exceed AUTH_MAX_TOKEN_AGE_S (${maxTokenAgeS}), or no built-in token could pass`,
+    );
+  }
+
   return {
     mode: "jwt",
     realm,
     audiences,
     algorithms: readAlgorithms(vars),
     clockToleranceS: vars.integer("AUTH_CLOCK_TOLERANCE_S", { min: 0, max: 300 }),
+    maxTokenAgeS,
     ...(requiredScope !== undefined ? { requiredScope } : {}),
     verificationCacheTtlS: vars.integer("AUTH_VERIFICATION_CACHE_TTL_S", { min: 0, max: 3600 }),
     verificationCacheMaxEntries: vars.integer("AUTH_VERIFICATION_CACHE_MAX_ENTRIES", {

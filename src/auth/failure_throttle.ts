@@ -1,8 +1,15 @@
 /**
- * Counts failed authentication attempts per client address and refuses an
- * address that failed too often within a window, so secrets cannot be
- * guessed at network speed. Successful callers at other addresses (Genesys)
- * are not affected by someone else's failures.
+ * Slows down guessing of a secret without ever refusing the right one.
+ *
+ * Credentials are always checked first; only a failure consults this
+ * module. Failures are counted per key, the identity presented (Basic user
+ * name, OAuth client id) together with the client's address, so a guesser
+ * spends only its own key. Each failure past the first few is answered a
+ * little later (a bounded, growing delay), and past maxFailures within the
+ * window the failure is answered `429` with `Retry-After` instead of `401`.
+ * A correct credential from the same key is answered at once, whatever the
+ * count: Genesys Cloud calls from address pools its region's customers
+ * share, so counting by address alone would let anyone there lock it out.
  */
 
 import { LRUCache } from "lru-cache";
@@ -11,14 +18,26 @@ export interface FailureThrottleOptions {
   maxFailures: number;
   windowMs: number;
   now: () => number;
-  /** Addresses remembered at once; the oldest are forgotten first. */
-  maxAddresses?: number;
+  /** Keys remembered at once; the oldest are forgotten first. */
+  maxKeys?: number;
+  /** Failures within the window answered without delay (typos happen). */
+  freeFailures?: number;
+  /** Added to the delay for every failure past the free ones. */
+  delayStepMs?: number;
+  /** The delay never grows past this, so a slot is never held for long. */
+  maxDelayMs?: number;
+}
+
+/** How to answer one failure. */
+export interface FailureAnswer {
+  /** Wait this long before answering. */
+  delayMs: number;
+  /** When above 0: answer 429 with this Retry-After instead of 401. */
+  retryAfterS: number;
 }
 
 export interface FailureThrottle {
-  /** Seconds until the address may try again, or 0 when it may try now. */
-  retryAfterS(address: string): number;
-  recordFailure(address: string): void;
+  recordFailure(key: string): FailureAnswer;
 }
 
 interface Window {
@@ -26,22 +45,42 @@ interface Window {
   failures: number;
 }
 
+/** Presented ids are attacker-chosen: only so much of one goes into a key. */
+const MAX_KEY_ID_LENGTH = 128;
+
+/** The key failures are counted under: who was claimed, from where. */
+export function failureKey(presentedId: string, clientAddress: string): string {
+  return `${presentedId.slice(0, MAX_KEY_ID_LENGTH)}\u0000${clientAddress}`;
+}
+
 export function createFailureThrottle(options: FailureThrottleOptions): FailureThrottle {
-  const windows = new LRUCache<string, Window>({ max: options.maxAddresses ?? 10_000 });
-  const current = (address: string) => {
-    const window = windows.get(address);
-    return window && options.now() - window.startedAt < options.windowMs ? window : undefined;
-  };
+  const freeFailures = options.freeFailures ?? 5;
+  const delayStepMs = options.delayStepMs ?? 50;
+  const maxDelayMs = options.maxDelayMs ?? 1000;
+  const windows = new LRUCache<string, Window>({ max: options.maxKeys ?? 10_000 });
   return {
-    retryAfterS(address) {
-      const window = current(address);
-      if (!window || window.failures < options.maxFailures) return 0;
-      return Math.max(1, Math.ceil((window.startedAt + options.windowMs - options.now()) / 1000));
-    },
-    recordFailure(address) {
-      const window = current(address);
-      if (window) window.failures++;
-      else windows.set(address, { startedAt: options.now(), failures: 1 });
+    recordFailure(key) {
+      const now = options.now();
+      let window = windows.get(key);
+      if (window === undefined || now - window.startedAt >= options.windowMs) {
+        window = { startedAt: now, failures: 0 };
+        windows.set(key, window);
+      }
+      window.failures++;
+      const delayMs = Math.min(
+        maxDelayMs,
+        Math.max(0, window.failures - freeFailures) * delayStepMs,
+      );
+      const retryAfterS = window.failures > options.maxFailures
+        ? Math.max(1, Math.ceil((window.startedAt + options.windowMs - now) / 1000))
+        : 0;
+      return { delayMs, retryAfterS };
     },
   };
+}
+
+/** Waits out a failure's delay. */
+export function delayFailure(answer: FailureAnswer): Promise<void> {
+  if (answer.delayMs <= 0) return Promise.resolve();
+  return new Promise((resolve) => setTimeout(resolve, answer.delayMs));
 }

@@ -27,9 +27,12 @@ export interface Authentication {
   authenticator: Authenticator;
   /** Why callers cannot be authenticated yet; empty when ready. */
   notReadyReasons: () => string[];
+  /** Closes the key set's pooled connections; for shutdown. */
+  close(): Promise<void>;
 }
 
 const ALWAYS_READY = () => [];
+const NOTHING_TO_CLOSE = () => Promise.resolve();
 
 export function createAuthentication(
   auth: AuthConfig,
@@ -39,7 +42,7 @@ export function createAuthentication(
 ): Authentication {
   switch (auth.mode) {
     case "none":
-      return { authenticator: openAccess, notReadyReasons: ALWAYS_READY };
+      return { authenticator: openAccess, notReadyReasons: ALWAYS_READY, close: NOTHING_TO_CLOSE };
     case "basic":
       return {
         authenticator: createBasicAuthenticator({
@@ -48,6 +51,7 @@ export function createAuthentication(
           now: deps.now,
         }),
         notReadyReasons: ALWAYS_READY,
+        close: NOTHING_TO_CLOSE,
       };
     case "jwt":
       return createJwtAuthentication(auth, deps, otherIssuers);
@@ -66,6 +70,7 @@ function createJwtAuthentication(
     audiences: auth.audiences,
     algorithms: auth.algorithms,
     clockToleranceS: auth.clockToleranceS,
+    maxTokenAgeS: auth.maxTokenAgeS,
     requiredScope: auth.requiredScope,
     verificationCacheTtlMs: auth.verificationCacheTtlS * 1000,
     verificationCacheMaxEntries: auth.verificationCacheMaxEntries,
@@ -73,7 +78,11 @@ function createJwtAuthentication(
     logger: deps.logger,
     onVerification: deps.metrics.tokenVerification,
   });
-  return { authenticator, notReadyReasons: identityProvider?.notReadyReasons ?? ALWAYS_READY };
+  return {
+    authenticator,
+    notReadyReasons: identityProvider?.notReadyReasons ?? ALWAYS_READY,
+    close: identityProvider?.close ?? NOTHING_TO_CLOSE,
+  };
 }
 
 function trustIdentityProvider(external: ExternalKeySetConfig, deps: AuthenticationDeps) {
@@ -94,5 +103,6 @@ function trustIdentityProvider(external: ExternalKeySetConfig, deps: Authenticat
       keySet.hasUsableKeys()
         ? []
         : ["The identity provider's key set (AUTH_JWKS_URL) is not loaded"],
+    close: () => keySet.close(),
   };
 }

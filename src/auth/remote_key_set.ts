@@ -20,11 +20,19 @@
  * cooldownMs, so a flood of tokens with made-up `kid`s costs the key host one
  * request per cooldown. A failing key host is logged once when trouble starts
  * and once when it ends, not per request.
+ *
+ * The document is fetched with undici, not fetch: a key set URL may be signed
+ * (`?sig=...`, as cloud storage does), and with OTEL_DENO=true Deno traces
+ * every fetch with its full URL. This module records its own span, with the
+ * URL's query values redacted (as openweather.ts does for the same reason).
  */
 
+import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
+import { Agent, request } from "undici";
 import { readBoundedBytes } from "../http/bounded_body.ts";
 import type { Logger } from "../process/log.ts";
+import { redactUrl } from "../process/redact.ts";
 
 const MAX_KEY_SET_BYTES = 512 * 1024;
 export const DEFAULT_REFETCH_COOLDOWN_MS = 30_000;
@@ -41,7 +49,6 @@ export interface RemoteKeySetOptions {
   cooldownMs?: number;
   now: () => number;
   logger: Logger;
-  fetch?: typeof fetch;
 }
 
 export interface RemoteKeySet {
@@ -51,6 +58,8 @@ export interface RemoteKeySet {
   prefetch(): Promise<void>;
   /** True while keys young enough to use are cached. */
   hasUsableKeys(): boolean;
+  /** Closes pooled connections; for shutdown. */
+  close(): Promise<void>;
 }
 
 interface CachedKeys {
@@ -62,6 +71,7 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
   const cooldownMs = options.cooldownMs ?? DEFAULT_REFETCH_COOLDOWN_MS;
   const { now, logger } = options;
   const keyHost = options.url.origin + options.url.pathname;
+  const fetchDocument = createKeySetFetcher(options);
 
   let cached: CachedKeys | undefined;
   let inFlight: Promise<void> | undefined;
@@ -78,7 +88,7 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
     inFlight ??= (async () => {
       lastAttemptAt = now();
       try {
-        const select = createLocalJWKSet(await fetchKeySet(options));
+        const select = createLocalJWKSet(await fetchDocument.fetch());
         cached = { select, fetchedAt: now() };
         if (failing) logger.info("Key set reachable again", { url: keyHost });
         failing = false;
@@ -120,28 +130,72 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
     },
     prefetch: () => refetch(),
     hasUsableKeys: () => usable(),
+    close: () => fetchDocument.close(),
   };
 }
 
-/** One GET of the key set document, bounded in time and size; throws unless it holds keys. */
-async function fetchKeySet(options: RemoteKeySetOptions): Promise<JSONWebKeySet> {
-  const response = await (options.fetch ?? fetch)(options.url, {
-    signal: AbortSignal.timeout(options.timeoutMs),
-    redirect: "manual",
-    headers: { accept: "application/json" },
-  });
-  if (response.status !== 200) {
-    await response.body?.cancel().catch(() => {});
-    throw new KeySetUnavailableError(`Key set answered with status ${response.status}`);
+const tracer = trace.getTracer("genesys-weather-action");
+
+/** GETs of the key set document, bounded in time and size; each throws unless it holds keys. */
+function createKeySetFetcher(options: RemoteKeySetOptions) {
+  const agent = new Agent({ connect: { timeout: options.timeoutMs } });
+  const { url } = options;
+  const spanAttributes = {
+    "http.request.method": "GET",
+    "server.address": url.hostname,
+    "server.port": Number(url.port) || (url.protocol === "https:" ? 443 : 80),
+    "url.full": redactUrl(url),
+    "url.path": url.pathname,
+  };
+
+  async function fetchKeySet(): Promise<JSONWebKeySet> {
+    let response;
+    try {
+      response = await request(url, {
+        method: "GET",
+        dispatcher: agent,
+        signal: AbortSignal.timeout(options.timeoutMs),
+        headers: { accept: "application/json" },
+      });
+    } catch (error) {
+      // undici's messages name host and port, never the query; the cause is kept for the log.
+      throw new KeySetUnavailableError("Key set could not be reached", { cause: error });
+    }
+    if (response.statusCode !== 200) {
+      await response.body.dump().catch(() => {});
+      throw new KeySetUnavailableError(`Key set answered with status ${response.statusCode}`);
+    }
+    const text = new TextDecoder().decode(await readBoundedBytes(response.body, MAX_KEY_SET_BYTES));
+    const document: unknown = JSON.parse(text);
+    const keys = (document as { keys?: unknown })?.keys;
+    // An empty set is never a real rotation; keep the last good keys instead.
+    if (!Array.isArray(keys) || keys.length === 0) {
+      throw new KeySetUnavailableError("Key set document has no keys");
+    }
+    return document as JSONWebKeySet;
   }
-  const text = new TextDecoder().decode(await readBoundedBytes(response.body, MAX_KEY_SET_BYTES));
-  const document: unknown = JSON.parse(text);
-  const keys = (document as { keys?: unknown })?.keys;
-  // An empty set is never a real rotation; keep the last good keys instead.
-  if (!Array.isArray(keys) || keys.length === 0) {
-    throw new KeySetUnavailableError("Key set document has no keys");
-  }
-  return document as JSONWebKeySet;
+
+  return {
+    fetch: (): Promise<JSONWebKeySet> =>
+      tracer.startActiveSpan(
+        "GET key set",
+        { kind: SpanKind.CLIENT, attributes: spanAttributes },
+        async (span) => {
+          try {
+            const document = await fetchKeySet();
+            span.setAttribute("http.response.status_code", 200);
+            return document;
+          } catch (error) {
+            span.setAttribute("error.type", (error as Error).name);
+            span.setStatus({ code: SpanStatusCode.ERROR });
+            throw error;
+          } finally {
+            span.end();
+          }
+        },
+      ),
+    close: () => agent.close(),
+  };
 }
 
 /** Logged once when trouble starts, not per request. */

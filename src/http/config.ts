@@ -1,19 +1,47 @@
-/** The HTTP edge's settings: which Genesys organisations may call. */
+/**
+ * The HTTP edge's settings: which Genesys organisations may call, which
+ * proxies may say who the client is, and how many requests may be in flight.
+ */
 
 import type { VariableReader, VariableSpecs } from "../process/variables.ts";
+import { parseAddressRange } from "./client_address.ts";
 
 export const HTTP_VARIABLES = {
   GENESYS_ORG_IDS: {
     meaning:
       "Optional comma-separated Genesys organization ids; a call whose `ININ-Organization-Id` is not listed gets `403`. Defence in depth only: the header can be forged",
   },
+  TRUSTED_PROXIES: {
+    meaning:
+      "Comma-separated addresses or CIDR ranges (`10.0.0.0/8`, `::1`) of the reverse proxies in front; only a peer listed here may name the client in `X-Forwarded-For` (else `Forwarded`), which the failed-login throttle counts by. Empty: the TCP peer is the client",
+  },
+  MAX_CONCURRENT_REQUESTS: {
+    default: "256",
+    meaning:
+      "Requests handled at once, `1`–`100000`; past it the answer is `503` with `Retry-After` (`/healthz` and `/readyz` always answer), so slow clients cannot pile up memory",
+  },
 } as const satisfies VariableSpecs;
 
 export interface HttpConfig {
   /** When non-empty, only these Genesys organisations (ININ-Organization-Id) may call. */
   readonly genesysOrgIds: readonly string[];
+  /** Peers whose X-Forwarded-For / Forwarded is believed: addresses or CIDR ranges, checked. */
+  readonly trustedProxies: readonly string[];
+  readonly maxConcurrentRequests: number;
 }
 
 export function readHttpConfig(vars: VariableReader<keyof typeof HTTP_VARIABLES>): HttpConfig {
-  return { genesysOrgIds: vars.list("GENESYS_ORG_IDS") };
+  const trustedProxies = vars.list("TRUSTED_PROXIES");
+  for (const entry of trustedProxies) {
+    if (parseAddressRange(entry) === undefined) {
+      vars.problem(
+        `TRUSTED_PROXIES must list IP addresses or CIDR ranges such as "10.0.0.0/8", got "${entry}"`,
+      );
+    }
+  }
+  return {
+    genesysOrgIds: vars.list("GENESYS_ORG_IDS"),
+    trustedProxies,
+    maxConcurrentRequests: vars.integer("MAX_CONCURRENT_REQUESTS", { min: 1, max: 100_000 }),
+  };
 }

@@ -11,6 +11,11 @@ export const REQUEST_ERRORS = {
       "Malformed JSON, not a JSON object, bytes that are not UTF-8, a field of the wrong type " +
       "or an invalid value; the message names the field",
   },
+  INVALID_HOST: {
+    status: 400,
+    when:
+      "A `Host` header that is not a host name or IP address with an optional port (e.g. one with `/`, `?`, `#`, `@`, `\\` or spaces)",
+  },
   UNAUTHORIZED: {
     status: 401,
     when: "No credentials, or credentials that are refused; `WWW-Authenticate` says which and why",
@@ -35,18 +40,23 @@ export const REQUEST_ERRORS = {
   },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
-    when: "A Content-Type other than `application/json` (or `application/*+json`)",
+    when: "No Content-Type, or one other than `application/json` (or `application/*+json`)",
   },
   TOO_MANY_REQUESTS: {
     status: 429,
     when:
-      "Too many failed authentication attempts from one address; `Retry-After` says when to retry",
+      "Too many failed authentication attempts for one user name from one address; `Retry-After` says when to retry. The right credentials are never refused",
   },
   INTERNAL_ERROR: { status: 500, when: "A bug; the detail is in the log, never in the answer" },
   AUTH_UNAVAILABLE: {
     status: 503,
     when:
       "Tokens cannot be checked: the identity provider's key set is unreachable and no usable keys are cached",
+  },
+  OVERLOADED: {
+    status: 503,
+    when:
+      "`MAX_CONCURRENT_REQUESTS` requests are already in flight; `Retry-After` says when to retry",
   },
   NOT_READY: {
     status: 503,

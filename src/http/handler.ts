@@ -4,6 +4,7 @@
  * `(request) => Promise<Response>` for `Deno.serve`, `deno serve` and tests.
  */
 
+import type { ClientAddressResolver } from "./client_address.ts";
 import type { Logger } from "../process/log.ts";
 import type { Metrics } from "../process/metrics.ts";
 import { RequestError } from "./errors.ts";
@@ -20,6 +21,17 @@ export const METRICS_PATH = "/metrics";
 export const CORRELATION_HEADER = "inin-correlation-id";
 const ACCEPTABLE_CORRELATION_ID = /^[\w.:-]{1,128}$/;
 
+/**
+ * A Host header Deno can build `request.url` from without it changing the
+ * path: a DNS name or IP literal, with an optional port. Deno pastes Host in
+ * front of the request target unchecked, so `Host: x/metrics?` would turn
+ * `GET /healthz` into `http://x/metrics?/healthz`.
+ */
+const ACCEPTABLE_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::[0-9]{1,5})?$/;
+
+/** Answered even when MAX_CONCURRENT_REQUESTS are in flight: they are cheap and probes need them. */
+const ALWAYS_ANSWERED = new Set(["/healthz", "/readyz"]);
+
 /** Methods counted under their own name in metrics; any other token a client invents is "OTHER". */
 const METHOD_LABELS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
@@ -32,6 +44,10 @@ export interface AppDeps extends WeatherRouteDeps {
   logger: Logger;
   /** Milliseconds on a monotonic clock, for request durations. */
   now?: () => number;
+  /** The client's address from the peer's (TRUSTED_PROXIES); the peer's own when absent. */
+  clientAddress?: ClientAddressResolver;
+  /** Past this many requests in flight, answer 503 (MAX_CONCURRENT_REQUESTS). */
+  maxConcurrentRequests?: number;
 }
 
 /** What Deno.serve passes as its second argument; absent when a test calls the handler directly. */
@@ -64,18 +80,35 @@ export function createHandler(deps: AppDeps): Handler {
     [METRICS_PATH]: { GET: metricsRoute },
   }));
 
+  const maxInFlight = deps.maxConcurrentRequests ?? Infinity;
+  let inFlight = 0;
+
   return async (request, info) => {
     const started = now();
     const correlationId = correlationIdOf(request);
+    const peer = info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : "local";
     const context: RouteContext = {
       logger: deps.logger.child({ correlation_id: correlationId }),
-      clientAddress: info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : "local",
+      clientAddress: deps.clientAddress?.(request, peer) ?? peer,
     };
-    const path = new URL(request.url).pathname;
+    const host = request.headers.get("host");
+    const hostIsSafe = host === null || ACCEPTABLE_HOST.test(host);
+    // Only with a safe Host does request.url's path come from the request target alone.
+    // (The query is never logged: with OTEL_DENO=true Deno's own request span
+    // exports it, and offers no way to change that; see the README.)
+    const path = hostIsSafe ? new URL(request.url).pathname : "";
 
     let response: Response;
     const methods = routes.get(path);
+    const counted = !ALWAYS_ANSWERED.has(path);
+    if (counted) inFlight++;
     try {
+      if (!hostIsSafe) throw new RequestError("INVALID_HOST", "Host header is not a host name");
+      if (counted && inFlight > maxInFlight) {
+        throw new RequestError("OVERLOADED", "Too many requests in flight, try again shortly", {
+          "retry-after": "1",
+        });
+      }
       if (methods === undefined) throw new RequestError("NOT_FOUND", "No such endpoint");
       const route = methods[request.method];
       if (route === undefined) {
@@ -87,7 +120,12 @@ export function createHandler(deps: AppDeps): Handler {
       response = await route(request, context);
     } catch (error) {
       response = toErrorResponse(error, context);
+    } finally {
+      if (counted) inFlight--;
     }
+    // A body left unread is not cancelled on purpose: Deno then answers with
+    // `Connection: close` and closes once the client has sent it, where a
+    // cancelled body would keep the connection open for another request.
 
     response.headers.set(CORRELATION_HEADER, correlationId);
     const elapsedMs = now() - started;
@@ -103,7 +141,7 @@ export function createHandler(deps: AppDeps): Handler {
     }
     context.logger.info("request", {
       method: request.method,
-      path,
+      path: hostIsSafe ? path : "(invalid host)",
       status: response.status,
       duration_ms: Math.round(elapsedMs * 100) / 100,
       ...(context.errorCode ? { error_code: context.errorCode } : {}),

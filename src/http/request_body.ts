@@ -1,6 +1,6 @@
 /**
  * Turns an incoming request body into a JSON value, or a typed RequestError:
- * 415 for a content type that is not JSON, 413 past the size limit (announced
+ * 415 for a content type that is not JSON (or none), 413 past the size limit (announced
  * or streamed), 400 for bytes that are not UTF-8 or not JSON.
  */
 
@@ -11,13 +11,14 @@ import { RequestError } from "./errors.ts";
 export const MAX_REQUEST_BODY_BYTES = 16 * 1024;
 
 /**
- * `application/json`, `application/<anything>+json`, with any parameters. A
- * request without a content type is read as JSON: Genesys always sends one,
- * and a missing header is no sign of another format.
+ * `application/json`, `application/<anything>+json`, with any parameters.
+ * A request without a content type is refused like `text/plain`: a browser
+ * page may send either cross-site without a CORS preflight, and Genesys
+ * always sends `application/json`.
  */
 function isJsonContentType(header: string | null): boolean {
   const mediaType = mediaTypeOf(header);
-  if (mediaType === undefined) return true;
+  if (mediaType === undefined) return false;
   return mediaType === "application/json" ||
     (mediaType.startsWith("application/") && mediaType.endsWith("+json"));
 }

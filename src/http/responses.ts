@@ -2,7 +2,10 @@
 
 import { RequestError } from "./errors.ts";
 
-/** Headers on every answer: nothing here is cacheable, and nothing is to be sniffed. */
+/**
+ * Headers on every answer unless the route set its own: nothing is cacheable
+ * by default (the public key documents say otherwise), nothing is sniffed.
+ */
 const COMMON_HEADERS = {
   "cache-control": "no-store",
   "x-content-type-options": "nosniff",
@@ -19,7 +22,9 @@ export function jsonResponse(
 ): Response {
   const headers = new Headers(init.headers);
   headers.set("content-type", "application/json; charset=utf-8");
-  for (const [name, value] of Object.entries(COMMON_HEADERS)) headers.set(name, value);
+  for (const [name, value] of Object.entries(COMMON_HEADERS)) {
+    if (!headers.has(name)) headers.set(name, value);
+  }
   return new Response(JSON.stringify(body), { status: init.status ?? 200, headers });
 }
 

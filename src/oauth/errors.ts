@@ -7,8 +7,7 @@ export type OAuthErrorCode =
   | "invalid_request"
   | "invalid_client"
   | "unsupported_grant_type"
-  | "invalid_scope"
-  | "temporarily_unavailable";
+  | "invalid_scope";
 
 /** Thrown while a token request is read or checked; becomes its §5.2 answer. */
 export class OAuthError extends Error {

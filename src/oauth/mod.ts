@@ -27,6 +27,8 @@ export interface BuiltInIssuerOptions {
   /** The first is the signing algorithm of a generated key. */
   algorithms: readonly SigningAlgorithm[];
   throttle: FailureThrottle;
+  /** How long a token request's body may take to arrive (REQUEST_DEADLINE_MS). */
+  bodyDeadlineMs: number;
   now: () => number;
   logger: Logger;
 }

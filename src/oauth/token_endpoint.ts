@@ -5,7 +5,7 @@
  */
 
 import { SignJWT } from "jose";
-import type { FailureThrottle } from "../auth/failure_throttle.ts";
+import { delayFailure, failureKey, type FailureThrottle } from "../auth/failure_throttle.ts";
 import { credentialsChecker } from "../auth/secret_compare.ts";
 import { jsonResponse } from "../http/responses.ts";
 import type { RouteContext, RouteHandler } from "../http/routes.ts";
@@ -23,6 +23,8 @@ export interface TokenEndpointOptions {
   realm: string;
   signingKey: SigningKey;
   throttle: FailureThrottle;
+  /** How long the form body may take to arrive; past it, 408. */
+  bodyDeadlineMs: number;
   /** Milliseconds since the epoch. */
   now: () => number;
 }
@@ -32,13 +34,32 @@ export function createTokenEndpoint(options: TokenEndpointOptions): RouteHandler
   const matchesClient = credentialsChecker({ id: config.clientId, secret: config.clientSecret });
   const challenge = { "www-authenticate": `Basic realm="${options.realm}", charset="UTF-8"` };
 
-  /** Throws an OAuthError unless the request comes from the one configured client. */
-  function authenticateClient(request: Request, params: URLSearchParams, context: RouteContext) {
+  /**
+   * Throws an OAuthError unless the request comes from the one configured
+   * client. The right credentials always pass; wrong ones are slowed down and,
+   * past the limit, answered `429 invalid_client` with Retry-After: §5.2 has no
+   * throttling code, and `invalid_client` is what the failure is (the status
+   * and Retry-After say "not now"; `temporarily_unavailable` is an
+   * authorization-endpoint code, not a token error).
+   */
+  async function authenticateClient(
+    request: Request,
+    params: URLSearchParams,
+    context: RouteContext,
+  ) {
     const { credentials, viaBasic } = presentedClient(request, params, challenge);
     const matches = matchesClient(credentials) ||
       (viaBasic && matchesClient(formDecoded(credentials)));
     if (!matches) {
-      options.throttle.recordFailure(context.clientAddress);
+      const answer = options.throttle.recordFailure(
+        failureKey(credentials.id, context.clientAddress),
+      );
+      await delayFailure(answer);
+      if (answer.retryAfterS > 0) {
+        throw new OAuthError(429, "invalid_client", "Too many failed attempts, try again later", {
+          "retry-after": String(answer.retryAfterS),
+        });
+      }
       throw new OAuthError(
         401,
         "invalid_client",
@@ -97,17 +118,8 @@ export function createTokenEndpoint(options: TokenEndpointOptions): RouteHandler
 
   return async (request, context) => {
     try {
-      const retryAfter = options.throttle.retryAfterS(context.clientAddress);
-      if (retryAfter > 0) {
-        throw new OAuthError(
-          429,
-          "temporarily_unavailable",
-          "Too many failed attempts, try again later",
-          { "retry-after": String(retryAfter) },
-        );
-      }
-      const params = await readTokenForm(request);
-      authenticateClient(request, params, context);
+      const params = await readTokenForm(request, options.bodyDeadlineMs);
+      await authenticateClient(request, params, context);
       const scope = grantedScope(params);
       const accessToken = await issueAccessToken(scope);
       context.subject = config.clientId;

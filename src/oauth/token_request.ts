@@ -22,8 +22,15 @@ export interface PresentedClient {
   viaBasic: boolean;
 }
 
-/** The request's form parameters, each present at most once. */
-export async function readTokenForm(request: Request): Promise<URLSearchParams> {
+/**
+ * The request's form parameters, each present at most once. A body that has
+ * not arrived within `deadlineMs` is a 408: without it, a client that sends
+ * headers and no body holds its connection and buffers for ever.
+ */
+export async function readTokenForm(
+  request: Request,
+  deadlineMs: number,
+): Promise<URLSearchParams> {
   const mediaType = mediaTypeOf(request.headers.get("content-type"));
   if (mediaType !== "application/x-www-form-urlencoded") {
     await request.body?.cancel().catch(() => {});
@@ -35,9 +42,17 @@ export async function readTokenForm(request: Request): Promise<URLSearchParams> 
   }
   let params: URLSearchParams;
   try {
-    const bytes = await readBoundedBytes(request.body, MAX_TOKEN_REQUEST_BYTES);
+    // On the deadline the read is left running, not cancelled: Deno then
+    // answers with `Connection: close` and closes once the body is in (or the
+    // client gives up), while a cancelled body would leave the connection open
+    // for the next request. The read itself is bounded by the size limit.
+    const bytes = await withinDeadline(
+      readBoundedBytes(request.body, MAX_TOKEN_REQUEST_BYTES),
+      deadlineMs,
+    );
     params = new URLSearchParams(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (error) {
+    if (error instanceof OAuthError) throw error;
     throw error instanceof BodyTooLargeError
       ? new OAuthError(
         413,
@@ -52,6 +67,22 @@ export async function readTokenForm(request: Request): Promise<URLSearchParams> 
     }
   }
   return params;
+}
+
+/** `reading`, or a 408 OAuthError once `deadlineMs` has passed (cancelling the body). */
+async function withinDeadline<T>(reading: Promise<T>, deadlineMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new OAuthError(408, "invalid_request", "Request body did not arrive in time")),
+      deadlineMs,
+    );
+  });
+  try {
+    return await Promise.race([reading, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The client's credentials as presented, or an OAuthError when there are none or two kinds. */

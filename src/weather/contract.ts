@@ -69,6 +69,18 @@ export const CITY_NAME_MAX_LENGTH = 100;
 /** C0 and C1 control characters (tabs and newlines included): never part of a city's name. */
 const CONTROL_CHARACTER = /\p{Cc}/u;
 
+/**
+ * The one form of a city name, applied once, right after validation: both
+ * the cache key and the query sent to OpenWeatherMap are made from it, so
+ * two spellings share a cache entry only if they are the same query.
+ * NFKC folds compatibility forms (the Kelvin sign "\u212A" is "K", full-width
+ * letters are ASCII), every run of Unicode white space (no-break spaces
+ * included) becomes one space, and the ends are trimmed.
+ */
+export function normaliseCityName(name: string): string {
+  return name.normalize("NFKC").replace(/\s+/gu, " ").trim();
+}
+
 const regionNames = new Intl.DisplayNames(["en"], { type: "region", fallback: "none" });
 
 /**
@@ -94,7 +106,10 @@ export const WeatherRequestSchema = z.object({
     .min(1, "must not be empty")
     .max(CITY_NAME_MAX_LENGTH, `must be at most ${CITY_NAME_MAX_LENGTH} characters`)
     .refine((name) => !CONTROL_CHARACTER.test(name), "must not contain control characters")
-    .describe('Name of the city, e.g. "London"; trimmed, 1 to 100 characters'),
+    .overwrite(normaliseCityName)
+    .describe(
+      'Name of the city, e.g. "London"; 1 to 100 characters, NFKC-normalised with white space collapsed and trimmed',
+    ),
   country_code: stringField("a string")
     .trim()
     .toUpperCase()

@@ -7,7 +7,7 @@ const USER = "genesys";
 const PASSWORD = "correct horse battery staple";
 const CHALLENGE = 'Basic realm="genesys-weather-action", charset="UTF-8"';
 
-Deno.test("AUTH_MODE=basic checks the user and password, and throttles guessing", async (s) => {
+Deno.test("AUTH_MODE=basic checks the user and password, and throttles guessing only", async (s) => {
   const clock = new TestClock();
   const upstream = startFakeOpenWeather();
   const service = await startService({
@@ -42,9 +42,9 @@ Deno.test("AUTH_MODE=basic checks the user and password, and throttles guessing"
       await assertChallenged(await call("Basic %%%"), "Invalid credentials");
     });
     await s.step(
-      "after 10 failures in a minute the address gets 429, even for the right password",
+      "ten wrong passwords, then the right one from the same address: 200; more wrong ones: 429",
       async () => {
-        // A fresh instance: a header that already succeeded is remembered and not throttled.
+        // A fresh instance, so no header is remembered as accepted and no failure carries over.
         const fresh = await startService({
           AUTH_MODE: "basic",
           BASIC_AUTH_USER: USER,
@@ -57,16 +57,25 @@ Deno.test("AUTH_MODE=basic checks the user and password, and throttles guessing"
           });
         try {
           for (let i = 0; i < 10; i++) {
-            await (await callFresh(basic(USER, `guess-${i}`))).body?.cancel();
+            const refused = await callFresh(basic(USER, `guess-${i}`));
+            assert.equal(refused.status, 401, `guess ${i}`);
+            await refused.body?.cancel();
           }
-          const blocked = await callFresh(basic(USER, PASSWORD));
-          assert.equal(blocked.status, 429);
-          assert.equal(blocked.headers.get("retry-after"), "60");
-          assert.equal((await blocked.json()).error_code, "TOO_MANY_REQUESTS");
-          clock.advance(60_000);
           const allowed = await callFresh(basic(USER, PASSWORD));
           assert.equal(allowed.status, 200);
-          await allowed.body?.cancel();
+          assert.equal((await allowed.json()).city, "London");
+          const throttled = await callFresh(basic(USER, "guess-10"));
+          assert.equal(throttled.status, 429);
+          assert.equal(throttled.headers.get("retry-after"), "60");
+          assert.equal((await throttled.json()).error_code, "TOO_MANY_REQUESTS");
+          // The right password, sent differently (no remembered header): still let in at once.
+          const again = await callFresh(`basic  ${btoa(USER + ":" + PASSWORD)}`);
+          assert.equal(again.status, 200);
+          await again.body?.cancel();
+          clock.advance(60_000);
+          const afterWindow = await callFresh(basic(USER, "guess-11"));
+          assert.equal(afterWindow.status, 401);
+          await afterWindow.body?.cancel();
         } finally {
           await fresh.close();
         }
@@ -82,6 +91,57 @@ Deno.test("AUTH_MODE=basic checks the user and password, and throttles guessing"
     });
   } finally {
     await service.close();
+    await upstream.close();
+  }
+});
+
+Deno.test("AUTH_MODE=basic counts failures by X-Forwarded-For only from TRUSTED_PROXIES", async (s) => {
+  const upstream = startFakeOpenWeather();
+  const start = (trusted: Record<string, string>) =>
+    startService({
+      AUTH_MODE: "basic",
+      BASIC_AUTH_USER: USER,
+      BASIC_AUTH_PASSWORD: PASSWORD,
+      OPENWEATHER_BASE_URL: upstream.url.href,
+      ...trusted,
+    });
+  const wrongFrom = async (
+    service: Awaited<ReturnType<typeof start>>,
+    forwardedFor: string,
+  ): Promise<number> => {
+    const response = await service.post("/data-action/weather", { city_name: "London" }, {
+      headers: {
+        "content-type": "application/json",
+        authorization: `Basic ${btoa(`${USER}:wrong-password`)}`,
+        "x-forwarded-for": forwardedFor,
+      },
+    });
+    await response.body?.cancel();
+    return response.status;
+  };
+  try {
+    await s.step("behind a trusted proxy, each forwarded client has its own count", async () => {
+      const service = await start({ TRUSTED_PROXIES: "10.0.0.0/8, 127.0.0.1" });
+      try {
+        for (let i = 0; i < 10; i++) assert.equal(await wrongFrom(service, "203.0.113.7"), 401);
+        assert.equal(await wrongFrom(service, "203.0.113.7"), 429);
+        // The client named left of a trusted hop (the proxy chain's own address) is the one counted.
+        assert.equal(await wrongFrom(service, "203.0.113.7, 10.1.2.3"), 429);
+        assert.equal(await wrongFrom(service, "203.0.113.8"), 401);
+      } finally {
+        await service.close();
+      }
+    });
+    await s.step("from an untrusted peer, X-Forwarded-For is ignored", async () => {
+      const service = await start({});
+      try {
+        for (let i = 0; i < 10; i++) assert.equal(await wrongFrom(service, `198.51.100.${i}`), 401);
+        assert.equal(await wrongFrom(service, "198.51.100.99"), 429);
+      } finally {
+        await service.close();
+      }
+    });
+  } finally {
     await upstream.close();
   }
 });

@@ -177,6 +177,14 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
       });
     }
 
+    await t.step("415 without a Content-Type (a cross-site form could send that)", async () => {
+      const response = await service.post(WEATHER, "", {
+        headers: {},
+        body: new TextEncoder().encode(JSON.stringify({ city_name: "London" })),
+      });
+      await assertError(response, 415, "UNSUPPORTED_MEDIA_TYPE", /application\/json/);
+    });
+
     await t.step("JSON content types with parameters or a +json suffix are accepted", async () => {
       for (
         const contentType of [

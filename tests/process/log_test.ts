@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createLogger } from "../../src/process/log.ts";
-import { createRedactor, REDACTED } from "../../src/process/redact.ts";
+import { createRedactor, REDACTED, redactUrl } from "../../src/process/redact.ts";
 
 const SECRET = "s3cr3t/key+with=chars";
 const fixedClock = () => new Date("2026-01-02T03:04:05.000Z");
@@ -73,7 +73,8 @@ Deno.test("createLogger() redacts secrets wherever they hide", () => {
     message: "outer",
     cause: {
       name: "TypeError",
-      message: `error sending request for url (http://h/?q=x&appid=${REDACTED})`,
+      // Every query value of a URL goes, not only the credential's.
+      message: `error sending request for url (http://h/?q=${REDACTED}&appid=${REDACTED})`,
     },
   });
   assert.deepEqual(entry.deep, { deeper: `x${REDACTED}y` });
@@ -87,4 +88,23 @@ Deno.test("createRedactor() removes credential query parameters it was not told 
   );
   assert.equal(redact("https://h/?access_token=abc.def"), `https://h/?access_token=${REDACTED}`);
   assert.equal(redact("nothing to hide"), "nothing to hide");
+});
+
+Deno.test("createRedactor() removes every query value of any URL inside a text", () => {
+  const redact = createRedactor([]);
+  assert.equal(
+    redact("error sending request for url (https://idp.test/keys?sig=SAS&sv=2024): refused"),
+    `error sending request for url (https://idp.test/keys?sig=${REDACTED}&sv=${REDACTED}): refused`,
+  );
+  assert.equal(redact("https://h/p?flag&x=1#frag"), `https://h/p?flag&x=${REDACTED}#frag`);
+  assert.equal(redact("https://h/path/only"), "https://h/path/only");
+});
+
+Deno.test("redactUrl() keeps origin, path and parameter names only", () => {
+  assert.equal(
+    redactUrl(new URL("https://u:p@idp.test:8443/jwks.json?sig=abc&sv=2024#x")),
+    `https://idp.test:8443/jwks.json?sig=${REDACTED}&sv=${REDACTED}`,
+  );
+  assert.equal(redactUrl("https://idp.test/jwks.json"), "https://idp.test/jwks.json");
+  assert.equal(redactUrl("not a url"), REDACTED);
 });

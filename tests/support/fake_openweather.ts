@@ -57,6 +57,8 @@ const KNOWN_CITIES: Record<string, { name: string; country: string }> = {
   london: { name: "London", country: "GB" },
   "são paulo": { name: "São Paulo", country: "BR" },
   "東京": { name: "Tokyo", country: "JP" },
+  tokyo: { name: "Tokyo", country: "JP" },
+  "new york": { name: "New York", country: "US" },
 };
 
 export type UpstreamHandler = (request: Request, url: URL) => Response | Promise<Response>;

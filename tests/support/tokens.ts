@@ -23,15 +23,17 @@ export interface TokenOptions {
   header?: Record<string, unknown>;
   /** Leave `exp` out entirely. */
   withoutExpiry?: boolean;
+  /** Leave `iat` out entirely. */
+  withoutIssuedAt?: boolean;
 }
 
 export function signToken(
-  { key, nowS, claims = {}, header = {}, withoutExpiry }: TokenOptions,
+  { key, nowS, claims = {}, header = {}, withoutExpiry, withoutIssuedAt }: TokenOptions,
 ): Promise<string> {
   const payload: JWTPayload = {
     sub: "genesys-client",
     scope: "weather.read",
-    iat: nowS,
+    ...(withoutIssuedAt ? {} : { iat: nowS }),
     ...(withoutExpiry ? {} : { exp: nowS + 3600 }),
     ...claims,
   };

@@ -354,3 +354,52 @@ Deno.test("POST /data-action/weather reports network failures without leaking th
     await truncated.close();
   }
 });
+
+Deno.test("city_name is normalised once: the cache key and the upstream query agree", async (t) => {
+  const upstream = startFakeOpenWeather();
+  const upstreamCities = () => upstream.requests.map((url) => url.searchParams.get("q"));
+  try {
+    await t.step("OpenWeatherMap is asked for the normalised name (no cache)", async () => {
+      const service = await startService({
+        OPENWEATHER_BASE_URL: upstream.url.href,
+        ...WITHOUT_UPSTREAM_PROTECTION,
+      });
+      try {
+        upstream.requests.length = 0;
+        const newYork = await service.post(WEATHER, { city_name: "New\u00a0York" });
+        assert.equal(newYork.status, 200);
+        assert.equal((await newYork.json()).city, "New York");
+        const kelvin = await service.post(WEATHER, { city_name: " To\u212Ayo\u3000" });
+        assert.equal(kelvin.status, 200);
+        assert.equal((await kelvin.json()).city, "Tokyo");
+        // NFKC turns the Kelvin sign into "K"; OpenWeatherMap ignores case, as the key does.
+        assert.deepEqual(upstreamCities(), ["New York", "ToKyo"]);
+      } finally {
+        await service.close();
+      }
+    });
+    await t.step("spellings that share a cache entry are one upstream query", async () => {
+      const service = await startService({ OPENWEATHER_BASE_URL: upstream.url.href });
+      try {
+        upstream.requests.length = 0;
+        for (
+          const city_name of ["Tokyo", "To\u212Ayo", "New York", "New\u00a0York", "new   york"]
+        ) {
+          const response = await service.post(WEATHER, { city_name });
+          assert.equal(response.status, 200);
+          const body = await response.json();
+          assert.equal(
+            body.error_code,
+            undefined,
+            `${JSON.stringify(city_name)}: ${body.error_code}`,
+          );
+        }
+        assert.deepEqual(upstreamCities(), ["Tokyo", "New York"]);
+      } finally {
+        await service.close();
+      }
+    });
+  } finally {
+    await upstream.close();
+  }
+});
