@@ -62,6 +62,11 @@ export class VariableReader<Name extends string> {
     this.problems.push(message);
   }
 
+  /** A secret found inside another value (a password in a URL), to be redacted like one. */
+  addSecret(value: string): void {
+    this.secrets.push(value);
+  }
+
   text(name: Name): string {
     return this.valueOrDefault(name) ?? "";
   }
