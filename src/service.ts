@@ -11,6 +11,7 @@ import { createBuiltInIssuer } from "./oauth/mod.ts";
 import type { Logger } from "./process/log.ts";
 import { createMetrics } from "./process/metrics.ts";
 import { REDACTED } from "./process/redact.ts";
+import { openSharedStore, type SharedStore } from "./store/shared_store.ts";
 import { createWeather } from "./weather/mod.ts";
 
 export interface ServiceOptions {
@@ -23,7 +24,7 @@ const FAILED_AUTH_LIMIT = { maxFailures: 10, windowMs: 60_000 };
 
 export interface Service {
   handler: Handler;
-  /** Closes outbound connection pools; call after the server has drained. */
+  /** Closes outbound connection pools and the shared store; call after the server has drained. */
   close(): Promise<void>;
 }
 
@@ -34,7 +35,21 @@ export async function createService(
 ): Promise<Service> {
   const now = options.now ?? Date.now;
   const metrics = createMetrics();
-  const weather = createWeather(config, { now, logger, metrics });
+  const { sharedStore } = config;
+  // Loaded and connected only when configured; an unreachable store does not stop start-up.
+  const store: SharedStore | undefined = sharedStore.target
+    ? await openSharedStore({ ...sharedStore, target: sharedStore.target }, {
+      logger,
+      metrics,
+      now,
+    })
+    : undefined;
+  const weather = createWeather(config, {
+    now,
+    logger,
+    metrics,
+    shared: store ? { store, instances: sharedStore.instances } : undefined,
+  });
   const { auth } = config;
   // One throttle for every way of presenting a secret: Basic and the token endpoint.
   const throttle = createFailureThrottle({ ...FAILED_AUTH_LIMIT, now });
@@ -64,7 +79,13 @@ export async function createService(
     metrics,
     logger,
   });
-  return { handler, close: () => weather.close() };
+  return {
+    handler,
+    async close() {
+      await weather.close();
+      await store?.close();
+    },
+  };
 }
 
 /**

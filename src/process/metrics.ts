@@ -74,7 +74,8 @@ export function createMetrics(): Metrics {
   });
   const storeUp = new Gauge({
     name: "shared_store_up",
-    help: "1 while the shared store (SHARED_STORE_URL) answers, 0 while the service runs without it",
+    help:
+      "1 while the shared store (SHARED_STORE_URL) answers, 0 while the service runs without it",
     labelNames: ["backend"] as const,
     registers: [registry],
   });

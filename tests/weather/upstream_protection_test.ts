@@ -132,7 +132,11 @@ Deno.test("an upstream timeout is served stale as well", async () => {
 });
 
 Deno.test("the quota guard never lets more than OPENWEATHER_MAX_CALLS_PER_MINUTE calls through", async () => {
-  const t = await setUp({ OPENWEATHER_MAX_CALLS_PER_MINUTE: "3" });
+  // Every name here is unknown: let unknown names use the whole budget.
+  const t = await setUp({
+    OPENWEATHER_MAX_CALLS_PER_MINUTE: "3",
+    OPENWEATHER_UNKNOWN_CITY_SHARE_PERCENT: "100",
+  });
   try {
     for (const city of ["Atlantis", "El Dorado", "Shangri-La"]) await t.ask(city);
     assert.equal(t.upstream.requests.length, 3);
