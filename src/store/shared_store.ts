@@ -170,6 +170,7 @@ function failingOpen(
     reportGarbage: () => metrics.sharedStoreError(name, "decode"),
     connectionError(error) {
       // The client reports a lost connection before any call fails: mark it down now.
+      if (!closed) metrics.sharedStoreError(name, "connection");
       markDown("connection", error);
     },
     connectionReady: markUp,
