@@ -132,8 +132,18 @@ export async function openRedisBackend(
       client.off("error", options.onError);
       client.off("ready", options.onReady);
       client.on("error", () => {});
-      if (client.isOpen) await client.close().catch(() => client.destroy());
-      else client.destroy();
+      // QUIT waits for Redis's reply; a Redis that no longer answers gets no say.
+      if (client.isReady) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const gaveUp = new Promise<"gave up">((resolve) =>
+          timer = setTimeout(() => resolve("gave up"), options.timeoutMs)
+        );
+        const outcome = await Promise.race([client.close().catch(() => "gave up"), gaveUp]);
+        clearTimeout(timer);
+        if (outcome === "gave up") client.destroy();
+      } else {
+        client.destroy();
+      }
     },
   };
 }
