@@ -107,7 +107,12 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
       const local = cache.get(key);
       const remote = stored?.answer;
       if (stored?.known) known = true;
-      if (remote && isServable(remote) && (!local || remote.storedAt > local.storedAt)) {
+      // Another instance's not-found does not replace a good answer in its stale window either.
+      const keepLocal = local !== undefined && "observation" in local && isServable(local) &&
+        remote !== undefined && "notFound" in remote;
+      if (
+        remote && !keepLocal && isServable(remote) && (!local || remote.storedAt > local.storedAt)
+      ) {
         // Fresh: the answer. Stale: what to serve if the upstream fails below.
         remember(key, remote);
         if ("observation" in remote) knownNames.set(key, true);

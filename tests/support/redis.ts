@@ -40,19 +40,25 @@ async function rawCommand(port: number, args: string[]): Promise<string> {
   }
 }
 
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(
+  options: { dir?: string } = {},
+): Promise<RedisServer> {
   // A port found free may be taken again before redis-server binds it: try a few.
   for (let attempt = 1;; attempt++) {
     try {
-      return await startRedisOn(freePort());
+      return await startRedisOn(freePort(), options.dir);
     } catch (error) {
       if (attempt === 3) throw error;
     }
   }
 }
 
-async function startRedisOn(port: number): Promise<RedisServer> {
-  const dir = Deno.makeTempDirSync({ prefix: "redis-test-" });
+/** `dir`: where Redis may write (it writes nothing here); a temp dir, removed at stop, by default. */
+async function startRedisOn(port: number, givenDir?: string): Promise<RedisServer> {
+  const dir = givenDir ?? Deno.makeTempDirSync({ prefix: "redis-test-" });
+  const removeDir = () => {
+    if (givenDir === undefined) Deno.removeSync(dir, { recursive: true });
+  };
   let child: Deno.ChildProcess | undefined;
 
   const launch = async () => {
@@ -109,7 +115,7 @@ async function startRedisOn(port: number): Promise<RedisServer> {
     await launch();
   } catch (error) {
     await kill();
-    Deno.removeSync(dir, { recursive: true });
+    removeDir();
     throw error;
   }
   return {
@@ -123,7 +129,7 @@ async function startRedisOn(port: number): Promise<RedisServer> {
     },
     async stop() {
       await kill();
-      Deno.removeSync(dir, { recursive: true });
+      removeDir();
     },
   };
 }
