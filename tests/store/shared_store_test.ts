@@ -197,6 +197,26 @@ Deno.test("a store that fails is a cache miss and the local budget, never a fail
     }
   });
 
+  await t.step("a store refusing the password", async () => {
+    const redis = await startRedis({ args: ["--requirepass", "the-right-password-42"] });
+    const group = await startGroup(1, {
+      SHARED_STORE_URL: `redis://:the-wrong-password-42@127.0.0.1:${redis.port}`,
+    });
+    const [service] = group.services as [RunningService];
+    try {
+      assert.equal((await ask(service, "London")).city, "London");
+      assert.equal((await ask(service, "London")).city, "London");
+      assert.equal(group.upstream.requests.length, 1, "this instance's memory still caches");
+      assert.equal(await metric(service, 'shared_store_up{backend="redis"}'), 0);
+      const log = service.logLines.join("\n");
+      assert.ok(!log.includes("the-wrong-password-42"));
+      assert.equal(log.split("Shared store unavailable").length - 1, 1);
+    } finally {
+      await group.close();
+      await redis.stop();
+    }
+  });
+
   await t.step("a store holding garbage", async () => {
     const redis = await startRedis();
     const group = await startGroup(1, { SHARED_STORE_URL: redis.url });

@@ -41,12 +41,12 @@ async function rawCommand(port: number, args: string[]): Promise<string> {
 }
 
 export async function startRedis(
-  options: { dir?: string } = {},
+  options: { dir?: string; args?: string[] } = {},
 ): Promise<RedisServer> {
   // A port found free may be taken again before redis-server binds it: try a few.
   for (let attempt = 1;; attempt++) {
     try {
-      return await startRedisOn(freePort(), options.dir);
+      return await startRedisOn(freePort(), options.dir, options.args);
     } catch (error) {
       if (attempt === 3) throw error;
     }
@@ -54,7 +54,11 @@ export async function startRedis(
 }
 
 /** `dir`: where Redis may write (it writes nothing here); a temp dir, removed at stop, by default. */
-async function startRedisOn(port: number, givenDir?: string): Promise<RedisServer> {
+async function startRedisOn(
+  port: number,
+  givenDir?: string,
+  extraArgs: string[] = [],
+): Promise<RedisServer> {
   const dir = givenDir ?? Deno.makeTempDirSync({ prefix: "redis-test-" });
   const removeDir = () => {
     if (givenDir === undefined) Deno.removeSync(dir, { recursive: true });
@@ -77,6 +81,7 @@ async function startRedisOn(port: number, givenDir?: string): Promise<RedisServe
           dir,
           "--daemonize",
           "no",
+          ...extraArgs,
         ],
         stdin: "null",
         stdout: "null",
@@ -94,7 +99,8 @@ async function startRedisOn(port: number, givenDir?: string): Promise<RedisServe
     for (;;) {
       if (exited) throw new Error(`redis-server exited at start (port ${port} taken?)`);
       try {
-        if ((await rawCommand(port, ["PING"])).startsWith("+PONG")) return;
+        // With --requirepass, PING answers -NOAUTH: listening all the same.
+        if (/^(\+PONG|-NOAUTH)/.test(await rawCommand(port, ["PING"]))) return;
       } catch { /* not listening yet */ }
       if (performance.now() > giveUpAt) {
         throw new Error(`redis-server did not answer PING on port ${port} within 10 s`);
