@@ -67,6 +67,15 @@ export class VariableReader<Name extends string> {
     this.secrets.push(value);
   }
 
+  /**
+   * For a variable declared secret whose value holds none (a store URL without
+   * credentials): it is then logged as it is, not masked.
+   */
+  holdsNoSecret(value: string): void {
+    const index = this.secrets.indexOf(value);
+    if (index >= 0) this.secrets.splice(index, 1);
+  }
+
   text(name: Name): string {
     return this.valueOrDefault(name) ?? "";
   }

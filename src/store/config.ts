@@ -6,6 +6,7 @@
  * `SHARED_STORE_URL` may carry credentials, so it is declared secret (masked
  * in the configuration log line, redacted from every log line) and what the
  * log shows instead is `location`: the same URL with the password replaced.
+ * A URL without credentials is only an address, and is logged as it is.
  */
 
 import {
@@ -19,7 +20,7 @@ export const STORE_VARIABLES = {
   SHARED_STORE_URL: {
     documentedDefault: "(unset: in memory, one process)",
     meaning:
-      "A store every instance shares for the weather cache, the OpenWeatherMap budget and back-off: `redis://[user:password@]host:port[/db]` or `rediss://` (Redis, Valkey, Upstash, ElastiCache, Memorystore), `kv:` (Deno KV: Deno Deploy's own, or the local default), `kv:/path/file.sqlite3`, or `https://` (a self-hosted `denokv`, with `DENO_KV_ACCESS_TOKEN`). Never logged",
+      "A store every instance shares for the weather cache, the OpenWeatherMap budget and back-off: `redis://[user:password@]host:port[/db]` or `rediss://` (Redis, Valkey, Upstash, ElastiCache, Memorystore), `kv:` (Deno KV: Deno Deploy's own, or the local default), `kv:/path/file.sqlite3`, or `https://` (a self-hosted `denokv`, with `DENO_KV_ACCESS_TOKEN`). Credentials in it are never logged",
     secret: true,
   },
   SHARED_STORE_PREFIX: {
@@ -74,6 +75,8 @@ export function readStoreConfig(
     // The password may turn up in a client's error message; the redactor knows it too.
     const password = passwordOf(raw!);
     if (password !== undefined && password.length >= MIN_SECRET_LENGTH) vars.addSecret(password);
+    // Without credentials the URL is only an address: log it as it is, so operators see it.
+    if (!hasCredentials(raw!)) vars.holdsNoSecret(raw!);
     if (target.kind === "kv" && target.connection?.startsWith("https:") && !accessToken) {
       vars.problem("DENO_KV_ACCESS_TOKEN is required with an https:// SHARED_STORE_URL (denokv)");
     }
@@ -125,6 +128,11 @@ export function parseSharedStoreUrl(raw: string): SharedStoreTarget | string {
     default:
       return EXPECTED;
   }
+}
+
+function hasCredentials(raw: string): boolean {
+  const url = URL.parse(raw);
+  return url === null || url.username !== "" || url.password !== "";
 }
 
 function passwordOf(raw: string): string | undefined {

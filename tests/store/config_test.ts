@@ -107,6 +107,20 @@ Deno.test("describeConfig() shows where the store is, never its password", () =>
   assert.ok(!JSON.stringify(described).includes(PASSWORD));
   // The password alone is redacted too, wherever a client's message might quote it.
   assert.ok(secretValues(config).includes(PASSWORD));
+
+  // A URL without credentials is only an address, shown as it is.
+  const open = load({ SHARED_STORE_URL: "redis://cache.example.test:6379/1" });
+  assert.deepEqual((describeConfig(open) as { sharedStore: unknown }).sharedStore, {
+    target: {
+      kind: "redis",
+      connection: "redis://cache.example.test:6379/1",
+      location: "redis://cache.example.test:6379/1",
+    },
+    prefix: "genesys-weather:",
+    timeoutMs: 150,
+    instances: 2,
+  });
+  assert.deepEqual(secretValues(open), [TEST_API_KEY]);
 });
 
 Deno.test("main.ts with a malformed SHARED_STORE_URL stops at start, quoting nothing of it", async () => {
