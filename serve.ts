@@ -4,7 +4,9 @@
  * compiled default export does not serve.)
  *
  * On Deploy, configuration comes from the project's environment variables;
- * each isolate has its own weather cache, verification cache and throttles.
+ * each isolate has its own verification cache and throttles, and shares the
+ * weather cache and the OpenWeatherMap budget through Deploy's KV when
+ * SHARED_STORE_URL is `kv:`.
  */
 
 import { startFromEnvironment } from "./src/startup.ts";

@@ -8,6 +8,9 @@
  *   (b)    a fresh token on every request (each one verified)
  *   (c)    64 callers over 8 cities, OpenWeatherMap answering in 100 ms
  *   (d)    Basic auth, a cached city
+ *   (e)    (a) with a shared store (Redis) configured: still answered from memory
+ *   (f)    a miss in memory answered by the shared store (the city another
+ *          instance fetched): one store round trip, counted by Redis itself
  *
  * BENCH_DURATION_S (default 10) and BENCH_CONNECTIONS (default 64) tune it.
  */
@@ -16,6 +19,7 @@ import autocannon from "autocannon";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { startFakeOpenWeather, TEST_API_KEY } from "../tests/support/fake_openweather.ts";
 import { taskArguments } from "../tests/support/process.ts";
+import { type RedisServer, startRedis } from "../tests/support/redis.ts";
 
 const DURATION_S = Number(Deno.env.get("BENCH_DURATION_S") ?? 10);
 const CONNECTIONS = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 64);
@@ -142,17 +146,18 @@ const post = (headers: Record<string, string>, body = londonBody) => ({
 
 const rows: Row[] = [];
 const startTimes: Record<string, number> = {};
+let storeUse: { requests: number; commands: number; misses: number } | undefined;
 
 async function measure(
   scenario: string,
   server: Server,
   options: Partial<autocannon.Options>,
   countUpstream: boolean,
-): Promise<void> {
+): Promise<number> {
   const callsBefore = upstream.requests.length;
   const url = server.url + WEATHER_PATH;
   // Warm up: first calls fill caches and compile the hot code.
-  await autocannon({ url, connections: 8, ...options, amount: 2_000 });
+  const warmUp = await autocannon({ url, connections: 8, ...options, amount: 2_000 });
   // A scenario runs for BENCH_DURATION_S, unless it says how many requests to send.
   const length = options.amount === undefined ? { duration: DURATION_S } : {};
   const result = await autocannon({ url, connections: CONNECTIONS, ...length, ...options });
@@ -171,6 +176,18 @@ async function measure(
   });
   // deno-lint-ignore no-console
   console.error(`done: ${scenario}`);
+  return warmUp.requests.total + result.requests.total;
+}
+
+/** Commands Redis has run so far, from its own statistics: all (INFO itself not counted), and MGETs. */
+async function redisCommands(redis: RedisServer): Promise<{ all: number; mget: number }> {
+  const info = await redis.command("INFO", "commandstats");
+  const calls = [...info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)]
+    .filter(([, command]) => command !== "info");
+  return {
+    all: calls.reduce((sum, [, , count]) => sum + Number(count), 0),
+    mget: Number(calls.find(([, command]) => command === "mget")?.[2] ?? 0),
+  };
 }
 
 try {
@@ -239,6 +256,61 @@ try {
     ...post({ authorization: `Basic ${btoa("genesys:bench-password")}` }),
   }, true);
   await basic.stop();
+
+  // (e) and (f): the shared store. Redis writes nothing (no saving), so its directory is this one.
+  const redis = await startRedis({ dir: Deno.cwd() });
+  // Every city exists, so (f) measures weather answers, not cached not-founds.
+  upstream.respondWith((_request, url) =>
+    Response.json({
+      weather: [{ id: 500, description: "light rain" }],
+      main: { temp: 11 },
+      name: url.searchParams.get("q") ?? "",
+      cod: 200,
+    })
+  );
+  try {
+    const storeEnv = { ...jwtEnv, SHARED_STORE_URL: redis.url };
+    const first = await spawn(taskArguments("start"), storeEnv, "/readyz");
+    await measure("(e) hot path, shared store configured", first, {
+      ...post({ authorization: `Bearer ${token}` }),
+    }, true);
+    // The first instance fetches 8 cities; the second remembers one entry at a time, so
+    // every ask of it is a miss in memory that the store answers.
+    for (const body of cities) {
+      const response = await fetch(first.url + WEATHER_PATH, {
+        ...post({ authorization: `Bearer ${token}` }, body),
+      });
+      await response.body?.cancel();
+    }
+    const second = await spawn(
+      taskArguments("start"),
+      { ...storeEnv, WEATHER_CACHE_MAX_ENTRIES: "1" },
+      "/readyz",
+    );
+    const commandsBefore = await redisCommands(redis);
+    let nextCity = 0;
+    const requests = await measure("(f) miss in memory, answered by the shared store", second, {
+      ...post({ authorization: `Bearer ${token}` }),
+      requests: [{
+        setupRequest: (request: autocannon.Request) => ({
+          ...request,
+          body: cities[nextCity++ % cities.length],
+        }),
+      }],
+    }, true);
+    const commandsAfter = await redisCommands(redis);
+    // Each miss in memory is one refresh, which reads the store with one MGET.
+    storeUse = {
+      requests,
+      commands: commandsAfter.all - commandsBefore.all,
+      misses: commandsAfter.mget - commandsBefore.mget,
+    };
+    await second.stop();
+    await first.stop();
+  } finally {
+    upstream.respondWith(undefined);
+    await redis.stop();
+  }
 } finally {
   await keyHost.shutdown();
   await upstream.close();
@@ -267,6 +339,9 @@ const machine =
 const summary = [
   `Run ${new Date().toISOString()} on ${machine}.`,
   `${CONNECTIONS} connections, ${DURATION_S} s per scenario, after a 2,000-request warm-up; load from autocannon in the same run, on loopback. Every request answered 2xx (the run fails otherwise).`,
+  `Shared store (Redis on loopback): (e) is (a) with SHARED_STORE_URL set. In (f), ${storeUse?.requests} requests made ${storeUse?.misses} misses in memory (concurrent ones for a city share one), which cost ${storeUse?.commands} Redis commands: ${
+    storeUse ? (storeUse.commands / storeUse.misses).toFixed(2) : "?"
+  } per miss, i.e. one store round trip.`,
   `Start to first answer: service ${
     Math.round(startTimes.service!)
   } ms (process spawn to a 200 from /readyz), bare handler ${Math.round(startTimes.bare!)} ms.`,

@@ -17,6 +17,7 @@ import { OAUTH_VARIABLES } from "./oauth/config.ts";
 import { PROCESS_VARIABLES, type ProcessConfig, readProcessConfig } from "./process/config.ts";
 import type { ReadVariable } from "./process/env_file.ts";
 import { ConfigError, VariableReader } from "./process/variables.ts";
+import { readStoreConfig, type SharedStoreConfig, STORE_VARIABLES } from "./store/config.ts";
 import { readWeatherConfig, WEATHER_VARIABLES, type WeatherConfig } from "./weather/config.ts";
 
 export { ConfigError };
@@ -25,6 +26,7 @@ export { ConfigError };
 export const CONFIG_VARIABLES = {
   ...PROCESS_VARIABLES,
   ...WEATHER_VARIABLES,
+  ...STORE_VARIABLES,
   ...AUTH_VARIABLES,
   ...OAUTH_VARIABLES,
   ...HTTP_VARIABLES,
@@ -32,7 +34,11 @@ export const CONFIG_VARIABLES = {
 
 export type VariableName = keyof typeof CONFIG_VARIABLES;
 
-export type Config = ProcessConfig & WeatherConfig & HttpConfig & { readonly auth: AuthConfig };
+export type Config =
+  & ProcessConfig
+  & WeatherConfig
+  & HttpConfig
+  & { readonly auth: AuthConfig; readonly sharedStore: SharedStoreConfig };
 
 /** The secret values each configuration was read with, for secretValues(). */
 const secretsOf = new WeakMap<Config, readonly string[]>();
@@ -42,6 +48,7 @@ export function loadConfig(read: ReadVariable): Config {
   const config: Config = {
     ...readProcessConfig(vars),
     ...readWeatherConfig(vars),
+    ...readStoreConfig(vars),
     auth: readAuthConfig(vars),
     ...readHttpConfig(vars),
   };

@@ -13,6 +13,7 @@ import { createBuiltInIssuer } from "./oauth/mod.ts";
 import type { Logger } from "./process/log.ts";
 import { createMetrics } from "./process/metrics.ts";
 import { REDACTED, redactUrl } from "./process/redact.ts";
+import { openSharedStore, type SharedStore } from "./store/shared_store.ts";
 import { UPSTREAM_ERROR_CODES } from "./weather/contract.ts";
 import { createWeather } from "./weather/mod.ts";
 
@@ -30,7 +31,7 @@ const FAILED_AUTH_LIMIT = { maxFailures: 10, windowMs: 60_000 };
 
 export interface Service {
   handler: Handler;
-  /** Closes outbound connection pools; call after the server has drained. */
+  /** Closes outbound connection pools and the shared store; call after the server has drained. */
   close(): Promise<void>;
 }
 
@@ -44,7 +45,21 @@ export async function createService(
     upstream: UPSTREAM_ERROR_CODES,
     answers: [...UPSTREAM_ERROR_CODES, ...Object.keys(REQUEST_ERRORS)],
   });
-  const weather = createWeather(config, { now, logger, metrics });
+  const { sharedStore } = config;
+  // Loaded and connected only when configured; an unreachable store does not stop start-up.
+  const store: SharedStore | undefined = sharedStore.target
+    ? await openSharedStore({ ...sharedStore, target: sharedStore.target }, {
+      logger,
+      metrics,
+      now,
+    })
+    : undefined;
+  const weather = createWeather(config, {
+    now,
+    logger,
+    metrics,
+    shared: store ? { store, instances: sharedStore.instances } : undefined,
+  });
   const { auth } = config;
   // One throttle for every way of presenting a secret: Basic and the token endpoint.
   const throttle = createFailureThrottle({ ...FAILED_AUTH_LIMIT, now });
@@ -79,8 +94,9 @@ export async function createService(
   });
   return {
     handler,
-    close: async () => {
+    async close() {
       await Promise.all([weather.close(), authentication.close()]);
+      await store?.close();
     },
   };
 }

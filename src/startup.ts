@@ -9,6 +9,7 @@ import { type Config, ConfigError, loadConfig, secretValues } from "./config.ts"
 import { environmentWithEnvFile } from "./process/env_file.ts";
 import { createLogger, type Logger } from "./process/log.ts";
 import { SigningKeyError } from "./oauth/mod.ts";
+import { SharedStoreError } from "./store/shared_store.ts";
 import { createService, describeConfig, logStartupWarnings, type Service } from "./service.ts";
 
 export interface Started {
@@ -44,7 +45,7 @@ export async function startFromEnvironment(): Promise<Started> {
   try {
     return { config, logger, service: await createService(config, logger) };
   } catch (error) {
-    if (!(error instanceof SigningKeyError)) throw error;
+    if (!(error instanceof SigningKeyError) && !(error instanceof SharedStoreError)) throw error;
     logger.error(error.message);
     throw new StartupError(error.message, { cause: error });
   }

@@ -33,13 +33,19 @@ type WeatherPhase = "authenticating" | "reading" | "answering";
  * Runs the weather route against REQUEST_DEADLINE_MS. Whatever is slow, the
  * caller gets an answer in time, and an honest one: a key set that cannot be
  * fetched is a 503, a body that does not arrive is a 408, and an upstream
- * that does not answer is the usual `UPSTREAM_TIMEOUT`. Work that loses the
- * race carries on in the background (an upstream answer still fills the
- * cache for the next caller).
+ * that does not answer is a stale answer where one is still servable, else
+ * the usual `UPSTREAM_TIMEOUT`. Work that loses the race carries on in the
+ * background (an upstream answer still fills the cache for the next caller).
  */
 export function createWeatherRoute(deps: WeatherRouteDeps): RouteHandler {
   return (request, context) => withDeadline(deps, request, context);
 }
+
+/**
+ * Once the deadline has told the action to answer with what it has, how long
+ * it may take to do so (it answers from memory, so this is a safety net).
+ */
+const ANSWER_AFTER_DEADLINE_MS = 100;
 
 async function withDeadline(
   deps: WeatherRouteDeps,
@@ -47,6 +53,7 @@ async function withDeadline(
   context: RouteContext,
 ): Promise<Response> {
   const progress = { phase: "authenticating" as WeatherPhase };
+  const deadlineReached = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<Response>((resolve, reject) => {
     timer = setTimeout(() => {
@@ -63,13 +70,20 @@ async function withDeadline(
       } else if (progress.phase === "reading") {
         reject(new RequestError("REQUEST_TIMEOUT", "Request body did not arrive in time"));
       } else {
-        context.errorCode = "UPSTREAM_TIMEOUT";
-        resolve(jsonResponse(actionFailure("UPSTREAM_TIMEOUT")));
+        // The action answers now, with a stale answer where it has one.
+        deadlineReached.abort();
+        timer = setTimeout(() => {
+          context.errorCode = "UPSTREAM_TIMEOUT";
+          resolve(jsonResponse(actionFailure("UPSTREAM_TIMEOUT")));
+        }, ANSWER_AFTER_DEADLINE_MS);
       }
     }, deps.deadlineMs);
   });
   try {
-    return await Promise.race([weatherRoute(request, context, deps, progress), deadline]);
+    return await Promise.race([
+      weatherRoute(request, context, deps, progress, deadlineReached.signal),
+      deadline,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -80,6 +94,7 @@ async function weatherRoute(
   context: RouteContext,
   deps: WeatherRouteDeps,
   progress: { phase: WeatherPhase },
+  deadline: AbortSignal,
 ): Promise<Response> {
   // Who is calling is settled before a byte of the body is read.
   const principal = await deps.authenticator.authenticate(request, context.clientAddress);
@@ -105,7 +120,10 @@ async function weatherRoute(
   }
   // request.signal is not passed on: the upstream call has its own timeout, and
   // reading it switches Deno.serve into a legacy mode that prints a warning.
-  const { output, cache } = await deps.weatherAction(parsed.data, { logger: context.logger });
+  const { output, cache } = await deps.weatherAction(parsed.data, {
+    logger: context.logger,
+    deadline,
+  });
   context.cache = cache;
   if ("error_code" in output) context.errorCode = output.error_code;
   return jsonResponse(output);

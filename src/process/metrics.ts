@@ -6,7 +6,10 @@
 
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
-export type CacheResult = "hit" | "miss" | "stale";
+/** `shared`: not in this instance's memory, answered from the shared store. */
+export type CacheResult = "hit" | "shared" | "miss" | "stale";
+/** Whether a call was for a city that answered before, or for a name never seen (or not found). */
+export type CityKind = "known" | "unknown";
 export type TokenVerification = "hit" | "miss" | "rejected";
 
 export interface Metrics {
@@ -15,6 +18,14 @@ export interface Metrics {
   /** One per upstream call made, or avoided by the quota guard ("throttled"). */
   upstreamCall(outcome: string): void;
   weatherCache(result: CacheResult): void;
+  /** An upstream call the budget let through, by the kind of name it was for. */
+  budgetSpent(kind: CityKind): void;
+  /** A call the budget held back, and why ("limit", "unknown_share", "backoff"). */
+  budgetRefused(kind: CityKind, reason: string): void;
+  /** The shared store's state (1 up, 0 down), by backend. */
+  sharedStoreUp(backend: string, up: boolean): void;
+  /** A failed (or timed-out, or garbled) shared store call, by operation. */
+  sharedStoreError(backend: string, operation: string): void;
   tokenVerification(result: TokenVerification): void;
   /** One per weather action answer: "ok", or the `error_code` the caller got (in a 200 or an HTTP error). */
   weatherAnswer(outcome: string): void;
@@ -64,8 +75,36 @@ export function createMetrics(known: KnownOutcomes): Metrics {
   });
   const cache = new Counter({
     name: "weather_cache_lookups_total",
-    help: "Weather cache lookups by result (hit, miss, stale)",
+    help:
+      "Weather cache lookups by result (hit: this instance's memory, shared: the shared store, miss, stale)",
     labelNames: ["result"] as const,
+    registers: [registry],
+  });
+  const budgetSpent = new Counter({
+    name: "openweather_budget_spent_total",
+    help:
+      'OpenWeatherMap calls the budget let through, by kind ("known": the city answered before, "unknown": a name never answered or last not found)',
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+  const budgetRefused = new Counter({
+    name: "openweather_budget_refused_total",
+    help:
+      'Calls the budget held back, by kind and reason ("limit", "unknown_share": the unknown names\' share is used up, "backoff")',
+    labelNames: ["kind", "reason"] as const,
+    registers: [registry],
+  });
+  const storeUp = new Gauge({
+    name: "shared_store_up",
+    help:
+      "1 while the shared store (SHARED_STORE_URL) answers, 0 while the service runs without it",
+    labelNames: ["backend"] as const,
+    registers: [registry],
+  });
+  const storeErrors = new Counter({
+    name: "shared_store_errors_total",
+    help: "Shared store calls that failed, timed out or answered garbage, by operation",
+    labelNames: ["backend", "operation"] as const,
     registers: [registry],
   });
   const tokens = new Counter({
@@ -110,6 +149,10 @@ export function createMetrics(known: KnownOutcomes): Metrics {
     },
     upstreamCall: (outcome) => upstream.inc({ outcome }),
     weatherCache: (result) => cache.inc({ result }),
+    budgetSpent: (kind) => budgetSpent.inc({ kind }),
+    budgetRefused: (kind, reason) => budgetRefused.inc({ kind, reason }),
+    sharedStoreUp: (backend, up) => storeUp.set({ backend }, up ? 1 : 0),
+    sharedStoreError: (backend, operation) => storeErrors.inc({ backend, operation }),
     tokenVerification: (result) => tokens.inc({ result }),
     weatherAnswer: (outcome) => answers.inc({ outcome }),
     requestDeadline: (seconds) => deadline.set(seconds),

@@ -62,6 +62,20 @@ export class VariableReader<Name extends string> {
     this.problems.push(message);
   }
 
+  /** A secret found inside another value (a password in a URL), to be redacted like one. */
+  addSecret(value: string): void {
+    this.secrets.push(value);
+  }
+
+  /**
+   * For a variable declared secret whose value holds none (a store URL without
+   * credentials): it is then logged as it is, not masked.
+   */
+  holdsNoSecret(value: string): void {
+    const index = this.secrets.indexOf(value);
+    if (index >= 0) this.secrets.splice(index, 1);
+  }
+
   text(name: Name): string {
     return this.valueOrDefault(name) ?? "";
   }

@@ -19,6 +19,8 @@ import type { WeatherSource } from "./cache.ts";
 export interface WeatherActionContext {
   /** The request's logger, carrying its correlation id. */
   logger: Logger;
+  /** Aborts at the request's deadline: the answer is then a stale one or UPSTREAM_TIMEOUT. */
+  deadline?: AbortSignal;
 }
 
 export interface WeatherActionResult {
@@ -33,11 +35,12 @@ export type WeatherAction = (
 ) => Promise<WeatherActionResult>;
 
 export function createWeatherAction(weather: WeatherSource): WeatherAction {
-  return async (request, { logger }) => {
+  return async (request, { logger, deadline }) => {
     const units = request.units ?? "metric";
     const { result, cache } = await weather.lookup(
       { city: request.city_name, countryCode: request.country_code, units, lang: request.lang },
       logger,
+      deadline,
     );
     if (!(result instanceof Error)) {
       return { output: toWeatherReport(result, units, request.lang, cache === "stale"), cache };

@@ -3,12 +3,19 @@
  *
  * - Answers are cached by normalised request (city, country, units, lang):
  *   observations for `ttlMs`, "city not found" for `notFoundTtlMs`.
- * - Concurrent misses for one key share one upstream call (lru-cache's
- *   de-duplicated fetch), so a burst of N identical requests costs 1 call.
+ * - Two layers: this instance's memory (an LRU), then, when configured, the
+ *   shared store (shared_answers.ts), so an answer fetched by any instance
+ *   is served by all. A miss in memory costs one store round trip.
+ * - Concurrent misses for one key share one refresh (a map of refreshes in
+ *   flight), so a burst of N identical requests costs 1 upstream call.
  * - When the upstream fails, times out, or the guard will not let a call
- *   through, an expired answer younger than `ttlMs + staleMaxMs` is served
- *   instead, marked stale.
- * - Every call passes the UpstreamGuard (quota and back-off) first.
+ *   through, or the request's deadline comes first, an expired answer
+ *   younger than `ttlMs + staleMaxMs` (from either layer) is served instead,
+ *   marked stale.
+ * - A not-found answer never replaces a good answer that is still inside its
+ *   stale window: that answer is served (stale) and the not-found is dropped.
+ * - Every call passes the UpstreamGuard (budget and back-off) first, as a
+ *   "known" name (it has answered before) or an "unknown" one.
  */
 
 import { LRUCache } from "lru-cache";
@@ -20,6 +27,7 @@ import {
   type OpenWeatherClient,
   UpstreamError,
 } from "./openweather.ts";
+import { type CachedAnswer, KNOWN_NAME_TTL_MS, type SharedAnswers } from "./shared_answers.ts";
 import { ThrottledError, type UpstreamGuard } from "./upstream_guard.ts";
 
 export interface WeatherCacheOptions {
@@ -31,12 +39,9 @@ export interface WeatherCacheOptions {
   maxEntries: number;
   now: () => number;
   metrics: Metrics;
+  /** The shared store's layer; absent: memory only. */
+  shared?: SharedAnswers | undefined;
 }
-
-/** What the cache holds: an observation, or OpenWeatherMap's word that the city does not exist. */
-type CachedAnswer =
-  | { readonly observation: Observation; readonly storedAt: number }
-  | { readonly notFound: true; readonly storedAt: number };
 
 export interface WeatherLookup {
   /** The observation, or why there is none. */
@@ -45,7 +50,15 @@ export interface WeatherLookup {
 }
 
 export interface WeatherSource {
-  lookup(query: CurrentWeatherQuery, logger: Logger): Promise<WeatherLookup>;
+  /**
+   * `deadline` aborts the wait (not the upstream call, which goes on to fill
+   * the cache): the answer is then a stale one, or UPSTREAM_TIMEOUT.
+   */
+  lookup(
+    query: CurrentWeatherQuery,
+    logger: Logger,
+    deadline?: AbortSignal,
+  ): Promise<WeatherLookup>;
 }
 
 /** "  São  Paulo " and "são paulo" are one city; NFC so composed and decomposed accents match. */
@@ -54,37 +67,87 @@ export function cacheKey(query: CurrentWeatherQuery): string {
   return JSON.stringify([city, query.countryCode ?? "", query.units, query.lang ?? ""]);
 }
 
+interface Refreshed {
+  readonly answer: CachedAnswer;
+  readonly source: "shared" | "miss";
+}
+
+const DEADLINE_REACHED = Symbol("deadline reached");
+
 export function createWeatherCache(options: WeatherCacheOptions): WeatherSource {
-  const { now, metrics } = options;
+  const { now, metrics, client, guard, shared } = options;
   const freshFor = (answer: CachedAnswer) =>
     "notFound" in answer ? options.notFoundTtlMs : options.ttlMs;
+  const keptFor = (answer: CachedAnswer) => freshFor(answer) + options.staleMaxMs;
+  const isFresh = (answer: CachedAnswer) => now() - answer.storedAt < freshFor(answer);
+  // Checked here, not left to lru-cache, so the bound holds to the millisecond.
+  const isServable = (answer: CachedAnswer) => now() - answer.storedAt < keptFor(answer);
 
-  const cache = new LRUCache<string, CachedAnswer, CurrentWeatherQuery>({
+  const cache = new LRUCache<string, CachedAnswer>({
     max: options.maxEntries,
     // An entry is dropped once it is too old even to be served stale. (For
     // lru-cache a ttl of 0 means "forever", hence at least 1 ms.)
     ttl: Math.max(1, options.ttlMs + options.staleMaxMs),
     perf: { now },
-    // A failed refresh must not delete the stale answer we are about to serve.
-    noDeleteOnFetchRejection: true,
-    fetchMethod: async (_key, _stale, { context: query, options: setOptions }) => {
-      options.guard.admit();
-      try {
-        const observation = await options.client.currentWeather(query);
-        metrics.upstreamCall("ok");
-        return { observation, storedAt: now() };
-      } catch (error) {
-        if (!(error instanceof UpstreamError)) throw error;
-        metrics.upstreamCall(error.code);
-        if (error.code === "CITY_NOT_FOUND") {
-          setOptions.ttl = Math.max(1, options.notFoundTtlMs + options.staleMaxMs);
-          return { notFound: true, storedAt: now() };
-        }
-        options.guard.observe(error);
-        throw error;
-      }
-    },
   });
+  const remember = (key: string, answer: CachedAnswer) =>
+    cache.set(key, answer, { ttl: Math.max(1, answer.storedAt + keptFor(answer) - now()) });
+  /** Names that have answered with weather, for the guard's "known" calls. */
+  const knownNames = new LRUCache<string, true>({
+    max: options.maxEntries,
+    ttl: KNOWN_NAME_TTL_MS,
+    perf: { now },
+  });
+  const refreshing = new Map<string, Promise<Refreshed>>();
+
+  async function refresh(key: string, query: CurrentWeatherQuery): Promise<Refreshed> {
+    let known = knownNames.has(key);
+    if (shared) {
+      const stored = await shared.read(key);
+      const local = cache.get(key);
+      const remote = stored?.answer;
+      if (stored?.known) known = true;
+      // Another instance's not-found does not replace a good answer in its stale window either.
+      const keepLocal = local !== undefined && "observation" in local && isServable(local) &&
+        remote !== undefined && "notFound" in remote;
+      if (
+        remote && !keepLocal && isServable(remote) && (!local || remote.storedAt > local.storedAt)
+      ) {
+        // Fresh: the answer. Stale: what to serve if the upstream fails below.
+        remember(key, remote);
+        if ("observation" in remote) knownNames.set(key, true);
+        if (isFresh(remote)) return { answer: remote, source: "shared" };
+      }
+    }
+    const previous = cache.get(key);
+    if (previous && "observation" in previous) known = true;
+    await guard.admit(known ? "known" : "unknown");
+    try {
+      const observation = await client.currentWeather(query);
+      metrics.upstreamCall("ok");
+      const answer = { observation, storedAt: now() };
+      remember(key, answer);
+      knownNames.set(key, true);
+      await shared?.write(key, answer, keptFor(answer));
+      return { answer, source: "miss" };
+    } catch (error) {
+      if (!(error instanceof UpstreamError)) throw error;
+      metrics.upstreamCall(error.code);
+      if (error.code === "CITY_NOT_FOUND") {
+        const good = cache.get(key);
+        // A good answer still inside its stale window wins: the caller gets it (stale),
+        // and one odd 404 cannot make a city vanish for WEATHER_NOT_FOUND_TTL_S.
+        if (good && "observation" in good && isServable(good)) throw error;
+        const answer = { notFound: true as const, storedAt: now() };
+        remember(key, answer);
+        knownNames.delete(key);
+        await shared?.write(key, answer, keptFor(answer));
+        return { answer, source: "miss" };
+      }
+      await guard.observe(error);
+      throw error;
+    }
+  }
 
   const toResult = (answer: CachedAnswer): Observation | UpstreamError =>
     "notFound" in answer
@@ -92,34 +155,63 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
       : answer.observation;
 
   return {
-    async lookup(query, logger) {
+    async lookup(query, logger, deadline) {
       const key = cacheKey(query);
       const cached = cache.get(key);
-      if (cached && now() - cached.storedAt < freshFor(cached)) {
+      if (cached && isFresh(cached)) {
         metrics.weatherCache("hit");
         return { result: toResult(cached), cache: "hit" };
       }
+      let inFlight = refreshing.get(key);
+      if (inFlight === undefined) {
+        inFlight = refresh(key, query);
+        refreshing.set(key, inFlight);
+        // Also marks a rejection nobody waits for any more (deadline passed) as handled.
+        inFlight.catch(() => {}).finally(() => refreshing.delete(key));
+      }
+      let failure: UpstreamError;
       try {
-        // forceRefresh: the entry is expired for us even while lru-cache keeps it for stale use.
-        const fresh = await cache.fetch(key, { forceRefresh: true, context: query });
-        metrics.weatherCache("miss");
-        return { result: toResult(fresh!), cache: "miss" };
+        const outcome = await untilAborted(inFlight, deadline);
+        if (outcome !== DEADLINE_REACHED) {
+          metrics.weatherCache(outcome.source);
+          return { result: toResult(outcome.answer), cache: outcome.source };
+        }
+        failure = new UpstreamError(
+          "UPSTREAM_TIMEOUT",
+          "REQUEST_DEADLINE_MS reached before OpenWeatherMap answered",
+        );
       } catch (error) {
         if (!(error instanceof UpstreamError)) throw error;
         if (error instanceof ThrottledError) metrics.upstreamCall("throttled");
-        // Checked here, not left to lru-cache, so the bound holds to the millisecond.
-        const servable = cached && now() - cached.storedAt < freshFor(cached) + options.staleMaxMs;
-        if (cached && servable) {
-          metrics.weatherCache("stale");
-          logger.warn("Serving a stale answer: OpenWeatherMap is failing", {
-            error_code: error.code,
-            age_s: Math.round((now() - cached.storedAt) / 1000),
-          });
-          return { result: toResult(cached), cache: "stale" };
-        }
-        metrics.weatherCache("miss");
-        return { result: error, cache: "miss" };
+        failure = error;
       }
+      // The refresh may have brought a stale answer from the shared store.
+      const stale = cache.get(key);
+      if (stale && isServable(stale)) {
+        metrics.weatherCache("stale");
+        logger.warn("Serving a stale answer: OpenWeatherMap is failing", {
+          error_code: failure.code,
+          age_s: Math.round((now() - stale.storedAt) / 1000),
+        });
+        return { result: toResult(stale), cache: "stale" };
+      }
+      metrics.weatherCache("miss");
+      return { result: failure, cache: "miss" };
     },
   };
+}
+
+/** The promise's value, or DEADLINE_REACHED as soon as `signal` aborts. */
+function untilAborted<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+): Promise<T | typeof DEADLINE_REACHED> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.resolve(DEADLINE_REACHED);
+  const { promise: aborted, resolve } = Promise.withResolvers<typeof DEADLINE_REACHED>();
+  const onAbort = () => resolve(DEADLINE_REACHED);
+  signal.addEventListener("abort", onAbort, { once: true });
+  return Promise.race([promise, aborted]).finally(() =>
+    signal.removeEventListener("abort", onAbort)
+  );
 }

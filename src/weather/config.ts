@@ -26,6 +26,11 @@ export const WEATHER_VARIABLES = {
     meaning:
       "Upstream calls allowed in any 60 s (the free plan's limit); past it, stale answers or `UPSTREAM_RATE_LIMITED` without calling",
   },
+  OPENWEATHER_UNKNOWN_CITY_SHARE_PERCENT: {
+    default: "50",
+    meaning:
+      "The share of that budget, `1`–`100` %, that names never answered before (or last answered `CITY_NOT_FOUND`) may use, so random names cannot stop known cities being refreshed",
+  },
   OPENWEATHER_BACKOFF_S: {
     default: "60",
     meaning:
@@ -62,6 +67,7 @@ export interface WeatherConfig {
     readonly baseUrl: URL;
     readonly timeoutMs: number;
     readonly maxCallsPerMinute: number;
+    readonly unknownCitySharePercent: number;
     readonly backoffS: number;
   };
   readonly weatherCache: {
@@ -82,6 +88,10 @@ export function readWeatherConfig(
       baseUrl: vars.httpUrl("OPENWEATHER_BASE_URL"),
       timeoutMs: vars.integer("OPENWEATHER_TIMEOUT_MS", { min: 1, max: 60_000 }),
       maxCallsPerMinute: vars.integer("OPENWEATHER_MAX_CALLS_PER_MINUTE", { min: 1, max: 100_000 }),
+      unknownCitySharePercent: vars.integer("OPENWEATHER_UNKNOWN_CITY_SHARE_PERCENT", {
+        min: 1,
+        max: 100,
+      }),
       backoffS: vars.integer("OPENWEATHER_BACKOFF_S", { min: 0, max: 86_400 }),
     },
     weatherCache: {

@@ -6,10 +6,12 @@
 
 import type { Logger } from "../process/log.ts";
 import type { Metrics } from "../process/metrics.ts";
+import type { SharedStore } from "../store/shared_store.ts";
 import { createWeatherAction, type WeatherAction } from "./action.ts";
 import { createWeatherCache } from "./cache.ts";
 import type { WeatherConfig } from "./config.ts";
 import { createOpenWeatherClient } from "./openweather.ts";
+import { createSharedAnswers } from "./shared_answers.ts";
 import { createUpstreamGuard } from "./upstream_guard.ts";
 
 export { actionFailure, type WeatherAction } from "./action.ts";
@@ -22,20 +24,30 @@ export interface Weather {
 
 export function createWeather(
   config: WeatherConfig,
-  deps: { now: () => number; logger: Logger; metrics: Metrics },
+  deps: {
+    now: () => number;
+    logger: Logger;
+    metrics: Metrics;
+    /** Shared with every other instance; absent: this process on its own. */
+    shared?: { store: SharedStore; instances: number } | undefined;
+  },
 ): Weather {
   const { openWeather, weatherCache } = config;
   const client = createOpenWeatherClient(openWeather);
   const guard = createUpstreamGuard({
     maxCallsPerMinute: openWeather.maxCallsPerMinute,
+    unknownSharePercent: openWeather.unknownCitySharePercent,
     backoffMs: openWeather.backoffS * 1000,
     now: deps.now,
     logger: deps.logger,
+    metrics: deps.metrics,
+    shared: deps.shared,
   });
   deps.metrics.upstreamBudget(guard.remainingCalls);
   const cache = createWeatherCache({
     client,
     guard,
+    shared: deps.shared ? createSharedAnswers(deps.shared.store) : undefined,
     ttlMs: weatherCache.ttlS * 1000,
     notFoundTtlMs: weatherCache.notFoundTtlS * 1000,
     staleMaxMs: weatherCache.staleMaxS * 1000,

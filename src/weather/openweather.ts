@@ -38,7 +38,7 @@ export interface CurrentWeatherQuery {
 }
 
 /** The part of OpenWeatherMap's answer this service uses; everything but temperature and description may be absent. */
-const ObservationSchema = z.object({
+export const ObservationSchema = z.object({
   weather: z.array(z.object({ id: z.number().optional(), description: z.string() })).min(1),
   main: z.object({
     temp: z.number(),

@@ -3,27 +3,47 @@
  * `maxCallsPerMinute` calls in any 60 seconds (the free plan allows 60, and
  * blocks the key for hours past that), and after a 429 or 401 no calls at
  * all for `backoffMs`, instead of hammering a key that is blocked or wrong.
+ *
+ * Names never answered before ("unknown": a typo, a random string, a city
+ * last answered not found) may use only `unknownSharePercent` of the budget,
+ * so a flood of them cannot stop known cities being refreshed.
+ *
+ * With a shared store, the window and the back-off are the store's, counted
+ * atomically across every instance. While the store is unavailable each
+ * instance keeps to its local share, `maxCallsPerMinute / instances`, counted
+ * in the same local window that also records the calls it made while the
+ * store was up.
  */
 
 import type { UpstreamErrorCode } from "./contract.ts";
 import type { Logger } from "../process/log.ts";
+import type { CityKind, Metrics } from "../process/metrics.ts";
+import type { SharedStore } from "../store/shared_store.ts";
 import { UpstreamError } from "./openweather.ts";
 
 const MINUTE_MS = 60_000;
 
 export interface UpstreamGuardOptions {
   maxCallsPerMinute: number;
+  /** 1–100: the share of the budget names never answered before may use. */
+  unknownSharePercent: number;
   backoffMs: number;
   now: () => number;
   logger: Logger;
+  metrics: Metrics;
+  shared?: { store: SharedStore; instances: number } | undefined;
 }
 
 export interface UpstreamGuard {
-  /** Throws an UpstreamError (marked `throttled`) instead of letting a call through. */
-  admit(): void;
-  /** Starts the back-off when the upstream said the key is blocked or wrong. */
-  observe(error: UpstreamError): void;
-  /** Calls still allowed in the last 60 s (for the budget metric; 0 means the next is throttled). */
+  /** Rejects with a ThrottledError instead of letting a call through. */
+  admit(kind: CityKind): Promise<void>;
+  /** Starts the back-off (for every instance) when the upstream said the key is blocked or wrong. */
+  observe(error: UpstreamError): Promise<void>;
+  /**
+   * Calls this instance may still make in the last 60 s, for the budget gauge (0 means the
+   * next is throttled). With a shared store it counts only this instance's calls, so across
+   * instances the real remainder can be lower.
+   */
   remainingCalls(): number;
 }
 
@@ -31,45 +51,124 @@ export class ThrottledError extends UpstreamError {
   override name = "ThrottledError";
 }
 
+/** The calls names never answered before may make out of `limit`: at least one. */
+export function unknownLimit(limit: number, sharePercent: number): number {
+  return Math.max(1, Math.floor((limit * sharePercent) / 100));
+}
+
 export function createUpstreamGuard(options: UpstreamGuardOptions): UpstreamGuard {
-  const { now, logger } = options;
-  /** Start times of the calls in the last minute, oldest first. */
-  const recentCalls: number[] = [];
+  const { now, logger, metrics, shared } = options;
+  /** This instance's calls in the last minute, oldest first. */
+  const recentCalls: { time: number; unknown: boolean }[] = [];
   let backoff: { until: number; code: UpstreamErrorCode } | undefined;
 
-  const forgetOldCalls = (time: number) => {
-    while (recentCalls.length > 0 && time - recentCalls[0]! >= MINUTE_MS) recentCalls.shift();
+  const startBackoff = (code: UpstreamErrorCode, ms: number, origin: string) => {
+    const alreadyBackingOff = backoff !== undefined && now() < backoff.until;
+    backoff = { until: now() + ms, code };
+    if (!alreadyBackingOff) {
+      logger.warn("OpenWeatherMap refused the key; not calling it until the back-off ends", {
+        error_code: code,
+        until: new Date(backoff.until).toISOString(),
+        seen_by: origin,
+      });
+    }
+  };
+
+  const refuse = (kind: CityKind, reason: string, error: ThrottledError): never => {
+    metrics.budgetRefused(kind, reason);
+    throw error;
+  };
+
+  const forgetOldCalls = () => {
+    const time = now();
+    while (recentCalls.length > 0 && time - recentCalls[0]!.time >= MINUTE_MS) recentCalls.shift();
+  };
+
+  const admitLocally = (kind: CityKind, limit: number) => {
+    forgetOldCalls();
+    if (recentCalls.length >= limit) {
+      refuse(
+        kind,
+        "limit",
+        new ThrottledError(
+          "UPSTREAM_RATE_LIMITED",
+          `OPENWEATHER_MAX_CALLS_PER_MINUTE (${limit} for this instance) reached`,
+        ),
+      );
+    }
+    const unknownCalls = recentCalls.filter((call) => call.unknown).length;
+    if (kind === "unknown" && unknownCalls >= unknownLimit(limit, options.unknownSharePercent)) {
+      refuse(
+        kind,
+        "unknown_share",
+        new ThrottledError(
+          "UPSTREAM_RATE_LIMITED",
+          "OPENWEATHER_UNKNOWN_CITY_SHARE_PERCENT of the budget is used up by new names",
+        ),
+      );
+    }
   };
 
   return {
-    admit() {
-      const time = now();
-      if (backoff && time < backoff.until) {
-        throw new ThrottledError(backoff.code, "Backing off after OpenWeatherMap refused the key");
-      }
-      forgetOldCalls(time);
-      if (recentCalls.length >= options.maxCallsPerMinute) {
-        throw new ThrottledError(
-          "UPSTREAM_RATE_LIMITED",
-          `OPENWEATHER_MAX_CALLS_PER_MINUTE (${options.maxCallsPerMinute}) reached`,
+    async admit(kind) {
+      if (backoff && now() < backoff.until) {
+        refuse(
+          kind,
+          "backoff",
+          new ThrottledError(backoff.code, "Backing off after OpenWeatherMap refused the key"),
         );
       }
-      recentCalls.push(time);
-    },
-    observe(error) {
-      if (error.code !== "UPSTREAM_RATE_LIMITED" && error.code !== "UPSTREAM_AUTH_FAILED") return;
-      const alreadyBackingOff = backoff !== undefined && now() < backoff.until;
-      backoff = { until: now() + options.backoffMs, code: error.code };
-      if (!alreadyBackingOff) {
-        logger.warn("OpenWeatherMap refused the key; not calling it until the back-off ends", {
-          error_code: error.code,
-          until: new Date(backoff.until).toISOString(),
-        });
+      const answer = await shared?.store.admit({
+        limit: options.maxCallsPerMinute,
+        unknownLimit: unknownLimit(options.maxCallsPerMinute, options.unknownSharePercent),
+        unknown: kind === "unknown",
+        windowMs: MINUTE_MS,
+      });
+      if (answer?.admitted === false) {
+        if (answer.reason === "backoff") {
+          const code = answer.code === "UPSTREAM_AUTH_FAILED"
+            ? "UPSTREAM_AUTH_FAILED"
+            : "UPSTREAM_RATE_LIMITED";
+          // Remembered here too, so this instance stops asking the store until it ends.
+          startBackoff(code, answer.remainingMs, "another instance");
+          refuse(
+            kind,
+            "backoff",
+            new ThrottledError(code, "Backing off after OpenWeatherMap refused the key"),
+          );
+        }
+        refuse(
+          kind,
+          answer.reason,
+          new ThrottledError(
+            "UPSTREAM_RATE_LIMITED",
+            answer.reason === "limit"
+              ? `OPENWEATHER_MAX_CALLS_PER_MINUTE (${options.maxCallsPerMinute}) reached across instances`
+              : "OPENWEATHER_UNKNOWN_CITY_SHARE_PERCENT of the budget is used up by new names",
+          ),
+        );
       }
+      if (answer === undefined) {
+        // No store (or none right now): this instance's limit, or its share of the shared one.
+        const limit = shared
+          ? Math.max(1, Math.floor(options.maxCallsPerMinute / shared.instances))
+          : options.maxCallsPerMinute;
+        admitLocally(kind, limit);
+      }
+      forgetOldCalls();
+      recentCalls.push({ time: now(), unknown: kind === "unknown" });
+      metrics.budgetSpent(kind);
     },
     remainingCalls() {
-      forgetOldCalls(now());
+      forgetOldCalls();
       return Math.max(0, options.maxCallsPerMinute - recentCalls.length);
+    },
+    async observe(error) {
+      if (error.code !== "UPSTREAM_RATE_LIMITED" && error.code !== "UPSTREAM_AUTH_FAILED") return;
+      startBackoff(error.code, options.backoffMs, "this instance");
+      if (shared && options.backoffMs > 0) {
+        await shared.store.startBackoff(error.code, options.backoffMs);
+      }
     },
   };
 }

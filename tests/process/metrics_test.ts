@@ -28,6 +28,8 @@ Deno.test("/metrics weather_answers_total, deadline and call budget follow the s
   const service = await startService({
     OPENWEATHER_BASE_URL: upstream.url.href,
     OPENWEATHER_MAX_CALLS_PER_MINUTE: "5",
+    // Every name here is new: let them spend the whole budget, which is what this test counts.
+    OPENWEATHER_UNKNOWN_CITY_SHARE_PERCENT: "100",
     REQUEST_DEADLINE_MS: "2500",
   }, { now: clock.now });
   try {

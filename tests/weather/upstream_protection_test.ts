@@ -132,7 +132,11 @@ Deno.test("an upstream timeout is served stale as well", async () => {
 });
 
 Deno.test("the quota guard never lets more than OPENWEATHER_MAX_CALLS_PER_MINUTE calls through", async () => {
-  const t = await setUp({ OPENWEATHER_MAX_CALLS_PER_MINUTE: "3" });
+  // Every name here is unknown: let unknown names use the whole budget.
+  const t = await setUp({
+    OPENWEATHER_MAX_CALLS_PER_MINUTE: "3",
+    OPENWEATHER_UNKNOWN_CITY_SHARE_PERCENT: "100",
+  });
   try {
     for (const city of ["Atlantis", "El Dorado", "Shangri-La"]) await t.ask(city);
     assert.equal(t.upstream.requests.length, 3);
@@ -307,5 +311,57 @@ Deno.test("GET /readyz says not ready until the identity provider's keys are loa
     assert.deepEqual(await response.json(), { status: "ready" });
   } finally {
     await open.close();
+  }
+});
+
+Deno.test("a not-found answer never replaces a good answer still inside its stale window", async () => {
+  const t = await setUp();
+  try {
+    const fresh = await t.ask("London");
+    t.clock.advance(601_000);
+    // One odd 404 for a city that answered before (issue 14: "New\u00a0York" poisoning "New York").
+    t.upstream.respondWith(() => Response.json(ERROR_BODIES[404], { status: 404 }));
+    assert.deepEqual(await t.ask("London"), { ...fresh, stale: true });
+    t.upstream.respondWith(undefined);
+    const calls = t.upstream.requests.length;
+    // Not cached as not found: the next ask goes upstream again and gets the city.
+    assert.deepEqual(await t.ask("london"), fresh);
+    assert.equal(t.upstream.requests.length, calls + 1);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("names never answered before use at most OPENWEATHER_UNKNOWN_CITY_SHARE_PERCENT of the budget", async (s) => {
+  const t = await setUp({ OPENWEATHER_MAX_CALLS_PER_MINUTE: "8", WEATHER_CACHE_TTL_S: "30" });
+  try {
+    // London's first call was for a name never seen; a minute later it is known, and stale.
+    await t.ask("London");
+    t.clock.advance(61_000);
+    await s.step("a flood of random names gets half the budget", async () => {
+      const answers = [];
+      for (let i = 0; i < 10; i++) answers.push((await t.ask(`zqx${i}wv`)).error_code);
+      assert.equal(answers.filter((code) => code === "CITY_NOT_FOUND").length, 4);
+      assert.equal(answers.filter((code) => code === "UPSTREAM_RATE_LIMITED").length, 6);
+      assert.equal(t.upstream.requests.length, 1 + 4);
+    });
+    await s.step("a known city is still refreshed, not served stale", async () => {
+      const london = await t.ask("London");
+      assert.equal(london.city, "London");
+      assert.equal(london.stale, false);
+      assert.equal(t.upstream.requests.length, 1 + 4 + 1);
+    });
+    await s.step("the metrics show how the budget was spent", async () => {
+      const text = await (await fetch(new URL("/metrics", t.service.url))).text();
+      assert.match(text, /^openweather_budget_spent_total\{kind="known"\} 1$/m);
+      assert.match(text, /^openweather_budget_spent_total\{kind="unknown"\} 5$/m);
+      assert.match(
+        text,
+        /^openweather_budget_refused_total\{kind="unknown",reason="unknown_share"\} 6$/m,
+      );
+      assert.match(text, /^openweather_calls_total\{outcome="throttled"\} 6$/m);
+    });
+  } finally {
+    await t.close();
   }
 });

@@ -1,0 +1,70 @@
+/**
+ * The weather cache's second layer: answers in the shared store, so an answer
+ * fetched by any instance is served by all. Each is stored with the time it
+ * was fetched, for its TTL plus the stale window, so stale-if-error works
+ * across instances too. A "known" marker, kept longer, says the name has
+ * answered before (for the unknown names' share of the budget).
+ *
+ * The store may be down, slow or hold garbage: every read here can answer
+ * "nothing", and nothing here throws.
+ */
+
+import { z } from "zod";
+import type { SharedStore } from "../store/shared_store.ts";
+import { type Observation, ObservationSchema } from "./openweather.ts";
+
+/** What either cache layer holds: an observation, or OpenWeatherMap's word that the city does not exist. */
+export type CachedAnswer =
+  | { readonly observation: Observation; readonly storedAt: number }
+  | { readonly notFound: true; readonly storedAt: number };
+
+/** How long a name counts as known after it last answered. */
+export const KNOWN_NAME_TTL_MS = 30 * 24 * 3_600_000;
+
+const StoredAnswerSchema = z.union([
+  z.object({ storedAt: z.number(), observation: ObservationSchema }),
+  z.object({ storedAt: z.number(), notFound: z.literal(true) }),
+]);
+
+export interface SharedRead {
+  readonly answer: CachedAnswer | undefined;
+  readonly known: boolean;
+}
+
+export interface SharedAnswers {
+  /** The stored answer and whether the name is known; undefined when the store is unavailable. */
+  read(key: string): Promise<SharedRead | undefined>;
+  /** Stores the answer for `ttlMs`; an observation marks the name known, a not-found unmarks it. */
+  write(key: string, answer: CachedAnswer, ttlMs: number): Promise<void>;
+}
+
+export function createSharedAnswers(store: SharedStore): SharedAnswers {
+  const answerKey = (key: string) => `answer:${key}`;
+  const knownKey = (key: string) => `known:${key}`;
+  return {
+    async read(key) {
+      const values = await store.getMany([answerKey(key), knownKey(key)]);
+      if (values === undefined) return undefined;
+      const [stored, known] = values;
+      return { answer: stored === undefined ? undefined : decode(stored), known: known === "1" };
+    },
+    async write(key, answer, ttlMs) {
+      if (ttlMs <= 0) return;
+      const sets = [{ key: answerKey(key), value: JSON.stringify(answer), ttlMs }];
+      if ("observation" in answer) {
+        await store.write([...sets, { key: knownKey(key), value: "1", ttlMs: KNOWN_NAME_TTL_MS }]);
+      } else {
+        await store.write(sets, [knownKey(key)]);
+      }
+    },
+  };
+
+  function decode(text: string): CachedAnswer | undefined {
+    try {
+      const parsed = StoredAnswerSchema.safeParse(JSON.parse(text));
+      if (parsed.success) return parsed.data as CachedAnswer;
+    } catch { /* not JSON: garbage, counted below */ }
+    store.reportGarbage();
+    return undefined;
+  }
+}

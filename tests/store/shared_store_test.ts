@@ -1,0 +1,240 @@
+/**
+ * The shared store in-process, with an injected clock: Deno KV on a local
+ * file, the stale answer at the deadline through Redis, and the failures a
+ * store can have (slow, garbage).
+ */
+
+import assert from "node:assert/strict";
+import {
+  ERROR_BODIES,
+  type FakeOpenWeather,
+  startFakeOpenWeather,
+} from "../support/fake_openweather.ts";
+import { TestClock } from "../support/clock.ts";
+import { type RunningService, startService } from "../support/service.ts";
+import { type RedisServer, startRedis } from "../support/redis.ts";
+
+const WEATHER = "/data-action/weather";
+
+async function ask(service: RunningService, city: string): Promise<Record<string, unknown>> {
+  const response = await service.post(WEATHER, { city_name: city });
+  assert.equal(response.status, 200);
+  return await response.json();
+}
+
+function lastCacheResult(service: RunningService): unknown {
+  return service.logLines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === "request")
+    .at(-1)?.cache;
+}
+
+async function metric(service: RunningService, series: string): Promise<number | undefined> {
+  const text = await (await fetch(new URL("/metrics", service.url))).text();
+  const line = text.split("\n").find((line) => line.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** `count` services on one store and one upstream stand-in, all on one clock. */
+async function startGroup(count: number, variables: Record<string, string>) {
+  const clock = new TestClock();
+  const upstream = startFakeOpenWeather();
+  const services: RunningService[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      services.push(
+        await startService({ OPENWEATHER_BASE_URL: upstream.url.href, ...variables }, {
+          now: clock.now,
+        }),
+      );
+    }
+  } catch (error) {
+    await Promise.all(services.map((service) => service.close()));
+    await upstream.close();
+    throw error;
+  }
+  return {
+    clock,
+    upstream,
+    services,
+    async close() {
+      await Promise.all(services.map((service) => service.close()));
+      await upstream.close();
+    },
+  };
+}
+
+Deno.test("SHARED_STORE_URL=kv:<file> shares answers, the budget and the back-off", async (t) => {
+  const dir = Deno.makeTempDirSync({ prefix: "kv-test-" });
+  const group = await startGroup(2, {
+    SHARED_STORE_URL: `kv:${dir}/store.sqlite3`,
+    OPENWEATHER_MAX_CALLS_PER_MINUTE: "4",
+    OPENWEATHER_UNKNOWN_CITY_SHARE_PERCENT: "100",
+  });
+  const [a, b] = group.services as [RunningService, RunningService];
+  try {
+    await t.step("an answer fetched by one is served by the other", async () => {
+      assert.equal((await ask(a, "London")).city, "London");
+      assert.equal((await ask(b, "London")).city, "London");
+      assert.equal(lastCacheResult(b), "shared");
+      assert.equal(group.upstream.requests.length, 1);
+    });
+    await t.step("CITY_NOT_FOUND is shared for its own TTL", async () => {
+      assert.equal((await ask(a, "Atlantis")).error_code, "CITY_NOT_FOUND");
+      assert.equal((await ask(b, "Atlantis")).error_code, "CITY_NOT_FOUND");
+      assert.equal(group.upstream.requests.length, 2);
+      group.clock.advance(300_000);
+      assert.equal((await ask(b, "Atlantis")).error_code, "CITY_NOT_FOUND");
+      assert.equal(group.upstream.requests.length, 3);
+    });
+    await t.step("one budget across both", async () => {
+      // KV counts in 100 ms buckets: a call leaves the window up to 100 ms late.
+      group.clock.advance(60_100);
+      for (let i = 0; i < 10; i++) await ask(group.services[i % 2]!, `Nowhere ${i}`);
+      assert.equal(group.upstream.requests.length, 3 + 4);
+      group.clock.advance(60_100);
+      assert.equal((await ask(b, "Nowhere 9")).error_code, "CITY_NOT_FOUND");
+      assert.equal(group.upstream.requests.length, 3 + 5);
+    });
+    await t.step("a 401 seen by one stops the other", async () => {
+      group.upstream.respondWith(() => Response.json(ERROR_BODIES[401], { status: 401 }));
+      assert.equal((await ask(a, "Paris")).error_code, "UPSTREAM_AUTH_FAILED");
+      const calls = group.upstream.requests.length;
+      assert.equal((await ask(b, "Lima")).error_code, "UPSTREAM_AUTH_FAILED");
+      assert.equal(group.upstream.requests.length, calls);
+      assert.equal(await metric(b, 'shared_store_up{backend="kv"}'), 1);
+    });
+  } finally {
+    await group.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+/** The deadline case: the upstream hangs past REQUEST_DEADLINE_MS on a city asked 601 s ago. */
+async function askWhileUpstreamHangs(
+  service: RunningService,
+  upstream: FakeOpenWeather,
+  city: string,
+) {
+  const release = upstream.hold();
+  try {
+    const started = performance.now();
+    const answer = await ask(service, city);
+    return { answer, elapsedMs: performance.now() - started };
+  } finally {
+    release();
+  }
+}
+
+Deno.test("REQUEST_DEADLINE_MS with OpenWeatherMap hanging serves the stale answer, not UPSTREAM_TIMEOUT", async (t) => {
+  const variables = { REQUEST_DEADLINE_MS: "200", OPENWEATHER_TIMEOUT_MS: "10000" };
+  await t.step("without a store", async () => {
+    const group = await startGroup(1, variables);
+    const [service] = group.services as [RunningService];
+    try {
+      const fresh = await ask(service, "London");
+      group.clock.advance(601_000);
+      const { answer, elapsedMs } = await askWhileUpstreamHangs(service, group.upstream, "London");
+      assert.deepEqual(answer, { ...fresh, stale: true });
+      assert.equal(lastCacheResult(service), "stale");
+      assert.ok(elapsedMs < 5_000, `answered after ${elapsedMs} ms`);
+    } finally {
+      await group.close();
+    }
+  });
+
+  let redis: RedisServer | undefined;
+  await t.step("with a store: the stale answer another instance fetched", async () => {
+    redis = await startRedis();
+    const group = await startGroup(2, { ...variables, SHARED_STORE_URL: redis.url });
+    const [a, b] = group.services as [RunningService, RunningService];
+    try {
+      const fresh = await ask(a, "London");
+      group.clock.advance(601_000);
+      const { answer } = await askWhileUpstreamHangs(b, group.upstream, "London");
+      assert.deepEqual(answer, { ...fresh, stale: true });
+      assert.equal(lastCacheResult(b), "stale");
+    } finally {
+      await group.close();
+    }
+  });
+  await redis?.stop();
+});
+
+Deno.test("a store that fails is a cache miss and the local budget, never a failed request", async (t) => {
+  await t.step("a store that accepts connections and never answers", async () => {
+    // A TCP server that reads and never writes: connected, but no reply, ever.
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const connections: Deno.Conn[] = [];
+    const accepting = (async () => {
+      for await (const connection of listener) connections.push(connection);
+    })().catch(() => {});
+    const { port } = listener.addr as Deno.NetAddr;
+    const group = await startGroup(1, {
+      SHARED_STORE_URL: `redis://:a-redis-password-123@127.0.0.1:${port}`,
+      SHARED_STORE_TIMEOUT_MS: "50",
+      SHARED_STORE_INSTANCES: "2",
+      OPENWEATHER_MAX_CALLS_PER_MINUTE: "4",
+      OPENWEATHER_UNKNOWN_CITY_SHARE_PERCENT: "100",
+    });
+    const [service] = group.services as [RunningService];
+    try {
+      assert.equal((await ask(service, "London")).city, "London");
+      for (let i = 0; i < 4; i++) await ask(service, `Nowhere ${i}`);
+      assert.equal(group.upstream.requests.length, 2, "4 / 2 instances = 2 calls");
+      assert.equal(await metric(service, 'shared_store_up{backend="redis"}'), 0);
+      const ready = await fetch(new URL("/readyz", service.url));
+      assert.equal(ready.status, 200);
+      await ready.body?.cancel();
+      assert.ok(!service.logLines.join("\n").includes("a-redis-password-123"));
+      assert.equal(
+        service.logLines.filter((line) => line.includes("Shared store unavailable")).length,
+        1,
+      );
+    } finally {
+      await group.close();
+      listener.close();
+      for (const connection of connections) connection.close();
+      await accepting;
+    }
+  });
+
+  await t.step("a store refusing the password", async () => {
+    const redis = await startRedis({ args: ["--requirepass", "the-right-password-42"] });
+    const group = await startGroup(1, {
+      SHARED_STORE_URL: `redis://:the-wrong-password-42@127.0.0.1:${redis.port}`,
+    });
+    const [service] = group.services as [RunningService];
+    try {
+      assert.equal((await ask(service, "London")).city, "London");
+      assert.equal((await ask(service, "London")).city, "London");
+      assert.equal(group.upstream.requests.length, 1, "this instance's memory still caches");
+      assert.equal(await metric(service, 'shared_store_up{backend="redis"}'), 0);
+      const log = service.logLines.join("\n");
+      assert.ok(!log.includes("the-wrong-password-42"));
+      assert.equal(log.split("Shared store unavailable").length - 1, 1);
+    } finally {
+      await group.close();
+      await redis.stop();
+    }
+  });
+
+  await t.step("a store holding garbage", async () => {
+    const redis = await startRedis();
+    const group = await startGroup(1, { SHARED_STORE_URL: redis.url });
+    const [service] = group.services as [RunningService];
+    try {
+      const key = `genesys-weather:answer:${JSON.stringify(["london", "", "metric", ""])}`;
+      assert.equal(await redis.command("SET", key, "{not json"), "+OK\r\n");
+      assert.equal((await ask(service, "London")).city, "London");
+      assert.equal(group.upstream.requests.length, 1);
+      assert.equal(
+        await metric(service, 'shared_store_errors_total{backend="redis",operation="decode"}'),
+        1,
+      );
+      // The good answer replaced the garbage.
+      assert.match(await redis.command("GET", key), /"observation"/);
+    } finally {
+      await group.close();
+      await redis.stop();
+    }
+  });
+});

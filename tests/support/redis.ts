@@ -1,0 +1,141 @@
+/**
+ * A real Redis for the tests: `redis-server` (Debian's package; `.ci/run`
+ * installs it) on a free loopback port, in a temp directory, with nothing
+ * saved to disk. A test that cannot start it fails: it never passes by
+ * skipping.
+ */
+
+export interface RedisServer {
+  readonly port: number;
+  /** `redis://127.0.0.1:<port>`, for SHARED_STORE_URL. */
+  readonly url: string;
+  /** Runs one command over a raw connection and returns Redis's raw reply. */
+  command(...args: string[]): Promise<string>;
+  /** Kills the server at once, as a crash would. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port, empty. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** One command in RESP, one read of the reply: enough for PING, SET and GET in tests. */
+async function rawCommand(port: number, args: string[]): Promise<string> {
+  const connection = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const encoder = new TextEncoder();
+    const body = args.map((arg) => `$${encoder.encode(arg).length}\r\n${arg}\r\n`).join("");
+    await connection.write(encoder.encode(`*${args.length}\r\n${body}`));
+    const buffer = new Uint8Array(64 * 1024);
+    const read = await connection.read(buffer);
+    return new TextDecoder().decode(buffer.subarray(0, read ?? 0));
+  } finally {
+    connection.close();
+  }
+}
+
+export async function startRedis(
+  options: { dir?: string; args?: string[] } = {},
+): Promise<RedisServer> {
+  // A port found free may be taken again before redis-server binds it: try a few.
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startRedisOn(freePort(), options.dir, options.args);
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
+/** `dir`: where Redis may write (it writes nothing here); a temp dir, removed at stop, by default. */
+async function startRedisOn(
+  port: number,
+  givenDir?: string,
+  extraArgs: string[] = [],
+): Promise<RedisServer> {
+  const dir = givenDir ?? Deno.makeTempDirSync({ prefix: "redis-test-" });
+  const removeDir = () => {
+    if (givenDir === undefined) Deno.removeSync(dir, { recursive: true });
+  };
+  let child: Deno.ChildProcess | undefined;
+
+  const launch = async () => {
+    try {
+      child = new Deno.Command("redis-server", {
+        args: [
+          "--port",
+          String(port),
+          "--bind",
+          "127.0.0.1",
+          "--save",
+          "",
+          "--appendonly",
+          "no",
+          "--dir",
+          dir,
+          "--daemonize",
+          "no",
+          ...extraArgs,
+        ],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+    } catch (error) {
+      throw new Error(
+        "redis-server could not be started: install it (apt-get install -y redis-server; .ci/run does)",
+        { cause: error },
+      );
+    }
+    let exited = false;
+    child.status.then(() => exited = true);
+    const giveUpAt = performance.now() + 10_000;
+    for (;;) {
+      if (exited) throw new Error(`redis-server exited at start (port ${port} taken?)`);
+      try {
+        // With --requirepass, PING answers -NOAUTH: listening all the same.
+        if (/^(\+PONG|-NOAUTH)/.test(await rawCommand(port, ["PING"]))) return;
+      } catch { /* not listening yet */ }
+      if (performance.now() > giveUpAt) {
+        throw new Error(`redis-server did not answer PING on port ${port} within 10 s`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  const kill = async () => {
+    if (child === undefined) return;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.status;
+    child = undefined;
+  };
+
+  try {
+    await launch();
+  } catch (error) {
+    await kill();
+    removeDir();
+    throw error;
+  }
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    command: (...args) => rawCommand(port, args),
+    kill,
+    async restart() {
+      await kill();
+      await launch();
+    },
+    async stop() {
+      await kill();
+      removeDir();
+    },
+  };
+}
