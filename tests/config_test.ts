@@ -154,6 +154,40 @@ Deno.test("environmentWithEnvFile() reads .env beneath the real environment", ()
   }
 });
 
+Deno.test("environmentWithEnvFile() reads no .env on Deno Deploy (DENO_DEPLOY=true)", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/.env`;
+    Deno.writeTextFileSync(path, "GWA_TEST_FROM_FILE=file\n");
+    assert.equal(environmentWithEnvFile(path)("GWA_TEST_FROM_FILE"), "file");
+    Deno.env.set("DENO_DEPLOY", "true");
+    assert.equal(environmentWithEnvFile(path)("GWA_TEST_FROM_FILE"), undefined);
+  } finally {
+    Deno.env.delete("DENO_DEPLOY");
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("readEnvFile() parses dotenv syntax: export, quotes, escapes, comments", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/.env`;
+    Deno.writeTextFileSync(
+      path,
+      "export A=1\nB='single # kept'\nC=\"two\\nlines\"\nD=bare # comment\n#E=no\nF=\n",
+    );
+    assert.deepEqual(readEnvFile(path), {
+      A: "1",
+      B: "single # kept",
+      C: "two\nlines",
+      D: "bare",
+      F: "",
+    });
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test("readEnvFile() treats a missing file as empty", () => {
   assert.deepEqual(readEnvFile(`${Deno.makeTempDirSync()}/absent.env`), {});
 });
