@@ -15,7 +15,7 @@ import { AUTH_VARIABLES, type AuthConfig, readAuthConfig } from "./auth/config.t
 import { HTTP_VARIABLES, type HttpConfig, readHttpConfig } from "./http/config.ts";
 import { OAUTH_VARIABLES } from "./oauth/config.ts";
 import { PROCESS_VARIABLES, type ProcessConfig, readProcessConfig } from "./process/config.ts";
-import type { ReadVariable } from "./process/env_file.ts";
+import { onDenoDeploy, type ReadVariable } from "./process/env_file.ts";
 import { ConfigError, VariableReader } from "./process/variables.ts";
 import { readWeatherConfig, WEATHER_VARIABLES, type WeatherConfig } from "./weather/config.ts";
 
@@ -38,13 +38,23 @@ export type Config = ProcessConfig & WeatherConfig & HttpConfig & { readonly aut
 const secretsOf = new WeakMap<Config, readonly string[]>();
 
 export function loadConfig(read: ReadVariable): Config {
-  const vars = new VariableReader<VariableName>(read, CONFIG_VARIABLES);
+  const vars = new VariableReader<VariableName>(read, CONFIG_VARIABLES, onDenoDeploy(read));
   const config: Config = {
     ...readProcessConfig(vars),
     ...readWeatherConfig(vars),
     auth: readAuthConfig(vars),
     ...readHttpConfig(vars),
   };
+  // Else a request still within its deadline is cut off when Deploy stops the
+  // instance. (Skipped when either value is already reported invalid.)
+  if (
+    vars.problems.length === 0 && config.onDenoDeploy &&
+    config.requestDeadlineMs >= config.shutdownGraceMs
+  ) {
+    vars.problem(
+      `On Deno Deploy REQUEST_DEADLINE_MS (${config.requestDeadlineMs}) must be below SHUTDOWN_GRACE_MS (${config.shutdownGraceMs})`,
+    );
+  }
   if (vars.problems.length > 0) throw new ConfigError(vars.problems);
   secretsOf.set(config, vars.secrets.filter((secret) => secret !== ""));
   return deepFreeze(config);

@@ -74,13 +74,15 @@ export function renderConfigurationDocs(): string {
   return table(
     ["variable", "default", "meaning"],
     Object.entries(CONFIG_VARIABLES).map(([name, spec]) => {
-      const { default: value, documentedDefault } = spec as {
+      const { default: value, documentedDefault, deployDefault } = spec as {
         default?: string;
         documentedDefault?: string;
+        deployDefault?: string;
       };
+      const shown = value !== undefined ? `\`${value}\`` : documentedDefault ?? "(unset)";
       return [
         `\`${name}\``,
-        value !== undefined ? `\`${value}\`` : documentedDefault ?? "(unset)",
+        deployDefault !== undefined ? `${shown} (\`${deployDefault}\` on Deno Deploy)` : shown,
         spec.meaning,
       ];
     }),

@@ -33,6 +33,28 @@ Deno.test("loadConfig() applies the documented defaults", () => {
   assert.ok(Object.isFrozen(config) && Object.isFrozen(config.openWeather));
 });
 
+Deno.test("loadConfig() on Deno Deploy fits Deploy's 5 s stop window", async (t) => {
+  const DEPLOY = { ...MINIMAL, DENO_DEPLOY: "true" };
+  await t.step("the grace and the deadline default lower there", () => {
+    const config = load(DEPLOY);
+    assert.equal(config.onDenoDeploy, true);
+    assert.equal(config.shutdownGraceMs, 4000);
+    assert.equal(config.requestDeadlineMs, 3500);
+    assert.equal(load(MINIMAL).shutdownGraceMs, 10000);
+    assert.equal(load(MINIMAL).requestDeadlineMs, 5000);
+  });
+  await t.step("a grace past 4500 ms is refused", () => {
+    assert.deepEqual(problemsOf({ ...DEPLOY, SHUTDOWN_GRACE_MS: "10000" }), [
+      'SHUTDOWN_GRACE_MS must be a whole number from 0 to 4500, got "10000"',
+    ]);
+  });
+  await t.step("a deadline that outlasts the grace is refused", () => {
+    assert.deepEqual(problemsOf({ ...DEPLOY, REQUEST_DEADLINE_MS: "4000" }), [
+      "On Deno Deploy REQUEST_DEADLINE_MS (4000) must be below SHUTDOWN_GRACE_MS (4000)",
+    ]);
+  });
+});
+
 Deno.test("loadConfig() reads every variable", () => {
   const config = load({
     ...MINIMAL,

@@ -14,6 +14,11 @@ export interface VariableSpec {
   readonly default?: string;
   /** What the README shows as the default when it is not a literal. */
   readonly documentedDefault?: string;
+  /**
+   * The default on Deno Deploy (DENO_DEPLOY=true), when it must differ: Deploy
+   * stops an instance with SIGINT and kills it 5 s later, whatever it is doing.
+   */
+  readonly deployDefault?: string;
   readonly meaning: string;
   /** Its value must never reach a log line, a response or a metric. */
   readonly secret?: boolean;
@@ -44,6 +49,8 @@ export class VariableReader<Name extends string> {
   constructor(
     private readonly read: ReadVariable,
     private readonly specs: VariableSpecs<Name>,
+    /** True on Deno Deploy: each spec's `deployDefault` replaces its `default`. */
+    readonly onDeploy = false,
   ) {}
 
   /** A set variable, trimmed; blank counts as unset so `PORT=` in `.env` means the default. */
@@ -55,7 +62,8 @@ export class VariableReader<Name extends string> {
   }
 
   private valueOrDefault(name: Name): string | undefined {
-    return this.value(name) ?? this.specs[name].default;
+    const spec = this.specs[name];
+    return this.value(name) ?? (this.onDeploy ? spec.deployDefault : undefined) ?? spec.default;
   }
 
   problem(message: string): void {

@@ -51,8 +51,9 @@ export const WEATHER_VARIABLES = {
   },
   REQUEST_DEADLINE_MS: {
     default: "5000",
+    deployDefault: "3500",
     meaning:
-      "Every weather request is answered within this, `100`–`60000` ms. Keep it below the Genesys action timeout",
+      "Every weather request is answered within this, `100`–`60000` ms. Keep it below the Genesys action timeout (and, on Deno Deploy, below `SHUTDOWN_GRACE_MS`)",
   },
 } as const satisfies VariableSpecs;
 
