@@ -79,7 +79,11 @@ Deno.test("loadConfig() treats blank values as unset", () => {
 
 Deno.test("loadConfig() names each invalid variable and what it expects", async (t) => {
   const cases: [string, Record<string, string>, RegExp][] = [
-    ["missing API key", { AUTH_MODE: "none" }, /^OPENWEATHER_API_KEY is required$/],
+    [
+      "missing API key",
+      { AUTH_MODE: "none" },
+      /^OPENWEATHER_API_KEY is required \(or OPENWEATHER_API_KEY_FILE\)$/,
+    ],
     [
       "short API key",
       { ...MINIMAL, OPENWEATHER_API_KEY: "short" },
@@ -291,7 +295,7 @@ Deno.test("loadConfig() authentication settings", async (t) => {
     [
       "a client id without a secret",
       { ...BUILT_IN, OAUTH_CLIENT_SECRET: "" },
-      /^OAUTH_CLIENT_SECRET is required$/,
+      /^OAUTH_CLIENT_SECRET is required \(or OAUTH_CLIENT_SECRET_FILE\)$/,
     ],
     [
       "a short client secret",

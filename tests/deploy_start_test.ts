@@ -162,7 +162,7 @@ for (const [mode, start] of Object.entries(MODES)) {
     const [line] = service.lines;
     assert.equal(line!.level, "error");
     assert.deepEqual(line!.problems, [
-      "OPENWEATHER_API_KEY is required",
+      "OPENWEATHER_API_KEY is required (or OPENWEATHER_API_KEY_FILE)",
       'OPENWEATHER_TIMEOUT_MS must be a whole number from 1 to 60000, got "soon"',
     ]);
     assert.doesNotMatch(stderr, /OPENWEATHER/, "the problem is reported once, on stdout");

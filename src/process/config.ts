@@ -13,6 +13,10 @@ export const PROCESS_VARIABLES = {
     meaning:
       "On SIGTERM/SIGINT, how long requests in flight may take to finish before the process exits anyway (with code 1). On Deno Deploy at most `4500`: Deploy kills an instance 5 s after SIGINT",
   },
+  CREDENTIALS_DIRECTORY: {
+    meaning:
+      "Set by systemd for a unit with `LoadCredential=`, never by you: `*_FILE` secrets may also be read from there",
+  },
   DENO_DEPLOY: {
     meaning:
       "Set to `true` by Deno Deploy, never by you: then no `.env` is read and the shutdown grace and request deadline default to fit Deploy's 5 s stop window",

@@ -8,6 +8,7 @@
  */
 
 import type { ReadVariable } from "./env_file.ts";
+import { readSecretFileSync, secretDirectories, SecretFileError } from "./secret_file.ts";
 
 export interface VariableSpec {
   /** The value used when the variable is unset, parsed like a real one. */
@@ -84,10 +85,39 @@ export class VariableReader<Name extends string> {
     return value ?? "";
   }
 
-  /** Required and never echoed back in a message. */
-  secret(name: Name, { minLength }: { minLength: number }): string {
-    const value = this.value(name);
-    if (value === undefined) this.problems.push(`${name} is required`);
+  /**
+   * A secret given either inline in `name` or as a file named by `fileName`
+   * (Docker secrets, systemd credentials), read now and trimmed; setting both
+   * is a problem. The path may appear in a message, the content never does.
+   */
+  optionalSecretOrFile(name: Name, fileName: Name): string | undefined {
+    const path = this.value(fileName);
+    const inline = this.value(name);
+    if (path === undefined) return inline;
+    if (inline !== undefined) {
+      this.problems.push(`Set ${name} or ${fileName}, not both`);
+      return inline;
+    }
+    try {
+      const value = readSecretFileSync(
+        path,
+        secretDirectories(this.read("CREDENTIALS_DIRECTORY")?.trim() || undefined),
+      );
+      this.secrets.push(value);
+      return value;
+    } catch (error) {
+      if (!(error instanceof SecretFileError)) throw error;
+      this.problems.push(`${fileName} "${path}" ${error.message}`);
+      return "";
+    }
+  }
+
+  /** Required, inline or from a file (see optionalSecretOrFile), and never echoed back. */
+  secretOrFile(name: Name, fileName: Name, { minLength }: { minLength: number }): string {
+    const problemsBefore = this.problems.length;
+    const value = this.optionalSecretOrFile(name, fileName);
+    if (this.problems.length > problemsBefore) return value ?? "";
+    if (value === undefined) this.problems.push(`${name} is required (or ${fileName})`);
     else if (value.length < minLength) {
       this.problems.push(`${name} must be at least ${minLength} characters long`);
     }
