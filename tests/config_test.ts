@@ -55,6 +55,15 @@ Deno.test("loadConfig() on Deno Deploy fits Deploy's 5 s stop window", async (t)
   });
 });
 
+Deno.test("loadConfig() calls OpenWeatherMap around Deno's tracing whenever Deno may trace", () => {
+  assert.equal(load(MINIMAL).openWeather.outboundTraced, false);
+  assert.equal(load({ ...MINIMAL, OTEL_DENO: "false" }).openWeather.outboundTraced, false);
+  assert.equal(load({ ...MINIMAL, OTEL_DENO: "true" }).openWeather.outboundTraced, true);
+  assert.equal(load({ ...MINIMAL, OTEL_DENO: "1" }).openWeather.outboundTraced, true);
+  // Deploy traces outbound calls whatever the variables say.
+  assert.equal(load({ ...MINIMAL, DENO_DEPLOY: "true" }).openWeather.outboundTraced, true);
+});
+
 Deno.test("loadConfig() reads every variable", () => {
   const config = load({
     ...MINIMAL,

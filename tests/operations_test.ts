@@ -116,6 +116,37 @@ Deno.test("OTEL_DENO=true exports the request and upstream spans, without the AP
   }
 });
 
+Deno.test("Deno's own tracing records a fetch's full URL: why OpenWeatherMap is not called with fetch while it may trace", async () => {
+  // The control for the test above: were the upstream called with fetch under
+  // OTEL_DENO=true (or on Deno Deploy, whose tracing is Deno's), the key would
+  // reach the tracing backend in url.full.
+  const receiver = startOtlpReceiver();
+  const upstream = startFakeOpenWeather();
+  try {
+    const target = new URL(upstream.url);
+    target.searchParams.set("q", "London");
+    target.searchParams.set("appid", TEST_API_KEY);
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", `await (await fetch(${JSON.stringify(target.href)})).text();`],
+      env: {
+        NO_COLOR: "1",
+        OTEL_DENO: "true",
+        OTEL_SERVICE_NAME: "control",
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    const traces = receiver.payloads.filter((payload) => payload.path === "/v1/traces");
+    assert.ok(traces.some((payload) => payload.body.includes(TEST_API_KEY)));
+  } finally {
+    await upstream.close();
+    await receiver.close();
+  }
+});
+
 Deno.test("soak: 20,000 requests over 200 cities do not grow the heap", async () => {
   const gc = (globalThis as { gc?: () => void }).gc;
   assert.ok(gc, "run with --v8-flags=--expose-gc (deno task test does)");

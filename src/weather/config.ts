@@ -20,6 +20,10 @@ export const WEATHER_VARIABLES = {
     default: "https://api.openweathermap.org/data/2.5/weather",
     meaning: "The full current-weather endpoint URL, `http` or `https`, without credentials",
   },
+  OTEL_DENO: {
+    meaning:
+      "Deno's own switch for its OpenTelemetry export (`true`). Read here too: while Deno may trace outbound calls (this set, or on Deno Deploy) OpenWeatherMap is called through undici, so the key in its URL is never traced",
+  },
   OPENWEATHER_TIMEOUT_MS: {
     default: "3000",
     meaning:
@@ -68,6 +72,8 @@ export interface WeatherConfig {
     readonly timeoutMs: number;
     readonly maxCallsPerMinute: number;
     readonly backoffS: number;
+    /** Deno may trace outbound HTTP: the client must keep the key's URL from it. */
+    readonly outboundTraced: boolean;
   };
   readonly weatherCache: {
     readonly ttlS: number;
@@ -90,6 +96,7 @@ export function readWeatherConfig(
       timeoutMs: vars.integer("OPENWEATHER_TIMEOUT_MS", { min: 1, max: 60_000 }),
       maxCallsPerMinute: vars.integer("OPENWEATHER_MAX_CALLS_PER_MINUTE", { min: 1, max: 100_000 }),
       backoffS: vars.integer("OPENWEATHER_BACKOFF_S", { min: 0, max: 86_400 }),
+      outboundTraced: vars.onDeploy || mayTurnOnTracing(vars.optionalText("OTEL_DENO")),
     },
     weatherCache: {
       ttlS: vars.integer("WEATHER_CACHE_TTL_S", { min: 0, max: 86_400 }),
@@ -99,4 +106,12 @@ export function readWeatherConfig(
     },
     requestDeadlineMs: vars.integer("REQUEST_DEADLINE_MS", { min: 100, max: 60_000 }),
   };
+}
+
+/**
+ * Whether Deno may export traces. Anything but unset, `false` or `0` counts,
+ * so a value Deno accepts and this list does not know errs on the safe side.
+ */
+function mayTurnOnTracing(value: string | undefined): boolean {
+  return value !== undefined && !["false", "0"].includes(value.toLowerCase());
 }

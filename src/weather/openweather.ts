@@ -6,16 +6,19 @@
  * observation or an UpstreamError whose code is the Data Action's error_code.
  * Errors keep their cause for the log, which redacts the API key.
  *
- * Why undici and not fetch: OpenWeatherMap takes the key only as the `appid`
- * query parameter, and with OTEL_DENO=true Deno traces every fetch (and
- * node:http request) with its full URL in `url.full` and `url.query`, with no
- * way to turn that off per call. That would ship the key to the tracing
- * backend. undici speaks HTTP over node:net, which Deno does not trace, and
- * this module records its own span with only the safe attributes.
+ * Two transports, chosen by whether Deno may trace outbound calls:
+ *
+ * - Traced (OTEL_DENO set, or on Deno Deploy, whose built-in tracing cannot be
+ *   turned off): undici. OpenWeatherMap takes the key only as the `appid`
+ *   query parameter, and Deno traces every fetch (and node:http request) with
+ *   its full URL in `url.full` and `url.query`, with no way to turn that off
+ *   per call: that would ship the key to the tracing backend. undici speaks
+ *   HTTP over node:net, which Deno does not trace, and this module records its
+ *   own span with only the safe attributes.
+ * - Not traced: plain fetch. undici and @opentelemetry/api are then never
+ *   loaded: together they took about 30 ms of every cold start.
  */
 
-import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import { Agent, request } from "undici";
 import { z } from "zod";
 import { readBoundedBytes } from "../http/bounded_body.ts";
 import type { Units, UpstreamErrorCode } from "./contract.ts";
@@ -74,6 +77,8 @@ export interface OpenWeatherClientOptions {
   baseUrl: URL;
   apiKey: string;
   timeoutMs: number;
+  /** Deno may trace outbound calls (OTEL_DENO, Deno Deploy): never let it see the URL. */
+  outboundTraced: boolean;
 }
 
 export interface OpenWeatherClient {
@@ -83,30 +88,104 @@ export interface OpenWeatherClient {
   close(): Promise<void>;
 }
 
-const tracer = trace.getTracer("genesys-weather-action");
+/** An answer's status and a body that can be read (bounded) or thrown away. */
+interface UpstreamAnswer {
+  status: number;
+  body: AsyncIterable<Uint8Array>;
+  discard(): Promise<void>;
+}
+
+interface Transport {
+  get(url: URL, signal: AbortSignal): Promise<UpstreamAnswer>;
+  close(): Promise<void>;
+}
+
+/** Deno's fetch: for when nothing traces it, so the key in the URL goes nowhere else. */
+function fetchTransport(): Transport {
+  return {
+    async get(url, signal) {
+      const response = await fetch(url, {
+        signal,
+        redirect: "manual",
+        headers: { accept: "application/json" },
+      });
+      const body = response.body ?? ReadableStream.from<Uint8Array>([]);
+      return { status: response.status, body, discard: () => body.cancel() };
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+/** undici over node:net, which Deno does not trace; loaded only when tracing may be on. */
+async function undiciTransport(timeoutMs: number): Promise<Transport> {
+  const { Agent, request } = await import("undici");
+  // One pool per client, so shutting the service down closes its sockets.
+  const agent = new Agent({ connect: { timeout: timeoutMs } });
+  return {
+    async get(url, signal) {
+      const response = await request(url, {
+        method: "GET",
+        dispatcher: agent,
+        signal,
+        headers: { accept: "application/json" },
+      });
+      return {
+        status: response.statusCode,
+        body: response.body,
+        discard: () => response.body.dump(),
+      };
+    },
+    close: () => agent.close(),
+  };
+}
+
+type Call = (query: CurrentWeatherQuery) => Promise<Observation>;
+
+/** Wraps each call in a client span with the safe attributes only: no URL, no query. */
+async function traced(call: Call, baseUrl: URL): Promise<Call> {
+  const { SpanKind, SpanStatusCode, trace } = await import("@opentelemetry/api");
+  const tracer = trace.getTracer("genesys-weather-action");
+  const attributes = {
+    "http.request.method": "GET",
+    "server.address": baseUrl.hostname,
+    "server.port": Number(baseUrl.port) || (baseUrl.protocol === "https:" ? 443 : 80),
+    "url.path": baseUrl.pathname,
+  };
+  return (query) =>
+    tracer.startActiveSpan(
+      "OpenWeatherMap current weather",
+      { kind: SpanKind.CLIENT, attributes },
+      async (span) => {
+        try {
+          const observation = await call(query);
+          span.setAttribute("http.response.status_code", 200);
+          return observation;
+        } catch (error) {
+          const upstream = error as UpstreamError;
+          if (upstream.upstreamStatus !== undefined) {
+            span.setAttribute("http.response.status_code", upstream.upstreamStatus);
+          }
+          span.setAttribute("error.type", upstream.code);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
+}
 
 export function createOpenWeatherClient(options: OpenWeatherClientOptions): OpenWeatherClient {
-  // One pool per client, so shutting the service down closes its sockets.
-  const agent = new Agent({ connect: { timeout: options.timeoutMs } });
-  const spanAttributes = {
-    "http.request.method": "GET",
-    "server.address": options.baseUrl.hostname,
-    "server.port": Number(options.baseUrl.port) ||
-      (options.baseUrl.protocol === "https:" ? 443 : 80),
-    "url.path": options.baseUrl.pathname,
-  };
+  const transport = options.outboundTraced
+    ? undiciTransport(options.timeoutMs)
+    : Promise.resolve(fetchTransport());
 
   async function call(query: CurrentWeatherQuery): Promise<Observation> {
     const url = currentWeatherUrl(options.baseUrl, options.apiKey, query);
     const timeout = AbortSignal.timeout(options.timeoutMs);
     try {
-      const response = await request(url, {
-        method: "GET",
-        dispatcher: agent,
-        signal: timeout,
-        headers: { accept: "application/json" },
-      });
-      return await readObservation(response.statusCode, response.body);
+      const answer = await (await transport).get(url, timeout);
+      return await readObservation(answer);
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
       if (timeout.aborted) {
@@ -126,31 +205,11 @@ export function createOpenWeatherClient(options: OpenWeatherClientOptions): Open
     }
   }
 
+  const currentWeather = options.outboundTraced ? traced(call, options.baseUrl) : undefined;
   return {
-    currentWeather(query) {
-      return tracer.startActiveSpan(
-        "OpenWeatherMap current weather",
-        { kind: SpanKind.CLIENT, attributes: spanAttributes },
-        async (span) => {
-          try {
-            const observation = await call(query);
-            span.setAttribute("http.response.status_code", 200);
-            return observation;
-          } catch (error) {
-            const upstream = error as UpstreamError;
-            if (upstream.upstreamStatus !== undefined) {
-              span.setAttribute("http.response.status_code", upstream.upstreamStatus);
-            }
-            span.setAttribute("error.type", upstream.code);
-            span.setStatus({ code: SpanStatusCode.ERROR });
-            throw error;
-          } finally {
-            span.end();
-          }
-        },
-      );
-    },
-    close: () => agent.close(),
+    currentWeather: async (query) =>
+      await (currentWeather ? (await currentWeather)(query) : call(query)),
+    close: async () => await (await transport).close(),
   };
 }
 
@@ -165,12 +224,11 @@ function currentWeatherUrl(baseUrl: URL, apiKey: string, query: CurrentWeatherQu
 }
 
 async function readObservation(
-  status: number,
-  stream: AsyncIterable<Uint8Array> & { dump(): Promise<void> },
+  { status, body: stream, discard }: UpstreamAnswer,
 ): Promise<Observation> {
   if (status !== 200) {
     // Redirects, errors: nothing in the body is needed, and the socket is reused.
-    await stream.dump().catch(() => {});
+    await discard().catch(() => {});
     throw errorForStatus(status);
   }
   const bytes = await readBoundedBytes(stream, MAX_UPSTREAM_BODY_BYTES);
