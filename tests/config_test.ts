@@ -167,7 +167,7 @@ Deno.test("loadConfig() names each invalid variable and what it expects", async 
   });
 });
 
-Deno.test("environmentWithEnvFile() reads .env beneath the real environment", () => {
+Deno.test("environmentWithEnvFile() reads .env beneath the real environment", async () => {
   const dir = Deno.makeTempDirSync();
   try {
     const path = `${dir}/.env`;
@@ -176,7 +176,7 @@ Deno.test("environmentWithEnvFile() reads .env beneath the real environment", ()
       '# comment\nGWA_TEST_FROM_FILE=file\nGWA_TEST_BOTH=file\nGWA_TEST_QUOTED="a b # c"\n',
     );
     Deno.env.set("GWA_TEST_BOTH", "real");
-    const read = environmentWithEnvFile(path);
+    const read = await environmentWithEnvFile(path);
     assert.equal(read("GWA_TEST_FROM_FILE"), "file");
     assert.equal(read("GWA_TEST_BOTH"), "real");
     assert.equal(read("GWA_TEST_QUOTED"), "a b # c");
@@ -189,21 +189,21 @@ Deno.test("environmentWithEnvFile() reads .env beneath the real environment", ()
   }
 });
 
-Deno.test("environmentWithEnvFile() reads no .env on Deno Deploy (DENO_DEPLOY=true)", () => {
+Deno.test("environmentWithEnvFile() reads no .env on Deno Deploy (DENO_DEPLOY=true)", async () => {
   const dir = Deno.makeTempDirSync();
   try {
     const path = `${dir}/.env`;
     Deno.writeTextFileSync(path, "GWA_TEST_FROM_FILE=file\n");
-    assert.equal(environmentWithEnvFile(path)("GWA_TEST_FROM_FILE"), "file");
+    assert.equal((await environmentWithEnvFile(path))("GWA_TEST_FROM_FILE"), "file");
     Deno.env.set("DENO_DEPLOY", "true");
-    assert.equal(environmentWithEnvFile(path)("GWA_TEST_FROM_FILE"), undefined);
+    assert.equal((await environmentWithEnvFile(path))("GWA_TEST_FROM_FILE"), undefined);
   } finally {
     Deno.env.delete("DENO_DEPLOY");
     Deno.removeSync(dir, { recursive: true });
   }
 });
 
-Deno.test("readEnvFile() parses dotenv syntax: export, quotes, escapes, comments", () => {
+Deno.test("readEnvFile() parses dotenv syntax: export, quotes, escapes, comments", async () => {
   const dir = Deno.makeTempDirSync();
   try {
     const path = `${dir}/.env`;
@@ -211,7 +211,7 @@ Deno.test("readEnvFile() parses dotenv syntax: export, quotes, escapes, comments
       path,
       "export A=1\nB='single # kept'\nC=\"two\\nlines\"\nD=bare # comment\n#E=no\nF=\n",
     );
-    assert.deepEqual(readEnvFile(path), {
+    assert.deepEqual(await readEnvFile(path), {
       A: "1",
       B: "single # kept",
       C: "two\nlines",
@@ -223,8 +223,8 @@ Deno.test("readEnvFile() parses dotenv syntax: export, quotes, escapes, comments
   }
 });
 
-Deno.test("readEnvFile() treats a missing file as empty", () => {
-  assert.deepEqual(readEnvFile(`${Deno.makeTempDirSync()}/absent.env`), {});
+Deno.test("readEnvFile() treats a missing file as empty", async () => {
+  assert.deepEqual(await readEnvFile(`${Deno.makeTempDirSync()}/absent.env`), {});
 });
 
 Deno.test("loadConfig() authentication settings", async (t) => {
