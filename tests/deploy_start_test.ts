@@ -168,3 +168,32 @@ for (const [mode, start] of Object.entries(MODES)) {
     assert.doesNotMatch(stderr, /OPENWEATHER/, "the problem is reported once, on stdout");
   });
 }
+
+Deno.test(`deno task serve --port N serve.ts (${version}) listens on N`, async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  const service = spawnService(
+    { ...TLS_SETTINGS, OPENWEATHER_API_KEY: TEST_API_KEY, AUTH_MODE: "none" },
+    new URL("..", import.meta.url).pathname,
+    {
+      program: DENO,
+      args: ["task", "serve", "--host", "127.0.0.1", "--port", String(port), "serve.ts"],
+    },
+  );
+  try {
+    const [, listening] = await within(
+      20_000,
+      service.waitForStderr(/Listening on http:\/\/[^:]+:(\d+)/),
+      "Listening",
+    );
+    assert.equal(Number(listening), port);
+    const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+  } finally {
+    // `deno task` forwards SIGINT to deno serve; SIGKILL would orphan it.
+    service.child.kill("SIGINT");
+    assert.equal((await within(10_000, service.exited, "exit")).code, 0);
+  }
+});
