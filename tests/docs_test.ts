@@ -42,3 +42,16 @@ Deno.test("deno task start grants exactly the variables the service and undici r
     );
   }
 });
+
+Deno.test("README.md states the supported Deno range that CI tests", () => {
+  const oldest = String(tasks["test:oldest-deno"]).match(/test_oldest_deno\.sh (\d+\.\d+\.\d+)$/)
+    ?.[1];
+  const ci = Deno.readTextFileSync(new URL("../.ci/run", import.meta.url))
+    .match(/DENO_VERSION="(\d+)\.(\d+)\.\d+"/);
+  assert.ok(oldest && ci, "deno.json test:oldest-deno and .ci/run DENO_VERSION name versions");
+  assert.ok(
+    readme.includes(`**Supported Deno versions: ${oldest} through ${ci[1]}.${ci[2]}.**`),
+    `README.md must say "Supported Deno versions: ${oldest} through ${ci[1]}.${ci[2]}."`,
+  );
+  assert.ok(readme.includes(`runtime page says ${oldest}`), "the Deploy section names it too");
+});
