@@ -64,7 +64,13 @@ export async function createService(
     metrics,
     logger,
   });
-  return { handler, close: () => weather.close() };
+  return {
+    handler,
+    close: async () => {
+      await weather.close();
+      await builtInIssuer?.close();
+    },
+  };
 }
 
 /**

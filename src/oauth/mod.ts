@@ -35,6 +35,8 @@ export interface BuiltInIssuer {
   /** How the bearer authenticator recognises and verifies this server's tokens. */
   trust: TokenIssuerTrust;
   routes: Routes;
+  /** Resolves once a key being generated is done, so nothing outlives the service. */
+  close(): Promise<void>;
 }
 
 export async function createBuiltInIssuer(options: BuiltInIssuerOptions): Promise<BuiltInIssuer> {
@@ -67,5 +69,6 @@ export async function createBuiltInIssuer(options: BuiltInIssuerOptions): Promis
       [TOKEN_PATH]: { POST: createTokenEndpoint({ ...options, signingKey }) },
       ...documentRoutes(config, signingKey),
     },
+    close: () => signingKey.then(() => {}, () => {}),
   };
 }
