@@ -81,7 +81,7 @@ async function healthcheck(): Promise<number> {
   let host: string;
   let port: number;
   try {
-    ({ host, port } = loadConfig(environmentWithEnvFile()));
+    ({ host, port } = loadConfig(await environmentWithEnvFile()));
   } catch {
     return 1; // A configuration the service cannot start with is not healthy.
   }

@@ -3,14 +3,37 @@
  * main.ts, as a default export. (`deno compile` builds from main.ts: a
  * compiled default export does not serve.)
  *
- * On Deploy, configuration comes from the project's environment variables;
- * each isolate has its own verification cache and throttles, and shares the
- * weather cache and the OpenWeatherMap budget through Deploy's KV when
- * SHARED_STORE_URL is `kv:`.
+ * On Deploy, configuration comes from the project's environment variables
+ * and secrets (no `.env`); each instance has its own verification cache and
+ * throttles, and shares the weather cache and the OpenWeatherMap budget
+ * through Deploy's KV when SHARED_STORE_URL is `kv:`. Runs on Deno 2.5.0 and
+ * later: Deploy chooses the version, so this file and everything it loads
+ * must not need a newer one (tests/deploy_start_test.ts runs it on the oldest).
+ *
+ * A configuration the service cannot start with has been logged once, as one
+ * JSON line naming each variable and what it expects; the process then exits
+ * 1 (on Deploy the instance fails to start and callers get 502).
  */
 
-import { startFromEnvironment } from "./src/startup.ts";
+import { drainOnSignals } from "./src/process/drain.ts";
+import { type Started, startFromEnvironment, StartupError } from "./src/startup.ts";
 
-const { service } = await startFromEnvironment();
+let started: Started;
+try {
+  started = await startFromEnvironment();
+} catch (error) {
+  if (error instanceof StartupError) Deno.exit(1);
+  throw error;
+}
+const { config, logger, service } = started;
 
-export default { fetch: service.handler } satisfies Deno.ServeDefaultExport;
+// Deploy stops an instance with SIGINT; a supervisor running `deno serve` may send SIGTERM.
+const { handler } = drainOnSignals({
+  handler: service.handler,
+  graceMs: config.shutdownGraceMs,
+  logger,
+  close: () => service.close(),
+  signals: Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"],
+});
+
+export default { fetch: handler } satisfies Deno.ServeDefaultExport;

@@ -11,8 +11,12 @@
  *   (e)    (a) with a shared store (Redis) configured: still answered from memory
  *   (f)    a miss in memory answered by the shared store (the city another
  *          instance fetched): one store round trip, counted by Redis itself
+ *   cold   process start to the first 200: `deno serve serve.ts` (Basic auth,
+ *          a real POST /data-action/weather) against a hello-world
+ *          `deno serve`, interleaved, BENCH_COLD_RUNS times each (default 15)
  *
- * BENCH_DURATION_S (default 10) and BENCH_CONNECTIONS (default 64) tune it.
+ * BENCH_DURATION_S (default 10) and BENCH_CONNECTIONS (default 64) tune it;
+ * BENCH_ONLY=cold-start runs only the cold-start scenario.
  */
 
 import autocannon from "autocannon";
@@ -24,6 +28,8 @@ import { type RedisServer, startRedis } from "../tests/support/redis.ts";
 const DURATION_S = Number(Deno.env.get("BENCH_DURATION_S") ?? 10);
 const CONNECTIONS = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 64);
 const FRESH_TOKENS = Number(Deno.env.get("BENCH_FRESH_TOKENS") ?? 20_000);
+const COLD_RUNS = Number(Deno.env.get("BENCH_COLD_RUNS") ?? 15);
+const ONLY_COLD_START = Deno.env.get("BENCH_ONLY") === "cold-start";
 const ISSUER = "https://idp.bench.test/";
 const AUDIENCE = "api://genesys-weather";
 const encoder = new TextEncoder();
@@ -145,6 +151,9 @@ const post = (headers: Record<string, string>, body = londonBody) => ({
 });
 
 const rows: Row[] = [];
+
+/** Thrown to skip the throughput scenarios under BENCH_ONLY=cold-start. */
+class SkipThroughput extends Error {}
 const startTimes: Record<string, number> = {};
 let storeUse: { requests: number; commands: number; misses: number } | undefined;
 
@@ -190,7 +199,88 @@ async function redisCommands(redis: RedisServer): Promise<{ all: number; mget: n
   };
 }
 
+interface ColdStart {
+  helloMs: number[];
+  serviceMs: number[];
+}
+
+/**
+ * Milliseconds from spawning `args` to its first 200 for `request`, polling
+ * every millisecond; the process is killed once it has answered.
+ */
+async function timeToFirstAnswer(
+  args: (port: number) => string[],
+  env: Record<string, string>,
+  request: (port: number) => Request,
+): Promise<number> {
+  const port = freePort();
+  const started = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: args(port),
+    env,
+    clearEnv: true,
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    for (;;) {
+      try {
+        const response = await fetch(request(port));
+        await response.body?.cancel();
+        if (response.status === 200) return performance.now() - started;
+      } catch { /* not listening yet */ }
+      if (performance.now() - started > 15_000) {
+        throw new Error(`${args(port).join(" ")} did not answer`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+  }
+}
+
+/** `deno serve serve.ts` against a hello-world `deno serve`, run by turns so both see the same machine. */
+async function measureColdStart(): Promise<ColdStart> {
+  const cache = Object.fromEntries(
+    ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"].flatMap((name) => {
+      const value = Deno.env.get(name);
+      return value === undefined ? [] : [[name, value]];
+    }),
+  );
+  const hello = new URL("hello_serve.ts", import.meta.url).pathname;
+  const listen = (port: number) => ["--host", "127.0.0.1", "--port", String(port)];
+  const result: ColdStart = { helloMs: [], serviceMs: [] };
+  for (let run = 0; run < COLD_RUNS; run++) {
+    result.helloMs.push(
+      await timeToFirstAnswer(
+        (port) => ["serve", ...listen(port), hello],
+        cache,
+        (port) => new Request(`http://127.0.0.1:${port}/`),
+      ),
+    );
+    result.serviceMs.push(
+      await timeToFirstAnswer(
+        (port) => taskArguments("serve", listen(port)),
+        { ...cache, ...basicEnv },
+        (port) =>
+          new Request(`http://127.0.0.1:${port}${WEATHER_PATH}`, {
+            ...post({ authorization: `Basic ${btoa("genesys:bench-password")}` }),
+          }),
+      ),
+    );
+  }
+  return result;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
 try {
+  if (ONLY_COLD_START) throw new SkipThroughput();
   const bare = await spawn(
     ["run", "--allow-net", "--allow-env=PORT", new URL("bare_server.ts", import.meta.url).pathname],
     {},
@@ -311,23 +401,17 @@ try {
     upstream.respondWith(undefined);
     await redis.stop();
   }
+} catch (error) {
+  if (!(error instanceof SkipThroughput)) throw error;
+}
+
+let coldStart: ColdStart;
+try {
+  coldStart = await measureColdStart();
 } finally {
   await keyHost.shutdown();
   await upstream.close();
 }
-
-const floor = rows[0]!.requestsPerS;
-const header = "| scenario | req/s | vs floor | p50 ms | p99 ms | peak RSS MiB | upstream calls |";
-const table = [
-  header,
-  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-  ...rows.map((row) =>
-    `| ${row.scenario} | ${Math.round(row.requestsPerS)} | ${
-      Math.round((row.requestsPerS / floor) * 100)
-    } % | ` +
-    `${row.p50Ms} | ${row.p99Ms} | ${row.peakRssMiB.toFixed(1)} | ${row.upstreamCalls} |`
-  ),
-].join("\n");
 
 const cpu = readProc("/proc/cpuinfo").match(/model name\s*:\s*(.+)/)?.[1] ??
   "unknown CPU";
@@ -336,33 +420,75 @@ const machine =
     (Deno.systemMemoryInfo().total / 2 ** 30).toFixed(0)
   } GiB, ` +
   `Deno ${Deno.version.deno}, ${Deno.build.os}/${Deno.build.arch}`;
-const summary = [
-  `Run ${new Date().toISOString()} on ${machine}.`,
-  `${CONNECTIONS} connections, ${DURATION_S} s per scenario, after a 2,000-request warm-up; load from autocannon in the same run, on loopback. Every request answered 2xx (the run fails otherwise).`,
-  `Shared store (Redis on loopback): (e) is (a) with SHARED_STORE_URL set. In (f), ${storeUse?.requests} requests made ${storeUse?.misses} misses in memory (concurrent ones for a city share one), which cost ${storeUse?.commands} Redis commands: ${
-    storeUse ? (storeUse.commands / storeUse.misses).toFixed(2) : "?"
-  } per miss, i.e. one store round trip.`,
-  `Start to first answer: service ${
-    Math.round(startTimes.service!)
-  } ms (process spawn to a 200 from /readyz), bare handler ${Math.round(startTimes.bare!)} ms.`,
+
+/** Each block of BENCHMARKS.md between its two markers, replaced by this run's. */
+const blocks: Record<string, string> = {};
+
+if (!ONLY_COLD_START) {
+  const floor = rows[0]!.requestsPerS;
+  const header =
+    "| scenario | req/s | vs floor | p50 ms | p99 ms | peak RSS MiB | upstream calls |";
+  const table = [
+    header,
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows.map((row) =>
+      `| ${row.scenario} | ${Math.round(row.requestsPerS)} | ${
+        Math.round((row.requestsPerS / floor) * 100)
+      } % | ` +
+      `${row.p50Ms} | ${row.p99Ms} | ${row.peakRssMiB.toFixed(1)} | ${row.upstreamCalls} |`
+    ),
+  ].join("\n");
+  const summary = [
+    `Run ${new Date().toISOString()} on ${machine}.`,
+    `${CONNECTIONS} connections, ${DURATION_S} s per scenario, after a 2,000-request warm-up; load from autocannon in the same run, on loopback. Every request answered 2xx (the run fails otherwise).`,
+    `Shared store (Redis on loopback): (e) is (a) with SHARED_STORE_URL set. In (f), ${storeUse?.requests} requests made ${storeUse?.misses} misses in memory (concurrent ones for a city share one), which cost ${storeUse?.commands} Redis commands: ${
+      storeUse ? (storeUse.commands / storeUse.misses).toFixed(2) : "?"
+    } per miss, i.e. one store round trip.`,
+    `Start to first answer: service ${
+      Math.round(startTimes.service!)
+    } ms (process spawn to a 200 from /readyz), bare handler ${Math.round(startTimes.bare!)} ms.`,
+  ].join("\n");
+  blocks["bench:results"] = `${table}\n\n${summary}`;
+}
+
+const helloMedian = median(coldStart.helloMs);
+const serviceMedian = median(coldStart.serviceMs);
+const range = (values: number[]) =>
+  `${Math.round(Math.min(...values))}–${Math.round(Math.max(...values))}`;
+blocks["bench:cold-start"] = [
+  "| entry | median ms | range ms |",
+  "| --- | ---: | ---: |",
+  `| hello-world \`deno serve\` ([scripts/hello_serve.ts](scripts/hello_serve.ts)) | ${
+    Math.round(helloMedian)
+  } | ${range(coldStart.helloMs)} |`,
+  `| \`deno serve serve.ts\` (\`deno task serve\`), Basic auth, POST /data-action/weather | ${
+    Math.round(serviceMedian)
+  } | ${range(coldStart.serviceMs)} |`,
+  "",
+  `Ratio ${
+    (serviceMedian / helloMedian).toFixed(1)
+  }× (goal: at most 4×). ${COLD_RUNS} runs of each, taken by turns, on ${machine}, ${
+    new Date().toISOString()
+  }. Process spawn to the first 200, polling every millisecond, warm module cache.`,
 ].join("\n");
 
-Deno.stdout.writeSync(encoder.encode(`\n${table}\n\n${summary}\n`));
+const report = Object.values(blocks).join("\n\n");
+Deno.stdout.writeSync(encoder.encode(`\n${report}\n`));
 const path = new URL("../BENCHMARKS.md", import.meta.url);
-const previous = (() => {
+let document = (() => {
   try {
     return Deno.readTextFileSync(path);
   } catch {
-    return "";
+    return "# Benchmarks\n";
   }
 })();
-const marker = "<!-- bench:results -->";
-const results = `${marker}\n\n${table}\n\n${summary}\n\n${marker}`;
-Deno.writeTextFileSync(
-  path,
-  previous.includes(marker)
-    ? previous.replace(new RegExp(`${marker}[\\s\\S]*${marker}`), results)
-    : `# Benchmarks\n\n${results}\n`,
-);
+for (const [name, content] of Object.entries(blocks)) {
+  const marker = `<!-- ${name} -->`;
+  const block = `${marker}\n\n${content}\n\n${marker}`;
+  document = document.includes(marker)
+    ? document.replace(new RegExp(`${marker}[\\s\\S]*${marker}`), block)
+    : `${document.trimEnd()}\n\n${block}\n`;
+}
+Deno.writeTextFileSync(path, document);
 // Keep the file as `deno fmt --check` (and so CI) expects it.
 await new Deno.Command(Deno.execPath(), { args: ["fmt", path.pathname], stderr: "null" }).output();

@@ -1,8 +1,20 @@
-/** `deno task docs`: regenerates the contract and configuration tables in README.md. */
+/**
+ * `deno task docs`: regenerates what is derived from the declarations: the
+ * contract, configuration and permissions blocks of README.md, and the
+ * environment variables deno.json's permission set grants.
+ */
 
-import { withGeneratedTables } from "../src/readme_tables.ts";
+import { grantedEnvironment, withGeneratedTables } from "../src/readme_tables.ts";
 
-const path = new URL("../README.md", import.meta.url);
-const readme = Deno.readTextFileSync(path);
-const updated = withGeneratedTables(readme);
-if (updated !== readme) Deno.writeTextFileSync(path, updated);
+function rewrite(path: URL, update: (text: string) => string): void {
+  const text = Deno.readTextFileSync(path);
+  const updated = update(text);
+  if (updated !== text) Deno.writeTextFileSync(path, updated);
+}
+
+rewrite(new URL("../README.md", import.meta.url), withGeneratedTables);
+rewrite(new URL("../deno.json", import.meta.url), (text) => {
+  const config = JSON.parse(text);
+  config.permissions.default.env = grantedEnvironment();
+  return JSON.stringify(config, null, 2) + "\n";
+});

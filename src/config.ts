@@ -15,14 +15,23 @@ import { AUTH_VARIABLES, type AuthConfig, readAuthConfig } from "./auth/config.t
 import { HTTP_VARIABLES, type HttpConfig, readHttpConfig } from "./http/config.ts";
 import { OAUTH_VARIABLES } from "./oauth/config.ts";
 import { PROCESS_VARIABLES, type ProcessConfig, readProcessConfig } from "./process/config.ts";
-import type { ReadVariable } from "./process/env_file.ts";
+import { onDenoDeploy, type ReadVariable } from "./process/env_file.ts";
 import { ConfigError, VariableReader } from "./process/variables.ts";
 import { readStoreConfig, type SharedStoreConfig, STORE_VARIABLES } from "./store/config.ts";
 import { readWeatherConfig, WEATHER_VARIABLES, type WeatherConfig } from "./weather/config.ts";
 
 export { ConfigError };
 
-/** In the order the README's configuration table lists them. */
+/** Each domain's variables, in the order the README lists them, with what they configure. */
+export const CONFIG_DOMAINS = [
+  { about: "the process", variables: PROCESS_VARIABLES },
+  { about: "OpenWeatherMap and the weather cache", variables: WEATHER_VARIABLES },
+  { about: "the shared store", variables: STORE_VARIABLES },
+  { about: "authentication", variables: AUTH_VARIABLES },
+  { about: "the built-in token endpoint", variables: OAUTH_VARIABLES },
+  { about: "the HTTP edge", variables: HTTP_VARIABLES },
+] as const;
+
 export const CONFIG_VARIABLES = {
   ...PROCESS_VARIABLES,
   ...WEATHER_VARIABLES,
@@ -44,7 +53,7 @@ export type Config =
 const secretsOf = new WeakMap<Config, readonly string[]>();
 
 export function loadConfig(read: ReadVariable): Config {
-  const vars = new VariableReader<VariableName>(read, CONFIG_VARIABLES);
+  const vars = new VariableReader<VariableName>(read, CONFIG_VARIABLES, onDenoDeploy(read));
   const config: Config = {
     ...readProcessConfig(vars),
     ...readWeatherConfig(vars),
@@ -52,6 +61,16 @@ export function loadConfig(read: ReadVariable): Config {
     auth: readAuthConfig(vars),
     ...readHttpConfig(vars),
   };
+  // Else a request still within its deadline is cut off when Deploy stops the
+  // instance. (Skipped when either value is already reported invalid.)
+  if (
+    vars.problems.length === 0 && config.onDenoDeploy &&
+    config.requestDeadlineMs >= config.shutdownGraceMs
+  ) {
+    vars.problem(
+      `On Deno Deploy REQUEST_DEADLINE_MS (${config.requestDeadlineMs}) must be below SHUTDOWN_GRACE_MS (${config.shutdownGraceMs})`,
+    );
+  }
   if (vars.problems.length > 0) throw new ConfigError(vars.problems);
   secretsOf.set(config, vars.secrets.filter((secret) => secret !== ""));
   return deepFreeze(config);

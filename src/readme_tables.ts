@@ -11,8 +11,9 @@ import {
   WeatherReportSchema,
   WeatherRequestSchema,
 } from "./weather/contract.ts";
-import { CONFIG_VARIABLES } from "./config.ts";
+import { CONFIG_DOMAINS, CONFIG_VARIABLES } from "./config.ts";
 import { REQUEST_ERRORS } from "./http/errors.ts";
+import { UNDICI_ENV_READS } from "./process/outbound_http.ts";
 
 function typeOf(field: ContractField): string {
   return field.enum ? field.enum.map((value) => `"${value}"`).join(" \\| ") : field.type;
@@ -74,20 +75,47 @@ export function renderConfigurationDocs(): string {
   return table(
     ["variable", "default", "meaning"],
     Object.entries(CONFIG_VARIABLES).map(([name, spec]) => {
-      const { default: value, documentedDefault } = spec as {
+      const { default: value, documentedDefault, deployDefault } = spec as {
         default?: string;
         documentedDefault?: string;
+        deployDefault?: string;
       };
+      const shown = value !== undefined ? `\`${value}\`` : documentedDefault ?? "(unset)";
       return [
         `\`${name}\``,
-        value !== undefined ? `\`${value}\`` : documentedDefault ?? "(unset)",
+        deployDefault !== undefined ? `${shown} (\`${deployDefault}\` on Deno Deploy)` : shown,
         spec.meaning,
       ];
     }),
   );
 }
 
-const GENERATED_BLOCKS = { contract: renderContractDocs, configuration: renderConfigurationDocs };
+/**
+ * Every environment variable the service may read: its own, each declared by
+ * its domain, and the two undici reads when it loads. deno.json's permission
+ * set grants exactly these (`deno task docs` writes them there too).
+ */
+export function grantedEnvironment(): string[] {
+  return [...Object.keys(CONFIG_VARIABLES), ...UNDICI_ENV_READS];
+}
+
+/** The `env` part of the README's permissions, grouped by what each variable configures. */
+export function renderPermissionsDocs(): string {
+  const names = (list: readonly string[]) => list.map((name) => `\`${name}\``).join(", ");
+  return [
+    "- `env`: only the variables it reads, and nothing else:",
+    ...CONFIG_DOMAINS.map(({ about, variables }) =>
+      `  - ${about}: ${names(Object.keys(variables))};`
+    ),
+    `  - read by undici when it loads: ${names(UNDICI_ENV_READS)}.`,
+  ].join("\n");
+}
+
+const GENERATED_BLOCKS = {
+  contract: renderContractDocs,
+  configuration: renderConfigurationDocs,
+  "permissions-env": renderPermissionsDocs,
+};
 
 /** The README with each generated block replaced by the current rendering. */
 export function withGeneratedTables(readme: string): string {

@@ -59,6 +59,7 @@ export async function createService(
     logger,
     metrics,
     shared: store ? { store, instances: sharedStore.instances } : undefined,
+    outboundTraced: config.outboundTraced,
   });
   const { auth } = config;
   // One throttle for every way of presenting a secret: Basic and the token endpoint.
@@ -77,7 +78,7 @@ export async function createService(
     : undefined;
   const authentication = createAuthentication(
     auth,
-    { throttle, now, logger, metrics },
+    { throttle, now, logger, metrics, outboundTraced: config.outboundTraced },
     builtInIssuer ? [builtInIssuer.trust] : [],
   );
   const handler = createHandler({
@@ -95,7 +96,7 @@ export async function createService(
   return {
     handler,
     async close() {
-      await Promise.all([weather.close(), authentication.close()]);
+      await Promise.all([weather.close(), authentication.close(), builtInIssuer?.close()]);
       await store?.close();
     },
   };

@@ -26,7 +26,7 @@ export class StartupError extends Error {
 export async function startFromEnvironment(): Promise<Started> {
   let config: Config;
   try {
-    config = loadConfig(environmentWithEnvFile());
+    config = loadConfig(await environmentWithEnvFile());
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     createLogger({ level: "error" }).error(error.message, { problems: error.problems });

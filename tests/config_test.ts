@@ -33,6 +33,37 @@ Deno.test("loadConfig() applies the documented defaults", () => {
   assert.ok(Object.isFrozen(config) && Object.isFrozen(config.openWeather));
 });
 
+Deno.test("loadConfig() on Deno Deploy fits Deploy's 5 s stop window", async (t) => {
+  const DEPLOY = { ...MINIMAL, DENO_DEPLOY: "true" };
+  await t.step("the grace and the deadline default lower there", () => {
+    const config = load(DEPLOY);
+    assert.equal(config.onDenoDeploy, true);
+    assert.equal(config.shutdownGraceMs, 4000);
+    assert.equal(config.requestDeadlineMs, 3500);
+    assert.equal(load(MINIMAL).shutdownGraceMs, 10000);
+    assert.equal(load(MINIMAL).requestDeadlineMs, 5000);
+  });
+  await t.step("a grace past 4500 ms is refused", () => {
+    assert.deepEqual(problemsOf({ ...DEPLOY, SHUTDOWN_GRACE_MS: "10000" }), [
+      'SHUTDOWN_GRACE_MS must be a whole number from 0 to 4500, got "10000"',
+    ]);
+  });
+  await t.step("a deadline that outlasts the grace is refused", () => {
+    assert.deepEqual(problemsOf({ ...DEPLOY, REQUEST_DEADLINE_MS: "4000" }), [
+      "On Deno Deploy REQUEST_DEADLINE_MS (4000) must be below SHUTDOWN_GRACE_MS (4000)",
+    ]);
+  });
+});
+
+Deno.test("loadConfig() calls OpenWeatherMap around Deno's tracing whenever Deno may trace", () => {
+  assert.equal(load(MINIMAL).outboundTraced, false);
+  assert.equal(load({ ...MINIMAL, OTEL_DENO: "false" }).outboundTraced, false);
+  assert.equal(load({ ...MINIMAL, OTEL_DENO: "true" }).outboundTraced, true);
+  assert.equal(load({ ...MINIMAL, OTEL_DENO: "1" }).outboundTraced, true);
+  // Deploy traces outbound calls whatever the variables say.
+  assert.equal(load({ ...MINIMAL, DENO_DEPLOY: "true" }).outboundTraced, true);
+});
+
 Deno.test("loadConfig() reads every variable", () => {
   const config = load({
     ...MINIMAL,
@@ -57,7 +88,11 @@ Deno.test("loadConfig() treats blank values as unset", () => {
 
 Deno.test("loadConfig() names each invalid variable and what it expects", async (t) => {
   const cases: [string, Record<string, string>, RegExp][] = [
-    ["missing API key", { AUTH_MODE: "none" }, /^OPENWEATHER_API_KEY is required$/],
+    [
+      "missing API key",
+      { AUTH_MODE: "none" },
+      /^OPENWEATHER_API_KEY is required \(or OPENWEATHER_API_KEY_FILE\)$/,
+    ],
     [
       "short API key",
       { ...MINIMAL, OPENWEATHER_API_KEY: "short" },
@@ -142,7 +177,7 @@ Deno.test("loadConfig() names each invalid variable and what it expects", async 
   });
 });
 
-Deno.test("environmentWithEnvFile() reads .env beneath the real environment", () => {
+Deno.test("environmentWithEnvFile() reads .env beneath the real environment", async () => {
   const dir = Deno.makeTempDirSync();
   try {
     const path = `${dir}/.env`;
@@ -151,7 +186,7 @@ Deno.test("environmentWithEnvFile() reads .env beneath the real environment", ()
       '# comment\nGWA_TEST_FROM_FILE=file\nGWA_TEST_BOTH=file\nGWA_TEST_QUOTED="a b # c"\n',
     );
     Deno.env.set("GWA_TEST_BOTH", "real");
-    const read = environmentWithEnvFile(path);
+    const read = await environmentWithEnvFile(path);
     assert.equal(read("GWA_TEST_FROM_FILE"), "file");
     assert.equal(read("GWA_TEST_BOTH"), "real");
     assert.equal(read("GWA_TEST_QUOTED"), "a b # c");
@@ -164,8 +199,42 @@ Deno.test("environmentWithEnvFile() reads .env beneath the real environment", ()
   }
 });
 
-Deno.test("readEnvFile() treats a missing file as empty", () => {
-  assert.deepEqual(readEnvFile(`${Deno.makeTempDirSync()}/absent.env`), {});
+Deno.test("environmentWithEnvFile() reads no .env on Deno Deploy (DENO_DEPLOY=true)", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/.env`;
+    Deno.writeTextFileSync(path, "GWA_TEST_FROM_FILE=file\n");
+    assert.equal((await environmentWithEnvFile(path))("GWA_TEST_FROM_FILE"), "file");
+    Deno.env.set("DENO_DEPLOY", "true");
+    assert.equal((await environmentWithEnvFile(path))("GWA_TEST_FROM_FILE"), undefined);
+  } finally {
+    Deno.env.delete("DENO_DEPLOY");
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("readEnvFile() parses dotenv syntax: export, quotes, escapes, comments", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/.env`;
+    Deno.writeTextFileSync(
+      path,
+      "export A=1\nB='single # kept'\nC=\"two\\nlines\"\nD=bare # comment\n#E=no\nF=\n",
+    );
+    assert.deepEqual(await readEnvFile(path), {
+      A: "1",
+      B: "single # kept",
+      C: "two\nlines",
+      D: "bare",
+      F: "",
+    });
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("readEnvFile() treats a missing file as empty", async () => {
+  assert.deepEqual(await readEnvFile(`${Deno.makeTempDirSync()}/absent.env`), {});
 });
 
 Deno.test("loadConfig() authentication settings", async (t) => {
@@ -245,7 +314,7 @@ Deno.test("loadConfig() authentication settings", async (t) => {
     [
       "a client id without a secret",
       { ...BUILT_IN, OAUTH_CLIENT_SECRET: "" },
-      /^OAUTH_CLIENT_SECRET is required$/,
+      /^OAUTH_CLIENT_SECRET is required \(or OAUTH_CLIENT_SECRET_FILE\)$/,
     ],
     [
       "a short client secret",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { CONFIG_VARIABLES } from "../src/config.ts";
-import { UNDICI_ENV_READS } from "../src/weather/openweather.ts";
-import { withGeneratedTables } from "../src/readme_tables.ts";
+import { UNDICI_ENV_READS } from "../src/process/outbound_http.ts";
+import { grantedEnvironment, withGeneratedTables } from "../src/readme_tables.ts";
 
 const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
 
@@ -20,44 +20,34 @@ const serviceTasks = Object.keys(tasks).filter((name) =>
 const permissionsOf = (task: string) =>
   tasks[task]!.match(/(?:--(?:allow|deny|v8)-\S+|-P(?:=\S+)?|--permission-set\S*|\s-A\b)/g) ?? [];
 
-/**
- * The `_FILE` variants of the secrets, and systemd's credentials directory: granted
- * ahead of src/config.ts declaring them, so the unit file and the binary agree.
- */
-const SECRET_FILE_VARIABLES = [
-  "OPENWEATHER_API_KEY_FILE",
-  "OAUTH_CLIENT_SECRET_FILE",
-  "BASIC_AUTH_PASSWORD_FILE",
-  "OAUTH_SIGNING_KEY_FILE",
-  "CREDENTIALS_DIRECTORY",
-];
-
 Deno.test("every way of running the service has the same permissions and V8 flags", () => {
   assert.ok(serviceTasks.length >= 8, serviceTasks.join(", "));
   for (const task of serviceTasks) {
     assert.deepEqual(permissionsOf(task), permissionsOf("start"), task);
-    assert.ok(!/\s-A\b|--allow-all|--allow-env|--allow-net/.test(tasks[task]!), task);
+    assert.ok(!/\s-A\b|--allow-all|--allow-env/.test(tasks[task]!), task);
     // The lock file is the dependency set that was reviewed; nothing resolves anew at start.
     assert.match(tasks[task]!, /\s--frozen\b/, `${task} must run with --frozen`);
   }
   assert.deepEqual(permissionsOf("start"), [
     "--v8-flags=--max-semi-space-size=2",
     "-P",
+    "--allow-net",
     "--allow-read=.env,secrets,/run/secrets,/run/credentials",
   ]);
 });
 
-Deno.test("deno.json's permission set grants the network and exactly the variables the service and undici read", () => {
+Deno.test("deno.json's permission set grants exactly the variables the service and undici read", () => {
   assert.deepEqual(Object.keys(deno.permissions), ["default"]);
-  const { net, env, ...others } = deno.permissions.default!;
-  assert.equal(net, true);
-  // Reads stay on the command line: paths in deno.json resolve against its own
-  // directory, while .env and ./secrets/ belong to the working directory.
+  const { env, ...others } = deno.permissions.default!;
+  // Reads and the network stay on the command line: paths in deno.json resolve against
+  // its own directory, while .env and ./secrets/ belong to the working directory, and
+  // Deno 2.5 ignores `net` in a permission set.
   assert.deepEqual(others, {});
+  // Written by `deno task docs` from the domains' declarations.
+  assert.deepEqual(env, grantedEnvironment());
   assert.deepEqual(
-    [...(env as string[])].sort(),
-    [...new Set([...Object.keys(CONFIG_VARIABLES), ...UNDICI_ENV_READS, ...SECRET_FILE_VARIABLES])]
-      .sort(),
+    [...grantedEnvironment()].sort(),
+    [...Object.keys(CONFIG_VARIABLES), ...UNDICI_ENV_READS].sort(),
   );
 });
 
@@ -68,4 +58,17 @@ Deno.test("README.md states the permission set once, naming every variable it gr
     assert.ok(section.includes(`\`${name}\``), `README.md's permissions must name ${name}`);
   }
   assert.ok(section.includes("--allow-read=.env,secrets,/run/secrets,/run/credentials"));
+});
+
+Deno.test("README.md states the supported Deno range that CI tests", () => {
+  const oldest = String(tasks["test:oldest-deno"]).match(/test_oldest_deno\.sh (\d+\.\d+\.\d+)$/)
+    ?.[1];
+  const ci = Deno.readTextFileSync(new URL("../.ci/run", import.meta.url))
+    .match(/DENO_VERSION="(\d+)\.(\d+)\.\d+"/);
+  assert.ok(oldest && ci, "deno.json test:oldest-deno and .ci/run DENO_VERSION name versions");
+  assert.ok(
+    readme.includes(`**Supported Deno versions: ${oldest} through ${ci[1]}.${ci[2]}.**`),
+    `README.md must say "Supported Deno versions: ${oldest} through ${ci[1]}.${ci[2]}."`,
+  );
+  assert.ok(readme.includes(`runtime page says ${oldest}`), "the Deploy section names it too");
 });

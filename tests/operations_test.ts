@@ -4,7 +4,13 @@ import { createService } from "../src/service.ts";
 import { startFakeOpenWeather, TEST_API_KEY } from "./support/fake_openweather.ts";
 import { startFakeKeyHost } from "./support/fake_jwks.ts";
 import { closedPortUrl } from "./support/fake_openweather.ts";
-import { listeningUrl, postWeather, spawnService, within } from "./support/process.ts";
+import {
+  listeningUrl,
+  postWeather,
+  type ServiceProcess,
+  spawnService,
+  within,
+} from "./support/process.ts";
 import { exchange } from "./support/raw_http.ts";
 import { generateTestKey, signToken } from "./support/tokens.ts";
 import { testConfig } from "./support/service.ts";
@@ -81,53 +87,130 @@ interface OtlpSpan {
   attributes?: { key: string; value: Record<string, unknown> }[];
 }
 
-Deno.test("OTEL_DENO=true exports the request and upstream spans, without the API key", async () => {
+/**
+ * The two ways tracing meets the service: main.ts under OTEL_DENO=true, and
+ * serve.ts started as Deno Deploy starts it, whose built-in tracing is this
+ * same Deno integration (emulated here with OTEL_DENO and a loopback receiver).
+ */
+const TRACED_STARTS = {
+  "main.ts": {
+    spawn: (env: Record<string, string>) =>
+      spawnService({ ...env, HOST: "127.0.0.1", PORT: "0" }, Deno.makeTempDirSync()),
+    listening: async (service: ServiceProcess) =>
+      listeningUrl(await within(10_000, service.waitForLine(isListening), "Listening")),
+    stop: "SIGTERM",
+  },
+  "serve.ts on Deno Deploy": {
+    spawn: (env: Record<string, string>) =>
+      spawnService(
+        {
+          ...env,
+          DENO_DEPLOY: "true",
+          DENO_AUTO_SERVE: "1",
+          DENO_SERVE_ADDRESS: "tcp:127.0.0.1:0",
+        },
+        Deno.makeTempDirSync(),
+        {
+          program: Deno.execPath(),
+          args: [
+            "run",
+            "-A",
+            "--config",
+            new URL("../deno.json", import.meta.url).pathname,
+            new URL("../serve.ts", import.meta.url).pathname,
+          ],
+        },
+      ),
+    listening: async (service: ServiceProcess) => {
+      const [, port] = await within(
+        10_000,
+        service.waitForStderr(/Listening on http:\/\/[^:]+:(\d+)/),
+        "Listening",
+      );
+      return new URL(`http://127.0.0.1:${port}`);
+    },
+    stop: "SIGINT",
+  },
+} as const;
+
+for (const [start, how] of Object.entries(TRACED_STARTS)) {
+  Deno.test(`${start} with Deno's tracing exports the request and upstream spans, without the API key`, async () => {
+    const receiver = startOtlpReceiver();
+    const upstream = startFakeOpenWeather();
+    const service = how.spawn({
+      OPENWEATHER_API_KEY: TEST_API_KEY,
+      AUTH_MODE: "none",
+      OPENWEATHER_BASE_URL: upstream.url.href,
+      OTEL_DENO: "true",
+      OTEL_SERVICE_NAME: "genesys-weather-action",
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+    });
+    try {
+      const url = await how.listening(service);
+      const response = await postWeather(url, "London");
+      assert.equal(response.status, 200);
+      await response.body?.cancel();
+      service.child.kill(how.stop);
+      assert.equal((await within(15_000, service.exited, "exit")).code, 0);
+
+      const spans: OtlpSpan[] = receiver.payloads
+        .filter((payload) => payload.path === "/v1/traces")
+        .flatMap((payload) => JSON.parse(payload.body).resourceSpans)
+        .flatMap((resource: { scopeSpans: { spans: OtlpSpan[] }[] }) => resource.scopeSpans)
+        .flatMap((scope: { spans: OtlpSpan[] }) => scope.spans);
+      const server = spans.find((span) => span.kind === 2 && span.name.startsWith("POST"));
+      const client = spans.find((span) => span.name === "OpenWeatherMap current weather");
+      assert.ok(server, `no server span in ${JSON.stringify(spans.map((span) => span.name))}`);
+      assert.ok(client, "no upstream span");
+      assert.equal(client.kind, 3);
+      assert.equal(client.traceId, server.traceId);
+      assert.equal(client.parentSpanId, server.spanId);
+      const status = client.attributes?.find((attribute) =>
+        attribute.key === "http.response.status_code"
+      );
+      assert.equal(Number(Object.values(status?.value ?? {})[0]), 200);
+
+      const everything = receiver.payloads.map((payload) => payload.body).join("\n");
+      assert.ok(!everything.includes(TEST_API_KEY), "the API key reached the telemetry backend");
+      assert.ok(
+        !everything.includes("appid"),
+        "the upstream URL's query reached the telemetry backend",
+      );
+    } finally {
+      await service.stop();
+      await upstream.close();
+      await receiver.close();
+    }
+  });
+}
+
+Deno.test("Deno's own tracing records a fetch's full URL: why OpenWeatherMap is not called with fetch while it may trace", async () => {
+  // The control for the test above: were the upstream called with fetch under
+  // OTEL_DENO=true (or on Deno Deploy, whose tracing is Deno's), the key would
+  // reach the tracing backend in url.full.
   const receiver = startOtlpReceiver();
   const upstream = startFakeOpenWeather();
-  const service = spawnService({
-    OPENWEATHER_API_KEY: TEST_API_KEY,
-    AUTH_MODE: "none",
-    HOST: "127.0.0.1",
-    PORT: "0",
-    OPENWEATHER_BASE_URL: upstream.url.href,
-    OTEL_DENO: "true",
-    OTEL_SERVICE_NAME: "genesys-weather-action",
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-    OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-  }, Deno.makeTempDirSync());
   try {
-    const url = listeningUrl(await within(10_000, service.waitForLine(isListening), "Listening"));
-    const response = await postWeather(url, "London");
-    assert.equal(response.status, 200);
-    await response.body?.cancel();
-    service.child.kill("SIGTERM");
-    assert.equal((await within(15_000, service.exited, "exit")).code, 0);
-
-    const spans: OtlpSpan[] = receiver.payloads
-      .filter((payload) => payload.path === "/v1/traces")
-      .flatMap((payload) => JSON.parse(payload.body).resourceSpans)
-      .flatMap((resource: { scopeSpans: { spans: OtlpSpan[] }[] }) => resource.scopeSpans)
-      .flatMap((scope: { spans: OtlpSpan[] }) => scope.spans);
-    const server = spans.find((span) => span.kind === 2 && span.name.startsWith("POST"));
-    const client = spans.find((span) => span.name === "OpenWeatherMap current weather");
-    assert.ok(server, `no server span in ${JSON.stringify(spans.map((span) => span.name))}`);
-    assert.ok(client, "no upstream span");
-    assert.equal(client.kind, 3);
-    assert.equal(client.traceId, server.traceId);
-    assert.equal(client.parentSpanId, server.spanId);
-    const status = client.attributes?.find((attribute) =>
-      attribute.key === "http.response.status_code"
-    );
-    assert.equal(Number(Object.values(status?.value ?? {})[0]), 200);
-
-    const everything = receiver.payloads.map((payload) => payload.body).join("\n");
-    assert.ok(!everything.includes(TEST_API_KEY), "the API key reached the telemetry backend");
-    assert.ok(
-      !everything.includes("appid"),
-      "the upstream URL's query reached the telemetry backend",
-    );
+    const target = new URL(upstream.url);
+    target.searchParams.set("q", "London");
+    target.searchParams.set("appid", TEST_API_KEY);
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", `await (await fetch(${JSON.stringify(target.href)})).text();`],
+      env: {
+        NO_COLOR: "1",
+        OTEL_DENO: "true",
+        OTEL_SERVICE_NAME: "control",
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    const traces = receiver.payloads.filter((payload) => payload.path === "/v1/traces");
+    assert.ok(traces.some((payload) => payload.body.includes(TEST_API_KEY)));
   } finally {
-    await service.stop();
     await upstream.close();
     await receiver.close();
   }

@@ -109,6 +109,10 @@ export const AUTH_VARIABLES = {
     meaning: "`basic`: the password, at least 8 characters",
     secret: true,
   },
+  BASIC_AUTH_PASSWORD_FILE: {
+    meaning:
+      "`basic`: the password from a file under `./secrets/`, `/run/secrets/` or `$CREDENTIALS_DIRECTORY`, instead of `BASIC_AUTH_PASSWORD`",
+  },
 } as const satisfies VariableSpecs;
 
 type AuthVariable = keyof typeof AUTH_VARIABLES | keyof typeof OAUTH_VARIABLES;
@@ -161,7 +165,9 @@ export function readAuthConfig(vars: VariableReader<AuthVariable>): AuthConfig {
         mode,
         realm,
         user: vars.required("BASIC_AUTH_USER", 'when AUTH_MODE is "basic"'),
-        password: vars.secret("BASIC_AUTH_PASSWORD", { minLength: MIN_SECRET_LENGTH }),
+        password: vars.secretOrFile("BASIC_AUTH_PASSWORD", "BASIC_AUTH_PASSWORD_FILE", {
+          minLength: MIN_SECRET_LENGTH,
+        }),
       };
     case "jwt":
       return readJwtConfig(vars, realm);

@@ -21,6 +21,8 @@ export interface AuthenticationDeps {
   now: () => number;
   logger: Logger;
   metrics: Metrics;
+  /** Deno may trace outbound calls: a signed key set URL must not be. */
+  outboundTraced: boolean;
 }
 
 export interface Authentication {
@@ -93,6 +95,7 @@ function trustIdentityProvider(external: ExternalKeySetConfig, deps: Authenticat
     staleMaxMs: external.staleMaxS * 1000,
     now: deps.now,
     logger: deps.logger,
+    outboundTraced: deps.outboundTraced,
   });
   // Fetch now, so the first caller does not wait for it; failures are logged by the key set.
   keySet.prefetch();

@@ -21,17 +21,15 @@
  * request per cooldown. A failing key host is logged once when trouble starts
  * and once when it ends, not per request.
  *
- * The document is fetched with undici, not fetch: a key set URL may be signed
- * (`?sig=...`, as cloud storage does), and with OTEL_DENO=true Deno traces
- * every fetch with its full URL. This module records its own span, with the
- * URL's query values redacted (as openweather.ts does for the same reason).
+ * A key set URL may be signed (`?sig=...`, as cloud storage does), so it is
+ * fetched through process/outbound_http.ts, which keeps it out of Deno's
+ * tracing, inside a span whose URL has its query values redacted.
  */
 
-import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
-import { Agent, request } from "undici";
 import { readBoundedBytes } from "../http/bounded_body.ts";
 import type { Logger } from "../process/log.ts";
+import { createOutboundHttp, inClientSpan, requestAttributes } from "../process/outbound_http.ts";
 import { redactUrl } from "../process/redact.ts";
 
 const MAX_KEY_SET_BYTES = 512 * 1024;
@@ -49,6 +47,8 @@ export interface RemoteKeySetOptions {
   cooldownMs?: number;
   now: () => number;
   logger: Logger;
+  /** Deno may trace outbound calls (OTEL_DENO, Deno Deploy). */
+  outboundTraced: boolean;
 }
 
 export interface RemoteKeySet {
@@ -134,38 +134,33 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
   };
 }
 
-const tracer = trace.getTracer("genesys-weather-action");
-
 /** GETs of the key set document, bounded in time and size; each throws unless it holds keys. */
 function createKeySetFetcher(options: RemoteKeySetOptions) {
-  const agent = new Agent({ connect: { timeout: options.timeoutMs } });
   const { url } = options;
-  const spanAttributes = {
-    "http.request.method": "GET",
-    "server.address": url.hostname,
-    "server.port": Number(url.port) || (url.protocol === "https:" ? 443 : 80),
-    "url.full": redactUrl(url),
-    "url.path": url.pathname,
+  const http = createOutboundHttp({
+    traced: options.outboundTraced,
+    connectTimeoutMs: options.timeoutMs,
+  });
+  const span = {
+    traced: options.outboundTraced,
+    name: "GET key set",
+    attributes: { ...requestAttributes(url), "url.full": redactUrl(url) },
+    describeFailure: (error: unknown) => ({ type: (error as Error).name }),
   };
 
   async function fetchKeySet(): Promise<JSONWebKeySet> {
-    let response;
+    let answer;
     try {
-      response = await request(url, {
-        method: "GET",
-        dispatcher: agent,
-        signal: AbortSignal.timeout(options.timeoutMs),
-        headers: { accept: "application/json" },
-      });
+      answer = await http.get(url, AbortSignal.timeout(options.timeoutMs));
     } catch (error) {
-      // undici's messages name host and port, never the query; the cause is kept for the log.
+      // The cause may quote the URL; the logger redacts its query values.
       throw new KeySetUnavailableError("Key set could not be reached", { cause: error });
     }
-    if (response.statusCode !== 200) {
-      await response.body.dump().catch(() => {});
-      throw new KeySetUnavailableError(`Key set answered with status ${response.statusCode}`);
+    if (answer.status !== 200) {
+      await answer.discard().catch(() => {});
+      throw new KeySetUnavailableError(`Key set answered with status ${answer.status}`);
     }
-    const text = new TextDecoder().decode(await readBoundedBytes(response.body, MAX_KEY_SET_BYTES));
+    const text = new TextDecoder().decode(await readBoundedBytes(answer.body, MAX_KEY_SET_BYTES));
     const document: unknown = JSON.parse(text);
     const keys = (document as { keys?: unknown })?.keys;
     // An empty set is never a real rotation; keep the last good keys instead.
@@ -176,25 +171,8 @@ function createKeySetFetcher(options: RemoteKeySetOptions) {
   }
 
   return {
-    fetch: (): Promise<JSONWebKeySet> =>
-      tracer.startActiveSpan(
-        "GET key set",
-        { kind: SpanKind.CLIENT, attributes: spanAttributes },
-        async (span) => {
-          try {
-            const document = await fetchKeySet();
-            span.setAttribute("http.response.status_code", 200);
-            return document;
-          } catch (error) {
-            span.setAttribute("error.type", (error as Error).name);
-            span.setStatus({ code: SpanStatusCode.ERROR });
-            throw error;
-          } finally {
-            span.end();
-          }
-        },
-      ),
-    close: () => agent.close(),
+    fetch: () => inClientSpan(span, fetchKeySet),
+    close: () => http.close(),
   };
 }
 

@@ -18,13 +18,18 @@ export const OAUTH_VARIABLES = {
     meaning: "The client's secret, at least 16 characters",
     secret: true,
   },
+  OAUTH_CLIENT_SECRET_FILE: {
+    meaning:
+      "The client's secret from a file under `./secrets/`, `/run/secrets/` or `$CREDENTIALS_DIRECTORY`, instead of `OAUTH_CLIENT_SECRET`",
+  },
   OAUTH_SIGNING_KEY: {
     meaning:
       "The token signing key: PKCS#8 PEM or private JWK. Unset (and no file): generated at start, with a warning",
     secret: true,
   },
   OAUTH_SIGNING_KEY_FILE: {
-    meaning: "The same, from a file under `./secrets/` or `/run/secrets/`",
+    meaning:
+      "The same, from a file under `./secrets/`, `/run/secrets/` or `$CREDENTIALS_DIRECTORY`, read at start",
   },
   OAUTH_TOKEN_TTL_S: { default: "3600", meaning: "Lifetime of issued tokens, `60`–`86400` s" },
   OAUTH_SCOPES: {
@@ -39,9 +44,10 @@ type OAuthVariable = keyof typeof OAUTH_VARIABLES;
 export interface BuiltInOAuthConfig {
   readonly clientId: string;
   readonly clientSecret: string;
-  /** PKCS#8 PEM or private JWK text, when given inline. */
+  /** PKCS#8 PEM or private JWK text, from OAUTH_SIGNING_KEY or the file OAUTH_SIGNING_KEY_FILE names. */
   readonly signingKey?: string;
-  readonly signingKeyFile?: string;
+  /** Which of the two it came from, for messages. */
+  readonly signingKeySource?: "OAUTH_SIGNING_KEY" | "OAUTH_SIGNING_KEY_FILE";
   readonly tokenTtlS: number;
   /** PUBLIC_URL without a trailing slash: the `iss` of every token it issues. */
   readonly issuer: string;
@@ -63,27 +69,29 @@ export function readBuiltInIssuerSettings(
   const publicIssuer = vars.optionalHttpUrl("PUBLIC_URL")?.href.replace(/\/+$/, "");
   const clientId = vars.optionalText("OAUTH_CLIENT_ID");
   if (clientId === undefined) {
-    if (vars.optionalText("OAUTH_CLIENT_SECRET") !== undefined) {
-      vars.problem("OAUTH_CLIENT_SECRET is set but OAUTH_CLIENT_ID is not");
+    for (const name of ["OAUTH_CLIENT_SECRET", "OAUTH_CLIENT_SECRET_FILE"] as const) {
+      if (vars.optionalText(name) !== undefined) {
+        vars.problem(`${name} is set but OAUTH_CLIENT_ID is not`);
+      }
     }
     return publicIssuer !== undefined ? { publicIssuer } : {};
   }
-  const clientSecret = vars.secret("OAUTH_CLIENT_SECRET", { minLength: MIN_CLIENT_SECRET_LENGTH });
+  const clientSecret = vars.secretOrFile("OAUTH_CLIENT_SECRET", "OAUTH_CLIENT_SECRET_FILE", {
+    minLength: MIN_CLIENT_SECRET_LENGTH,
+  });
   if (publicIssuer === undefined) {
     vars.problem(
       "PUBLIC_URL is required with OAUTH_CLIENT_ID: it is the issuer and audience of the tokens the service issues",
     );
   }
-  const signingKey = vars.optionalText("OAUTH_SIGNING_KEY");
-  const signingKeyFile = vars.optionalText("OAUTH_SIGNING_KEY_FILE");
-  if (signingKey !== undefined && signingKeyFile !== undefined) {
-    vars.problem("Set OAUTH_SIGNING_KEY or OAUTH_SIGNING_KEY_FILE, not both");
-  }
+  const signingKey = vars.optionalSecretOrFile("OAUTH_SIGNING_KEY", "OAUTH_SIGNING_KEY_FILE");
+  const signingKeySource = vars.optionalText("OAUTH_SIGNING_KEY") !== undefined
+    ? "OAUTH_SIGNING_KEY"
+    : "OAUTH_SIGNING_KEY_FILE";
   const builtIn: BuiltInOAuthConfig = {
     clientId,
     clientSecret,
-    ...(signingKey !== undefined ? { signingKey } : {}),
-    ...(signingKeyFile !== undefined ? { signingKeyFile } : {}),
+    ...(signingKey !== undefined ? { signingKey, signingKeySource } : {}),
     tokenTtlS: vars.integer("OAUTH_TOKEN_TTL_S", { min: 60, max: 86_400 }),
     issuer: publicIssuer ?? "",
     scopes: vars.list("OAUTH_SCOPES"),

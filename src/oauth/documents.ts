@@ -13,8 +13,11 @@ export const TOKEN_PATH = "/oauth/token";
 export const JWKS_PATH = "/.well-known/jwks.json";
 export const METADATA_PATH = "/.well-known/oauth-authorization-server";
 
-export function documentRoutes(config: BuiltInOAuthConfig, signingKey: SigningKey): Routes {
-  const keySet = { keys: [signingKey.publicJwk] };
+export function documentRoutes(
+  config: BuiltInOAuthConfig,
+  signingKey: Promise<SigningKey>,
+): Routes {
+  const keySet = signingKey.then((key) => ({ keys: [key.publicJwk] }));
   const metadata = {
     issuer: config.issuer,
     token_endpoint: config.issuer + TOKEN_PATH,
@@ -25,9 +28,9 @@ export function documentRoutes(config: BuiltInOAuthConfig, signingKey: SigningKe
     // No authorization endpoint: this server only does the client credentials grant.
     response_types_supported: [],
   };
-  const publish = (body: unknown) => () =>
+  const publish = (body: unknown) => async () =>
     // Public documents: cacheable for a few minutes, unlike every other answer.
-    jsonResponse(body, { headers: { "cache-control": "public, max-age=300" } });
+    jsonResponse(await body, { headers: { "cache-control": "public, max-age=300" } });
   return {
     [JWKS_PATH]: { GET: publish(keySet), HEAD: publish(keySet) },
     [METADATA_PATH]: { GET: publish(metadata), HEAD: publish(metadata) },

@@ -37,27 +37,40 @@ export interface BuiltInIssuer {
   /** How the bearer authenticator recognises and verifies this server's tokens. */
   trust: TokenIssuerTrust;
   routes: Routes;
+  /** Resolves once a key being generated is done, so nothing outlives the service. */
+  close(): Promise<void>;
 }
 
 export async function createBuiltInIssuer(options: BuiltInIssuerOptions): Promise<BuiltInIssuer> {
   const { config, logger } = options;
-  const signingKey = await loadSigningKey(config, options.algorithms);
-  if (signingKey.generated) {
-    logger.warn(
-      "No OAUTH_SIGNING_KEY or OAUTH_SIGNING_KEY_FILE: a signing key was generated for this process. " +
-        "Tokens it issues stop working at restart and are not accepted by other instances",
-      { kid: signingKey.publicJwk.kid },
+  const signingKey = loadSigningKey(config, options.algorithms);
+  if (config.signingKey !== undefined) {
+    // A configured key that cannot be used stops start-up.
+    await signingKey;
+  } else {
+    // Generating an RSA key takes 70-200 ms, off the main thread: the service
+    // answers meanwhile, and only the token routes wait for the key.
+    signingKey.then(
+      (key) =>
+        logger.warn(
+          "No OAUTH_SIGNING_KEY or OAUTH_SIGNING_KEY_FILE: a signing key was generated for this process. " +
+            "Tokens it issues stop working at restart and are not accepted by other instances",
+          { kid: key.publicJwk.kid },
+        ),
+      (error) => logger.error("The signing key could not be generated", { error }),
     );
   }
+  const keySet = signingKey.then((key) => createLocalJWKSet({ keys: [key.publicJwk] }));
   return {
     trust: {
       issuer: config.issuer,
-      getKey: createLocalJWKSet({ keys: [signingKey.publicJwk] }),
+      getKey: async (header, token) => await (await keySet)(header, token),
       typ: ACCESS_TOKEN_TYPE,
     },
     routes: {
       [TOKEN_PATH]: { POST: createTokenEndpoint({ ...options, signingKey }) },
       ...documentRoutes(config, signingKey),
     },
+    close: () => signingKey.then(() => {}, () => {}),
   };
 }

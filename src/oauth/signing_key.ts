@@ -32,25 +32,16 @@ export class SigningKeyError extends Error {
 
 const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
+/**
+ * The key file, if any, was read with the configuration (src/process/secret_file.ts:
+ * only from the directories meant for secrets), so this only parses text.
+ */
 export async function loadSigningKey(
-  config: Pick<BuiltInOAuthConfig, "signingKey" | "signingKeyFile">,
+  config: Pick<BuiltInOAuthConfig, "signingKey" | "signingKeySource">,
   algorithms: readonly SigningAlgorithm[],
-  readTextFile: (path: string) => Promise<string> = Deno.readTextFile,
 ): Promise<SigningKey> {
-  const source = config.signingKey !== undefined ? "OAUTH_SIGNING_KEY" : "OAUTH_SIGNING_KEY_FILE";
-  let text = config.signingKey;
-  if (text === undefined && config.signingKeyFile !== undefined) {
-    try {
-      text = await readTextFile(config.signingKeyFile);
-    } catch (error) {
-      throw new SigningKeyError(
-        `OAUTH_SIGNING_KEY_FILE "${config.signingKeyFile}" cannot be read (${
-          (error as Error).name
-        }); ` +
-          "the service may read only .env and files under ./secrets/ and /run/secrets/",
-      );
-    }
-  }
+  const source = config.signingKeySource ?? "OAUTH_SIGNING_KEY";
+  const text = config.signingKey;
 
   if (text === undefined) {
     const algorithm = algorithms[0]!;

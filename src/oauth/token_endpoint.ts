@@ -21,7 +21,8 @@ export interface TokenEndpointOptions {
   /** The `aud` of every token issued. */
   audience: string;
   realm: string;
-  signingKey: SigningKey;
+  /** May still be being generated when the endpoint is built (see createBuiltInIssuer). */
+  signingKey: Promise<SigningKey>;
   throttle: FailureThrottle;
   /** How long the form body may take to arrive; past it, 408. */
   bodyDeadlineMs: number;
@@ -98,8 +99,8 @@ export function createTokenEndpoint(options: TokenEndpointOptions): RouteHandler
     return (requested.length > 0 ? [...new Set(requested)] : config.scopes).join(" ");
   }
 
-  function issueAccessToken(scope: string): Promise<string> {
-    const { signingKey } = options;
+  async function issueAccessToken(scope: string): Promise<string> {
+    const signingKey = await options.signingKey;
     const issuedAt = Math.floor(options.now() / 1000);
     return new SignJWT({ client_id: config.clientId, scope })
       .setProtectedHeader({

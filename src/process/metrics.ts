@@ -1,10 +1,16 @@
 /**
- * Prometheus metrics (prom-client), one registry per service instance so
- * tests stay independent. Labels are bounded sets (route names, status codes,
- * outcome codes), never caller-supplied text.
+ * Prometheus metrics, one registry per service instance so tests stay
+ * independent. Labels are bounded sets (route names, status codes, outcome
+ * codes), never caller-supplied text.
+ *
+ * Counters, gauges and one histogram, written in the text exposition format
+ * by hand rather than with prom-client: loading prom-client (and bintrees,
+ * tdigest through it) took about 15 ms of every cold start, a tenth of the
+ * whole, on Deno Deploy where instances start on demand, and its label
+ * hashing showed in the hot path's profile. The output is byte-for-byte what
+ * prom-client writes for the same events (tests/process/metrics_format_test.ts
+ * compares the two over random event sequences).
  */
-
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /** `shared`: not in this instance's memory, answered from the shared store. */
 export type CacheResult = "hit" | "shared" | "miss" | "stale";
@@ -12,8 +18,14 @@ export type CacheResult = "hit" | "shared" | "miss" | "stale";
 export type CityKind = "known" | "unknown";
 export type TokenVerification = "hit" | "miss" | "rejected";
 
+export interface MetricsRegistry {
+  /** The exposition text, as GET /metrics serves it. */
+  metrics(): Promise<string>;
+  readonly contentType: string;
+}
+
 export interface Metrics {
-  readonly registry: Registry;
+  readonly registry: MetricsRegistry;
   request(route: string, method: string, status: number, seconds: number): void;
   /** One per upstream call made, or avoided by the quota guard ("throttled"). */
   upstreamCall(outcome: string): void;
@@ -37,9 +49,6 @@ export interface Metrics {
   keySet(usable: () => boolean): void;
 }
 
-const CACHE_RESULTS: readonly CacheResult[] = ["hit", "miss", "stale"];
-const TOKEN_VERIFICATIONS: readonly TokenVerification[] = ["hit", "miss", "rejected"];
-
 /**
  * The label values known in advance, so each series exists (at 0) from the
  * start: `increase()` then sees the first failure after a restart.
@@ -51,132 +60,223 @@ export interface KnownOutcomes {
   readonly answers: readonly string[];
 }
 
+const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const CACHE_RESULTS: readonly CacheResult[] = ["hit", "miss", "stale"];
+const TOKEN_VERIFICATIONS: readonly TokenVerification[] = ["hit", "miss", "rejected"];
+
+type Labels = Record<string, string>;
+
+/** One metric family: its header and its series, in the order first seen. */
+interface Family {
+  render(): string;
+}
+
+function escapeHelp(text: string): string {
+  return text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+}
+
+function escapeLabelValue(text: string): string {
+  return text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+}
+
+function formatLabels(labels: Labels): string {
+  const pairs = Object.entries(labels).map(([name, value]) =>
+    `${name}="${escapeLabelValue(value)}"`
+  );
+  return pairs.length === 0 ? "" : `{${pairs.join(",")}}`;
+}
+
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return "Nan";
+  if (value === Infinity) return "+Inf";
+  if (value === -Infinity) return "-Inf";
+  return `${value}`;
+}
+
+function header(name: string, help: string, type: string): string[] {
+  return [`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} ${type}`];
+}
+
+/** Series by their rendered labels, each holding a number: what counters and gauges share. */
+function createSeries(name: string, help: string, type: "counter" | "gauge") {
+  const series = new Map<string, number>();
+  return {
+    add(labels: Labels, amount: number): void {
+      const key = formatLabels(labels);
+      series.set(key, (series.get(key) ?? 0) + amount);
+    },
+    set(labels: Labels, value: number): void {
+      series.set(formatLabels(labels), value);
+    },
+    render: () =>
+      [
+        ...header(name, help, type),
+        ...[...series].map(([key, value]) => `${name}${key} ${formatValue(value)}`),
+      ].join("\n"),
+  };
+}
+
+function createHistogram(name: string, help: string, buckets: readonly number[]) {
+  const series = new Map<
+    string,
+    { labels: Labels; counts: number[]; sum: number; count: number }
+  >();
+  return {
+    observe(labels: Labels, value: number): void {
+      const key = formatLabels(labels);
+      let entry = series.get(key);
+      if (!entry) {
+        entry = { labels, counts: buckets.map(() => 0), sum: 0, count: 0 };
+        series.set(key, entry);
+      }
+      const bucket = buckets.findIndex((bound) => value <= bound);
+      if (bucket >= 0) entry.counts[bucket]! += 1;
+      entry.sum += value;
+      entry.count += 1;
+    },
+    render: () => {
+      const lines = header(name, help, "histogram");
+      for (const { labels, counts, sum, count } of series.values()) {
+        let cumulative = 0;
+        buckets.forEach((bound, index) => {
+          cumulative += counts[index]!;
+          lines.push(
+            `${name}_bucket${formatLabels({ le: formatValue(bound), ...labels })} ${cumulative}`,
+          );
+        });
+        lines.push(`${name}_bucket${formatLabels({ le: "+Inf", ...labels })} ${count}`);
+        lines.push(`${name}_sum${formatLabels(labels)} ${formatValue(sum)}`);
+        lines.push(`${name}_count${formatLabels(labels)} ${formatValue(count)}`);
+      }
+      return lines.join("\n");
+    },
+  };
+}
+
+/** An unlabelled gauge read when scraped. */
+function createCollectedGauge(name: string, help: string, collect: () => number): Family {
+  return {
+    render: () => [...header(name, help, "gauge"), `${name} ${formatValue(collect())}`].join("\n"),
+  };
+}
+
 export function createMetrics(known: KnownOutcomes): Metrics {
-  const registry = new Registry();
-  const requests = new Counter({
-    name: "http_requests_total",
-    help: "HTTP requests answered, by route, method and status",
-    labelNames: ["route", "method", "status"] as const,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: "http_request_duration_seconds",
-    help: "Time to answer, by route",
-    labelNames: ["route"] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  });
-  const upstream = new Counter({
-    name: "openweather_calls_total",
-    help:
-      'OpenWeatherMap calls by outcome ("ok", an error_code, or "throttled" when the guard avoided the call)',
-    labelNames: ["outcome"] as const,
-    registers: [registry],
-  });
-  const cache = new Counter({
-    name: "weather_cache_lookups_total",
-    help:
-      "Weather cache lookups by result (hit: this instance's memory, shared: the shared store, miss, stale)",
-    labelNames: ["result"] as const,
-    registers: [registry],
-  });
-  const budgetSpent = new Counter({
-    name: "openweather_budget_spent_total",
-    help:
-      'OpenWeatherMap calls the budget let through, by kind ("known": the city answered before, "unknown": a name never answered or last not found)',
-    labelNames: ["kind"] as const,
-    registers: [registry],
-  });
-  const budgetRefused = new Counter({
-    name: "openweather_budget_refused_total",
-    help:
-      'Calls the budget held back, by kind and reason ("limit", "unknown_share": the unknown names\' share is used up, "backoff")',
-    labelNames: ["kind", "reason"] as const,
-    registers: [registry],
-  });
-  const storeUp = new Gauge({
-    name: "shared_store_up",
-    help:
-      "1 while the shared store (SHARED_STORE_URL) answers, 0 while the service runs without it",
-    labelNames: ["backend"] as const,
-    registers: [registry],
-  });
-  const storeErrors = new Counter({
-    name: "shared_store_errors_total",
-    help: "Shared store calls that failed, timed out or answered garbage, by operation",
-    labelNames: ["backend", "operation"] as const,
-    registers: [registry],
-  });
-  const tokens = new Counter({
-    name: "auth_token_verifications_total",
-    help:
-      "Bearer token checks by result (hit: from the verification cache, miss: verified, rejected)",
-    labelNames: ["result"] as const,
-    registers: [registry],
-  });
-  const answers = new Counter({
-    name: "weather_answers_total",
-    help: 'Weather action answers by outcome ("ok", or the error_code the caller got)',
-    labelNames: ["outcome"] as const,
-    registers: [registry],
-  });
-  const deadline = new Gauge({
-    name: "weather_request_deadline_seconds",
-    help: "REQUEST_DEADLINE_MS in seconds: every weather request is answered within this",
-    registers: [registry],
-  });
+  const requests = createSeries(
+    "http_requests_total",
+    "HTTP requests answered, by route, method and status",
+    "counter",
+  );
+  const duration = createHistogram(
+    "http_request_duration_seconds",
+    "Time to answer, by route",
+    DURATION_BUCKETS,
+  );
+  const upstream = createSeries(
+    "openweather_calls_total",
+    'OpenWeatherMap calls by outcome ("ok", an error_code, or "throttled" when the guard avoided the call)',
+    "counter",
+  );
+  const cache = createSeries(
+    "weather_cache_lookups_total",
+    "Weather cache lookups by result (hit: this instance's memory, shared: the shared store, miss, stale)",
+    "counter",
+  );
+  const budgetSpent = createSeries(
+    "openweather_budget_spent_total",
+    'OpenWeatherMap calls the budget let through, by kind ("known": the city answered before, "unknown": a name never answered or last not found)',
+    "counter",
+  );
+  const budgetRefused = createSeries(
+    "openweather_budget_refused_total",
+    'Calls the budget held back, by kind and reason ("limit", "unknown_share": the unknown names\' share is used up, "backoff")',
+    "counter",
+  );
+  const storeUp = createSeries(
+    "shared_store_up",
+    "1 while the shared store (SHARED_STORE_URL) answers, 0 while the service runs without it",
+    "gauge",
+  );
+  const storeErrors = createSeries(
+    "shared_store_errors_total",
+    "Shared store calls that failed, timed out or answered garbage, by operation",
+    "counter",
+  );
+  const tokens = createSeries(
+    "auth_token_verifications_total",
+    "Bearer token checks by result (hit: from the verification cache, miss: verified, rejected)",
+    "counter",
+  );
+  const answers = createSeries(
+    "weather_answers_total",
+    'Weather action answers by outcome ("ok", or the error_code the caller got)',
+    "counter",
+  );
+  const deadline = createSeries(
+    "weather_request_deadline_seconds",
+    "REQUEST_DEADLINE_MS in seconds: every weather request is answered within this",
+    "gauge",
+  );
+  // An unlabelled gauge reads 0 before it is set, as prom-client's does.
+  deadline.set({}, 0);
+  const memory = createCollectedGauge(
+    "process_resident_memory_bytes",
+    "Resident set size",
+    () => Deno.memoryUsage().rss,
+  );
   // Every known label value starts at 0, so the first failure after start is an increase that
   // alerts can see (a series born at 1 has no increase), and the series exist before they occur.
-  for (const outcome of ["ok", "throttled", ...known.upstream]) upstream.inc({ outcome }, 0);
-  for (const outcome of ["ok", ...known.answers]) {
-    answers.inc({ outcome }, 0);
-  }
-  for (const result of CACHE_RESULTS) cache.inc({ result }, 0);
-  for (const result of TOKEN_VERIFICATIONS) tokens.inc({ result }, 0);
-  new Gauge({
-    name: "process_resident_memory_bytes",
-    help: "Resident set size",
-    registers: [registry],
-    collect() {
-      this.set(Deno.memoryUsage().rss);
-    },
-  });
+  for (const outcome of ["ok", "throttled", ...known.upstream]) upstream.add({ outcome }, 0);
+  for (const outcome of ["ok", ...known.answers]) answers.add({ outcome }, 0);
+  for (const result of CACHE_RESULTS) cache.add({ result }, 0);
+  for (const result of TOKEN_VERIFICATIONS) tokens.add({ result }, 0);
+
+  // In registration order, as prom-client lists them; the scrape-time gauges come last.
+  const families: Family[] = [
+    requests,
+    duration,
+    upstream,
+    cache,
+    budgetSpent,
+    budgetRefused,
+    storeUp,
+    storeErrors,
+    tokens,
+    answers,
+    deadline,
+    memory,
+  ];
   return {
-    registry,
+    registry: {
+      metrics: () => Promise.resolve(families.map((family) => family.render()).join("\n\n") + "\n"),
+      contentType: CONTENT_TYPE,
+    },
     request: (route, method, status, seconds) => {
-      requests.inc({ route, method, status: String(status) });
+      requests.add({ route, method, status: String(status) }, 1);
       duration.observe({ route }, seconds);
     },
-    upstreamCall: (outcome) => upstream.inc({ outcome }),
-    weatherCache: (result) => cache.inc({ result }),
-    budgetSpent: (kind) => budgetSpent.inc({ kind }),
-    budgetRefused: (kind, reason) => budgetRefused.inc({ kind, reason }),
+    upstreamCall: (outcome) => upstream.add({ outcome }, 1),
+    weatherCache: (result) => cache.add({ result }, 1),
+    budgetSpent: (kind) => budgetSpent.add({ kind }, 1),
+    budgetRefused: (kind, reason) => budgetRefused.add({ kind, reason }, 1),
     sharedStoreUp: (backend, up) => storeUp.set({ backend }, up ? 1 : 0),
-    sharedStoreError: (backend, operation) => storeErrors.inc({ backend, operation }),
-    tokenVerification: (result) => tokens.inc({ result }),
-    weatherAnswer: (outcome) => answers.inc({ outcome }),
-    requestDeadline: (seconds) => deadline.set(seconds),
+    sharedStoreError: (backend, operation) => storeErrors.add({ backend, operation }, 1),
+    tokenVerification: (result) => tokens.add({ result }, 1),
+    weatherAnswer: (outcome) => answers.add({ outcome }, 1),
+    requestDeadline: (seconds) => deadline.set({}, seconds),
     upstreamBudget: (remaining) => {
-      new Gauge({
-        name: "openweather_call_budget_remaining",
-        help:
-          "Calls to OpenWeatherMap that OPENWEATHER_MAX_CALLS_PER_MINUTE still allows right now",
-        registers: [registry],
-        collect() {
-          this.set(remaining());
-        },
-      });
+      families.push(createCollectedGauge(
+        "openweather_call_budget_remaining",
+        "Calls to OpenWeatherMap that OPENWEATHER_MAX_CALLS_PER_MINUTE still allows right now",
+        remaining,
+      ));
     },
     keySet: (usable) => {
-      // Registered only when there is a remote key set, so other modes export no misleading 0.
-      new Gauge({
-        name: "auth_key_set_usable",
-        help: "1 while the identity provider's key set (AUTH_JWKS_URL) has usable keys, else 0",
-        registers: [registry],
-        collect() {
-          this.set(usable() ? 1 : 0);
-        },
-      });
+      families.push(createCollectedGauge(
+        "auth_key_set_usable",
+        "1 while the identity provider's key set (AUTH_JWKS_URL) has usable keys, else 0",
+        () => usable() ? 1 : 0,
+      ));
     },
   };
 }

@@ -8,12 +8,18 @@
  */
 
 import type { ReadVariable } from "./env_file.ts";
+import { readSecretFileSync, secretDirectories, SecretFileError } from "./secret_file.ts";
 
 export interface VariableSpec {
   /** The value used when the variable is unset, parsed like a real one. */
   readonly default?: string;
   /** What the README shows as the default when it is not a literal. */
   readonly documentedDefault?: string;
+  /**
+   * The default on Deno Deploy (DENO_DEPLOY=true), when it must differ: Deploy
+   * stops an instance with SIGINT and kills it 5 s later, whatever it is doing.
+   */
+  readonly deployDefault?: string;
   readonly meaning: string;
   /** Its value must never reach a log line, a response or a metric. */
   readonly secret?: boolean;
@@ -44,6 +50,8 @@ export class VariableReader<Name extends string> {
   constructor(
     private readonly read: ReadVariable,
     private readonly specs: VariableSpecs<Name>,
+    /** True on Deno Deploy: each spec's `deployDefault` replaces its `default`. */
+    readonly onDeploy = false,
   ) {}
 
   /** A set variable, trimmed; blank counts as unset so `PORT=` in `.env` means the default. */
@@ -55,7 +63,8 @@ export class VariableReader<Name extends string> {
   }
 
   private valueOrDefault(name: Name): string | undefined {
-    return this.value(name) ?? this.specs[name].default;
+    const spec = this.specs[name];
+    return this.value(name) ?? (this.onDeploy ? spec.deployDefault : undefined) ?? spec.default;
   }
 
   problem(message: string): void {
@@ -90,10 +99,39 @@ export class VariableReader<Name extends string> {
     return value ?? "";
   }
 
-  /** Required and never echoed back in a message. */
-  secret(name: Name, { minLength }: { minLength: number }): string {
-    const value = this.value(name);
-    if (value === undefined) this.problems.push(`${name} is required`);
+  /**
+   * A secret given either inline in `name` or as a file named by `fileName`
+   * (Docker secrets, systemd credentials), read now and trimmed; setting both
+   * is a problem. The path may appear in a message, the content never does.
+   */
+  optionalSecretOrFile(name: Name, fileName: Name): string | undefined {
+    const path = this.value(fileName);
+    const inline = this.value(name);
+    if (path === undefined) return inline;
+    if (inline !== undefined) {
+      this.problems.push(`Set ${name} or ${fileName}, not both`);
+      return inline;
+    }
+    try {
+      const value = readSecretFileSync(
+        path,
+        secretDirectories(this.read("CREDENTIALS_DIRECTORY")?.trim() || undefined),
+      );
+      this.secrets.push(value);
+      return value;
+    } catch (error) {
+      if (!(error instanceof SecretFileError)) throw error;
+      this.problems.push(`${fileName} "${path}" ${error.message}`);
+      return "";
+    }
+  }
+
+  /** Required, inline or from a file (see optionalSecretOrFile), and never echoed back. */
+  secretOrFile(name: Name, fileName: Name, { minLength }: { minLength: number }): string {
+    const problemsBefore = this.problems.length;
+    const value = this.optionalSecretOrFile(name, fileName);
+    if (this.problems.length > problemsBefore) return value ?? "";
+    if (value === undefined) this.problems.push(`${name} is required (or ${fileName})`);
     else if (value.length < minLength) {
       this.problems.push(`${name} must be at least ${minLength} characters long`);
     }

@@ -12,6 +12,10 @@ export const WEATHER_VARIABLES = {
     meaning: "OpenWeatherMap API key, at least 8 characters. Never logged or returned",
     secret: true,
   },
+  OPENWEATHER_API_KEY_FILE: {
+    meaning:
+      "The API key from a file under `./secrets/`, `/run/secrets/` or `$CREDENTIALS_DIRECTORY` (read at start, trimmed), instead of `OPENWEATHER_API_KEY`",
+  },
   OPENWEATHER_BASE_URL: {
     default: "https://api.openweathermap.org/data/2.5/weather",
     meaning: "The full current-weather endpoint URL, `http` or `https`, without credentials",
@@ -56,8 +60,9 @@ export const WEATHER_VARIABLES = {
   },
   REQUEST_DEADLINE_MS: {
     default: "5000",
+    deployDefault: "3500",
     meaning:
-      "Every weather request is answered within this, `100`–`60000` ms. Keep it below the Genesys action timeout",
+      "Every weather request is answered within this, `100`–`60000` ms. Keep it below the Genesys action timeout (and, on Deno Deploy, below `SHUTDOWN_GRACE_MS`)",
   },
 } as const satisfies VariableSpecs;
 
@@ -84,7 +89,9 @@ export function readWeatherConfig(
 ): WeatherConfig {
   return {
     openWeather: {
-      apiKey: vars.secret("OPENWEATHER_API_KEY", { minLength: MIN_SECRET_LENGTH }),
+      apiKey: vars.secretOrFile("OPENWEATHER_API_KEY", "OPENWEATHER_API_KEY_FILE", {
+        minLength: MIN_SECRET_LENGTH,
+      }),
       baseUrl: vars.httpUrl("OPENWEATHER_BASE_URL"),
       timeoutMs: vars.integer("OPENWEATHER_TIMEOUT_MS", { min: 1, max: 60_000 }),
       maxCallsPerMinute: vars.integer("OPENWEATHER_MAX_CALLS_PER_MINUTE", { min: 1, max: 100_000 }),

@@ -30,10 +30,12 @@ export function createWeather(
     metrics: Metrics;
     /** Shared with every other instance; absent: this process on its own. */
     shared?: { store: SharedStore; instances: number } | undefined;
+    /** Deno may trace outbound calls: the key in the upstream URL must not be. */
+    outboundTraced: boolean;
   },
 ): Weather {
   const { openWeather, weatherCache } = config;
-  const client = createOpenWeatherClient(openWeather);
+  const client = createOpenWeatherClient({ ...openWeather, outboundTraced: deps.outboundTraced });
   const guard = createUpstreamGuard({
     maxCallsPerMinute: openWeather.maxCallsPerMinute,
     unknownSharePercent: openWeather.unknownCitySharePercent,

@@ -6,26 +6,19 @@
  * observation or an UpstreamError whose code is the Data Action's error_code.
  * Errors keep their cause for the log, which redacts the API key.
  *
- * Why undici and not fetch: OpenWeatherMap takes the key only as the `appid`
- * query parameter, and with OTEL_DENO=true Deno traces every fetch (and
- * node:http request) with its full URL in `url.full` and `url.query`, with no
- * way to turn that off per call. That would ship the key to the tracing
- * backend. undici speaks HTTP over node:net, which Deno does not trace, and
- * this module records its own span with only the safe attributes.
+ * The key travels in the URL, so the call goes through process/outbound_http.ts,
+ * which keeps that URL away from Deno's tracing (see there).
  */
 
-import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import { Agent, request } from "undici";
 import { z } from "zod";
 import { readBoundedBytes } from "../http/bounded_body.ts";
+import {
+  createOutboundHttp,
+  inClientSpan,
+  type OutboundAnswer,
+  requestAttributes,
+} from "../process/outbound_http.ts";
 import type { Units, UpstreamErrorCode } from "./contract.ts";
-
-/**
- * Environment variables undici itself reads (its HTTP/1 parser loader checks
- * these two). Under `--allow-env=<list>` an unlisted read throws, so the start
- * task grants these beside the service's own variables.
- */
-export const UNDICI_ENV_READS = ["JEST_WORKER_ID", "UNDICI_NO_WASM_SIMD"] as const;
 
 /** A current-weather answer is about 1 KiB; anything far larger is not one. */
 const MAX_UPSTREAM_BODY_BYTES = 256 * 1024;
@@ -74,6 +67,8 @@ export interface OpenWeatherClientOptions {
   baseUrl: URL;
   apiKey: string;
   timeoutMs: number;
+  /** Deno may trace outbound calls (OTEL_DENO, Deno Deploy): never let it see the URL. */
+  outboundTraced: boolean;
 }
 
 export interface OpenWeatherClient {
@@ -83,30 +78,27 @@ export interface OpenWeatherClient {
   close(): Promise<void>;
 }
 
-const tracer = trace.getTracer("genesys-weather-action");
-
 export function createOpenWeatherClient(options: OpenWeatherClientOptions): OpenWeatherClient {
-  // One pool per client, so shutting the service down closes its sockets.
-  const agent = new Agent({ connect: { timeout: options.timeoutMs } });
-  const spanAttributes = {
-    "http.request.method": "GET",
-    "server.address": options.baseUrl.hostname,
-    "server.port": Number(options.baseUrl.port) ||
-      (options.baseUrl.protocol === "https:" ? 443 : 80),
-    "url.path": options.baseUrl.pathname,
+  const http = createOutboundHttp({
+    traced: options.outboundTraced,
+    connectTimeoutMs: options.timeoutMs,
+  });
+  // Only the safe attributes: no URL, no query.
+  const span = {
+    traced: options.outboundTraced,
+    name: "OpenWeatherMap current weather",
+    attributes: requestAttributes(options.baseUrl),
+    describeFailure: (error: unknown) => {
+      const upstream = error as UpstreamError;
+      return { status: upstream.upstreamStatus, type: upstream.code };
+    },
   };
 
   async function call(query: CurrentWeatherQuery): Promise<Observation> {
     const url = currentWeatherUrl(options.baseUrl, options.apiKey, query);
     const timeout = AbortSignal.timeout(options.timeoutMs);
     try {
-      const response = await request(url, {
-        method: "GET",
-        dispatcher: agent,
-        signal: timeout,
-        headers: { accept: "application/json" },
-      });
-      return await readObservation(response.statusCode, response.body);
+      return await readObservation(await http.get(url, timeout));
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
       if (timeout.aborted) {
@@ -127,30 +119,8 @@ export function createOpenWeatherClient(options: OpenWeatherClientOptions): Open
   }
 
   return {
-    currentWeather(query) {
-      return tracer.startActiveSpan(
-        "OpenWeatherMap current weather",
-        { kind: SpanKind.CLIENT, attributes: spanAttributes },
-        async (span) => {
-          try {
-            const observation = await call(query);
-            span.setAttribute("http.response.status_code", 200);
-            return observation;
-          } catch (error) {
-            const upstream = error as UpstreamError;
-            if (upstream.upstreamStatus !== undefined) {
-              span.setAttribute("http.response.status_code", upstream.upstreamStatus);
-            }
-            span.setAttribute("error.type", upstream.code);
-            span.setStatus({ code: SpanStatusCode.ERROR });
-            throw error;
-          } finally {
-            span.end();
-          }
-        },
-      );
-    },
-    close: () => agent.close(),
+    currentWeather: (query) => inClientSpan(span, () => call(query)),
+    close: () => http.close(),
   };
 }
 
@@ -165,12 +135,11 @@ function currentWeatherUrl(baseUrl: URL, apiKey: string, query: CurrentWeatherQu
 }
 
 async function readObservation(
-  status: number,
-  stream: AsyncIterable<Uint8Array> & { dump(): Promise<void> },
+  { status, body: stream, discard }: OutboundAnswer,
 ): Promise<Observation> {
   if (status !== 200) {
     // Redirects, errors: nothing in the body is needed, and the socket is reused.
-    await stream.dump().catch(() => {});
+    await discard().catch(() => {});
     throw errorForStatus(status);
   }
   const bytes = await readBoundedBytes(stream, MAX_UPSTREAM_BODY_BYTES);

@@ -330,7 +330,7 @@ Deno.test("OAUTH_SIGNING_KEY from PEM, JWK or file: tokens survive a restart", a
   const sources: [string, Record<string, string>][] = [
     ["PKCS#8 PEM", { OAUTH_SIGNING_KEY: pem }],
     ["private JWK", { OAUTH_SIGNING_KEY: jwk }],
-    ["key file", { OAUTH_SIGNING_KEY_FILE: `${dir}/signing.pem` }],
+    ["key file", { OAUTH_SIGNING_KEY_FILE: `${dir}/signing.pem`, CREDENTIALS_DIRECTORY: dir }],
   ];
   try {
     for (const [name, variables] of sources) {

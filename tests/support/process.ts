@@ -9,13 +9,16 @@ const CONFIG_PATH = new URL("deno.json", ROOT).pathname;
 /**
  * The arguments of a `deno task` after `deno`, runnable from any directory:
  * the entry file made absolute, this project's config (import map, lock
- * file) named, and `extra` flags placed before the entry file.
+ * file) named, and `extra` flags placed before the entry file. The serve
+ * task names no entry (so that `deno task serve --port 8080 serve.ts` reaches
+ * `deno serve`): serve.ts is added, as its documentation says.
  */
 export function taskArguments(task: "start" | "serve" | "invoke", extra: string[] = []): string[] {
   const { tasks } = JSON.parse(Deno.readTextFileSync(CONFIG_PATH)) as {
     tasks: Record<string, string>;
   };
-  const [program, ...args] = tasks[task]!.split(/\s+/);
+  const command = task === "serve" ? `${tasks[task]} serve.ts` : tasks[task]!;
+  const [program, ...args] = command.split(/\s+/);
   if (program !== "deno") throw new Error(`Unexpected ${task} task: ${tasks[task]}`);
   const entry = args.findIndex((arg) => arg.endsWith(".ts"));
   return [
