@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { startFakeKeyHost } from "./support/fake_jwks.ts";
 import { startFakeOpenWeather, TEST_API_KEY } from "./support/fake_openweather.ts";
 import { listeningUrl, spawnService, within } from "./support/process.ts";
+import { startRedis } from "./support/redis.ts";
 import { type PrometheusServer, runPrometheusTool, startPrometheus } from "./support/prometheus.ts";
 import { generateTestKey, signToken } from "./support/tokens.ts";
 
@@ -36,7 +37,7 @@ Deno.test("deploy/prometheus passes promtool check config, check rules and its r
   });
   await t.step("check rules", async () => {
     const output = await promtool("check", "rules", RECORDING_FILE, ALERTS_FILE);
-    assert.match(output, /SUCCESS: 10 rules found/);
+    assert.match(output, /SUCCESS: 11 rules found/);
   });
   await t.step(
     "test rules: every alert fires on its series and stays silent on the other",
@@ -85,7 +86,10 @@ Deno.test("Prometheus scrapes the service, fires OpenWeatherKeyRefused on a 401,
   upstream.respondWith(() =>
     Response.json({ cod: 401, message: "Invalid API key" }, { status: 401 })
   );
+  // A real shared store, so its metrics are exported and checked like the others.
+  const redis = await startRedis();
   const service = spawnService({
+    SHARED_STORE_URL: redis.url,
     OPENWEATHER_API_KEY: TEST_API_KEY,
     OPENWEATHER_BASE_URL: upstream.url.href,
     HOST: "127.0.0.1",
@@ -146,7 +150,7 @@ Deno.test("Prometheus scrapes the service, fires OpenWeatherKeyRefused on a 401,
 
     await t.step("every shipped rule evaluates without error on the real metrics", () => {
       const shipped = groups.filter((group) => group.file !== `${workDir}/test_rules.yml`);
-      assert.equal(shipped.flatMap((group) => group.rules).length, 24);
+      assert.equal(shipped.flatMap((group) => group.rules).length, 25);
       for (const rule of shipped.flatMap((group) => group.rules)) {
         assert.equal(rule.health, "ok", `${rule.name}: ${rule.lastError}`);
       }
@@ -157,7 +161,7 @@ Deno.test("Prometheus scrapes the service, fires OpenWeatherKeyRefused on a 401,
       async () => {
         const anchors = readmeAnchors(await Deno.readTextFile(README));
         const alerting = rules.filter((rule) => rule.type === "alerting" && !rule.labels?.copy);
-        assert.equal(alerting.length, 10);
+        assert.equal(alerting.length, 11);
         for (const rule of alerting) {
           assert.ok(["critical", "warning"].includes(rule.labels?.severity ?? ""), rule.name);
           assert.ok(rule.annotations?.summary, `${rule.name} has no summary`);
@@ -234,6 +238,7 @@ Deno.test("Prometheus scrapes the service, fires OpenWeatherKeyRefused on a 401,
     await service.stop();
     await upstream.close();
     await keyHost.close();
+    await redis.stop();
     await Deno.remove(workDir, { recursive: true });
   }
 });
