@@ -1,27 +1,14 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig } from "../src/config.ts";
+import { ConfigError } from "../src/config.ts";
 import { environmentWithEnvFile, readEnvFile } from "../src/process/env_file.ts";
 import { describeConfig } from "../src/service.ts";
+import { configProblems, loadConfigFrom } from "./support/config.ts";
 
 const SECRET = "owm-secret-key-0123456789abcdef";
 const MINIMAL = { OPENWEATHER_API_KEY: SECRET, AUTH_MODE: "none" };
 
-function load(variables: Record<string, string>) {
-  return loadConfig((name) => variables[name]);
-}
-
-function problemsOf(variables: Record<string, string>): readonly string[] {
-  try {
-    load(variables);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError);
-    return error.problems;
-  }
-  assert.fail("loadConfig accepted an invalid configuration");
-}
-
 Deno.test("loadConfig() applies the documented defaults", () => {
-  const config = load(MINIMAL);
+  const config = loadConfigFrom(MINIMAL);
   assert.equal(config.host, "0.0.0.0");
   assert.equal(config.port, 8080);
   assert.equal(config.logLevel, "info");
@@ -36,36 +23,36 @@ Deno.test("loadConfig() applies the documented defaults", () => {
 Deno.test("loadConfig() on Deno Deploy fits Deploy's 5 s stop window", async (t) => {
   const DEPLOY = { ...MINIMAL, DENO_DEPLOY: "true" };
   await t.step("the grace and the deadline default lower there", () => {
-    const config = load(DEPLOY);
+    const config = loadConfigFrom(DEPLOY);
     assert.equal(config.onDenoDeploy, true);
     assert.equal(config.shutdownGraceMs, 4000);
     assert.equal(config.requestDeadlineMs, 3500);
-    assert.equal(load(MINIMAL).shutdownGraceMs, 10000);
-    assert.equal(load(MINIMAL).requestDeadlineMs, 5000);
+    assert.equal(loadConfigFrom(MINIMAL).shutdownGraceMs, 10000);
+    assert.equal(loadConfigFrom(MINIMAL).requestDeadlineMs, 5000);
   });
   await t.step("a grace past 4500 ms is refused", () => {
-    assert.deepEqual(problemsOf({ ...DEPLOY, SHUTDOWN_GRACE_MS: "10000" }), [
+    assert.deepEqual(configProblems({ ...DEPLOY, SHUTDOWN_GRACE_MS: "10000" }), [
       'SHUTDOWN_GRACE_MS must be a whole number from 0 to 4500, got "10000"',
     ]);
   });
   await t.step("a deadline that outlasts the grace is refused", () => {
-    assert.deepEqual(problemsOf({ ...DEPLOY, REQUEST_DEADLINE_MS: "4000" }), [
+    assert.deepEqual(configProblems({ ...DEPLOY, REQUEST_DEADLINE_MS: "4000" }), [
       "On Deno Deploy REQUEST_DEADLINE_MS (4000) must be below SHUTDOWN_GRACE_MS (4000)",
     ]);
   });
 });
 
 Deno.test("loadConfig() calls OpenWeatherMap around Deno's tracing whenever Deno may trace", () => {
-  assert.equal(load(MINIMAL).outboundTraced, false);
-  assert.equal(load({ ...MINIMAL, OTEL_DENO: "false" }).outboundTraced, false);
-  assert.equal(load({ ...MINIMAL, OTEL_DENO: "true" }).outboundTraced, true);
-  assert.equal(load({ ...MINIMAL, OTEL_DENO: "1" }).outboundTraced, true);
+  assert.equal(loadConfigFrom(MINIMAL).outboundTraced, false);
+  assert.equal(loadConfigFrom({ ...MINIMAL, OTEL_DENO: "false" }).outboundTraced, false);
+  assert.equal(loadConfigFrom({ ...MINIMAL, OTEL_DENO: "true" }).outboundTraced, true);
+  assert.equal(loadConfigFrom({ ...MINIMAL, OTEL_DENO: "1" }).outboundTraced, true);
   // Deploy traces outbound calls whatever the variables say.
-  assert.equal(load({ ...MINIMAL, DENO_DEPLOY: "true" }).outboundTraced, true);
+  assert.equal(loadConfigFrom({ ...MINIMAL, DENO_DEPLOY: "true" }).outboundTraced, true);
 });
 
 Deno.test("loadConfig() reads every variable", () => {
-  const config = load({
+  const config = loadConfigFrom({
     ...MINIMAL,
     HOST: "127.0.0.1",
     PORT: "9090",
@@ -81,7 +68,7 @@ Deno.test("loadConfig() reads every variable", () => {
 });
 
 Deno.test("loadConfig() treats blank values as unset", () => {
-  const config = load({ ...MINIMAL, PORT: "", LOG_LEVEL: "  " });
+  const config = loadConfigFrom({ ...MINIMAL, PORT: "", LOG_LEVEL: "  " });
   assert.equal(config.port, 8080);
   assert.equal(config.logLevel, "info");
 });
@@ -157,7 +144,7 @@ Deno.test("loadConfig() names each invalid variable and what it expects", async 
   ];
   for (const [name, variables, expected] of cases) {
     await t.step(name, () => {
-      const problems = problemsOf(variables);
+      const problems = configProblems(variables);
       assert.equal(problems.length, 1, problems.join("; "));
       assert.match(problems[0]!, expected);
     });
@@ -166,7 +153,7 @@ Deno.test("loadConfig() names each invalid variable and what it expects", async 
   await t.step("all problems at once, and never the secret's value", () => {
     const error = (() => {
       try {
-        load({ OPENWEATHER_API_KEY: "tiny", PORT: "x", LOG_LEVEL: "loud" });
+        loadConfigFrom({ OPENWEATHER_API_KEY: "tiny", PORT: "x", LOG_LEVEL: "loud" });
       } catch (error) {
         return error as ConfigError;
       }
@@ -255,12 +242,12 @@ Deno.test("loadConfig() authentication settings", async (t) => {
 
   await t.step("AUTH_MODE defaults to jwt", () => {
     assert.match(
-      problemsOf({ OPENWEATHER_API_KEY: SECRET })[0]!,
+      configProblems({ OPENWEATHER_API_KEY: SECRET })[0]!,
       /^AUTH_MODE "jwt" \(the default\) needs keys/,
     );
   });
   await t.step("jwt with an identity provider: the documented defaults", () => {
-    const { auth } = load(JWKS);
+    const { auth } = loadConfigFrom(JWKS);
     assert.equal(auth.mode, "jwt");
     if (auth.mode !== "jwt") return;
     assert.deepEqual(auth.algorithms, ["RS256"]);
@@ -273,7 +260,7 @@ Deno.test("loadConfig() authentication settings", async (t) => {
     assert.equal(auth.builtIn, undefined);
   });
   await t.step("jwt with the built-in server: issuer and audience from PUBLIC_URL", () => {
-    const { auth } = load(BUILT_IN);
+    const { auth } = loadConfigFrom(BUILT_IN);
     if (auth.mode !== "jwt") return assert.fail("not jwt");
     assert.equal(auth.builtIn?.issuer, "https://weather.example.test");
     assert.deepEqual(auth.audiences, ["https://weather.example.test"]);
@@ -355,7 +342,7 @@ Deno.test("loadConfig() authentication settings", async (t) => {
   ];
   for (const [name, variables, expected] of cases) {
     await t.step(name, () => {
-      const problems = problemsOf(variables);
+      const problems = configProblems(variables);
       assert.equal(problems.length, 1, problems.join("; "));
       assert.match(problems[0]!, expected);
     });
@@ -368,7 +355,7 @@ Deno.test("describeConfig() masks every secret and keeps everything else", () =>
     OAUTH_CLIENT_SECRET: "client-secret-0123456789",
     OAUTH_SIGNING_KEY: '{"kty":"RSA","d":"private"}',
   };
-  const config = load({
+  const config = loadConfigFrom({
     ...secrets,
     AUTH_MODE: "jwt",
     OAUTH_CLIENT_ID: "genesys",
@@ -390,7 +377,7 @@ Deno.test("describeConfig() masks every secret and keeps everything else", () =>
   assert.equal(described.auth.builtIn.signingKey, "[REDACTED]");
 
   const basic = describeConfig(
-    load({
+    loadConfigFrom({
       ...MINIMAL,
       AUTH_MODE: "basic",
       BASIC_AUTH_USER: "genesys",

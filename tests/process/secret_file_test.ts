@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { type Config, ConfigError, loadConfig, secretValues } from "../../src/config.ts";
+import { secretValues } from "../../src/config.ts";
 import { createLogger } from "../../src/process/log.ts";
 import { readSecretFileSync, SecretFileError } from "../../src/process/secret_file.ts";
 import { describeConfig } from "../../src/service.ts";
 import { startFakeOpenWeather, TEST_API_KEY } from "../support/fake_openweather.ts";
 import { listeningUrl, postWeather, spawnService, within } from "../support/process.ts";
+import { configProblems, loadConfigFrom } from "../support/config.ts";
 
 const API_KEY = "file-owm-key-0123456789abcdef";
 const CLIENT_SECRET = "file-client-secret-0123456789";
@@ -20,20 +21,6 @@ function directories() {
   return { root, credentials, outside, remove: () => Deno.removeSync(root, { recursive: true }) };
 }
 
-function load(variables: Record<string, string>): Config {
-  return loadConfig((name) => variables[name]);
-}
-
-function problemsOf(variables: Record<string, string>): readonly string[] {
-  try {
-    load(variables);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError);
-    return error.problems;
-  }
-  assert.fail("loadConfig accepted an invalid configuration");
-}
-
 Deno.test("loadConfig() reads each *_FILE secret from $CREDENTIALS_DIRECTORY, trimmed", async (t) => {
   const { credentials, remove } = directories();
   try {
@@ -46,13 +33,13 @@ Deno.test("loadConfig() reads each *_FILE secret from $CREDENTIALS_DIRECTORY, tr
     };
 
     await t.step("OPENWEATHER_API_KEY_FILE", () => {
-      const config = load({ ...base, AUTH_MODE: "none" });
+      const config = loadConfigFrom({ ...base, AUTH_MODE: "none" });
       assert.equal(config.openWeather.apiKey, API_KEY);
       assert.deepEqual(secretValues(config), [API_KEY]);
     });
 
     await t.step("BASIC_AUTH_PASSWORD_FILE", () => {
-      const config = load({
+      const config = loadConfigFrom({
         ...base,
         AUTH_MODE: "basic",
         BASIC_AUTH_USER: "genesys",
@@ -63,7 +50,7 @@ Deno.test("loadConfig() reads each *_FILE secret from $CREDENTIALS_DIRECTORY, tr
 
     await t.step("OAUTH_CLIENT_SECRET_FILE and OAUTH_SIGNING_KEY_FILE", () => {
       Deno.writeTextFileSync(`${credentials}/signing.jwk`, '{"kty":"RSA","d":"private"}\n');
-      const config = load({
+      const config = loadConfigFrom({
         ...base,
         PUBLIC_URL: "https://weather.example.test",
         OAUTH_CLIENT_ID: "genesys",
@@ -129,7 +116,7 @@ Deno.test("loadConfig() refuses a *_FILE secret outside the allowed directories,
   const { credentials, outside, remove } = directories();
   try {
     Deno.writeTextFileSync(`${outside}/owm`, API_KEY);
-    const problems = problemsOf({
+    const problems = configProblems({
       AUTH_MODE: "none",
       CREDENTIALS_DIRECTORY: credentials,
       OPENWEATHER_API_KEY_FILE: `${outside}/owm`,
@@ -140,7 +127,7 @@ Deno.test("loadConfig() refuses a *_FILE secret outside the allowed directories,
     // Without CREDENTIALS_DIRECTORY the same directory is not allowed either.
     Deno.writeTextFileSync(`${credentials}/owm`, API_KEY);
     assert.match(
-      problemsOf({ AUTH_MODE: "none", OPENWEATHER_API_KEY_FILE: `${credentials}/owm` })[0]!,
+      configProblems({ AUTH_MODE: "none", OPENWEATHER_API_KEY_FILE: `${credentials}/owm` })[0]!,
       /is outside the directories/,
     );
   } finally {
@@ -180,7 +167,7 @@ Deno.test("loadConfig() refuses X and X_FILE together", () => {
       ],
     ];
     for (const [variables, expected] of both) {
-      assert.deepEqual(problemsOf({ ...variables, CREDENTIALS_DIRECTORY: credentials }), [
+      assert.deepEqual(configProblems({ ...variables, CREDENTIALS_DIRECTORY: credentials }), [
         expected,
       ]);
     }
@@ -193,7 +180,7 @@ Deno.test("a secret read from a file is never logged", () => {
   const { credentials, remove } = directories();
   try {
     Deno.writeTextFileSync(`${credentials}/owm`, `${API_KEY}\n`);
-    const config = load({
+    const config = loadConfigFrom({
       AUTH_MODE: "none",
       CREDENTIALS_DIRECTORY: credentials,
       OPENWEATHER_API_KEY_FILE: `${credentials}/owm`,

@@ -1,25 +1,17 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig, secretValues } from "../../src/config.ts";
+import { secretValues } from "../../src/config.ts";
 import { describeConfig } from "../../src/service.ts";
 import { startFakeOpenWeather, TEST_API_KEY } from "../support/fake_openweather.ts";
 import { listeningUrl, postWeather, spawnService, within } from "../support/process.ts";
+import { configProblems, loadConfigFrom } from "../support/config.ts";
 
 const MINIMAL = { OPENWEATHER_API_KEY: TEST_API_KEY, AUTH_MODE: "none" };
 const PASSWORD = "s3cret-redis-password";
 
-function load(variables: Record<string, string>) {
-  return loadConfig((name) => ({ ...MINIMAL, ...variables } as Record<string, string>)[name]);
-}
-
-function problemsOf(variables: Record<string, string>): readonly string[] {
-  try {
-    load(variables);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError);
-    return error.problems;
-  }
-  assert.fail("loadConfig accepted an invalid configuration");
-}
+/** Every case starts from a configuration that is valid without a store. */
+const load = (variables: Record<string, string>) => loadConfigFrom({ ...MINIMAL, ...variables });
+const problemsOf = (variables: Record<string, string>) =>
+  configProblems({ ...MINIMAL, ...variables });
 
 Deno.test("loadConfig() reads SHARED_STORE_URL for Redis and Deno KV", async (t) => {
   await t.step("unset: no store, the documented defaults", () => {

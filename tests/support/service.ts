@@ -3,7 +3,8 @@
  * port, with its log lines captured for assertions.
  */
 
-import { type Config, loadConfig, secretValues } from "../../src/config.ts";
+import { type Config, secretValues } from "../../src/config.ts";
+import { loadConfigFrom } from "./config.ts";
 import { createLogger } from "../../src/process/log.ts";
 import { createService } from "../../src/service.ts";
 import { TEST_API_KEY } from "./fake_openweather.ts";
@@ -37,7 +38,7 @@ export function testConfig(variables: Record<string, string>): Config {
     LOG_LEVEL: "debug",
     ...variables,
   };
-  return loadConfig((name) => env[name]);
+  return loadConfigFrom(env);
 }
 
 export interface StartOptions {
