@@ -71,18 +71,12 @@ export class VariableReader<Name extends string> {
     this.problems.push(message);
   }
 
-  /** A secret found inside another value (a password in a URL), to be redacted like one. */
+  /**
+   * A value that is secret only sometimes (a URL with credentials), or a secret
+   * found inside another value (the password in it), to be redacted like one.
+   */
   addSecret(value: string): void {
     this.secrets.push(value);
-  }
-
-  /**
-   * For a variable declared secret whose value holds none (a store URL without
-   * credentials): it is then logged as it is, not masked.
-   */
-  holdsNoSecret(value: string): void {
-    const index = this.secrets.indexOf(value);
-    if (index >= 0) this.secrets.splice(index, 1);
   }
 
   text(name: Name): string {

@@ -3,10 +3,11 @@
  * namespace, how long a store call may hold a caller, and how the budget is
  * shared out while the store is unreachable.
  *
- * `SHARED_STORE_URL` may carry credentials, so it is declared secret (masked
- * in the configuration log line, redacted from every log line) and what the
- * log shows instead is `location`: the same URL with the password replaced.
- * A URL without credentials is only an address, and is logged as it is.
+ * `SHARED_STORE_URL` may carry credentials: then the whole URL and its
+ * password are secrets (masked in the configuration log line, redacted from
+ * every log line) and what the log shows instead is `location`: the same URL
+ * with the password replaced. A URL without credentials is only an address,
+ * and is logged as it is.
  */
 
 import {
@@ -21,7 +22,6 @@ export const STORE_VARIABLES = {
     documentedDefault: "(unset: in memory, one process)",
     meaning:
       "A store every instance shares for the weather cache, the OpenWeatherMap budget and back-off: `redis://[user:password@]host:port[/db]` or `rediss://` (Redis, Valkey, Upstash, ElastiCache, Memorystore), `kv:` (Deno KV: Deno Deploy's own, or the local default), `kv:/path/file.sqlite3`, or `https://` (a self-hosted `denokv`, with `DENO_KV_ACCESS_TOKEN`). Credentials in it are never logged",
-    secret: true,
   },
   SHARED_STORE_PREFIX: {
     default: "genesys-weather:",
@@ -68,6 +68,8 @@ export function readStoreConfig(
   vars: VariableReader<keyof typeof STORE_VARIABLES>,
 ): { readonly sharedStore: SharedStoreConfig } {
   const raw = vars.optionalText("SHARED_STORE_URL");
+  // Secret only when it carries credentials; else it is an address, logged as it is.
+  if (raw !== undefined && hasCredentials(raw)) vars.addSecret(raw);
   const accessToken = vars.optionalText("DENO_KV_ACCESS_TOKEN");
   const target = raw === undefined ? undefined : parseSharedStoreUrl(raw);
   if (typeof target === "string") vars.problem(target);
@@ -75,8 +77,6 @@ export function readStoreConfig(
     // The password may turn up in a client's error message; the redactor knows it too.
     const password = passwordOf(raw!);
     if (password !== undefined && password.length >= MIN_SECRET_LENGTH) vars.addSecret(password);
-    // Without credentials the URL is only an address: log it as it is, so operators see it.
-    if (!hasCredentials(raw!)) vars.holdsNoSecret(raw!);
     if (target.kind === "kv" && target.connection?.startsWith("https:") && !accessToken) {
       vars.problem("DENO_KV_ACCESS_TOKEN is required with an https:// SHARED_STORE_URL (denokv)");
     }
