@@ -115,7 +115,12 @@ export function parseSharedStoreUrl(raw: string): SharedStoreTarget | string {
       return { kind: "redis", connection: raw, location: withoutPassword(url) };
     }
     case "kv:": {
-      const path = decodeURIComponent(raw.slice("kv:".length));
+      let path: string;
+      try {
+        path = decodeURIComponent(raw.slice("kv:".length));
+      } catch {
+        return "SHARED_STORE_URL's kv: path has a % that is not percent-encoding (write %25)";
+      }
       return path === ""
         ? { kind: "kv", connection: undefined, location: "kv: (Deno.openKv())" }
         : { kind: "kv", connection: path, location: `kv:${path}` };

@@ -67,6 +67,7 @@ Deno.test("loadConfig() refuses a malformed SHARED_STORE_URL without quoting it"
     ["a query", `redis://:${PASSWORD}@host?tls=1`, /query or fragment/],
     ["credentials in a denokv URL", `https://u:${PASSWORD}@kv.example.test/`, /must not contain/],
     ["a denokv URL without its token", "https://kv.example.test/", /DENO_KV_ACCESS_TOKEN/],
+    ["a kv: path that is not percent-encoding", "kv:/var/lib/%zz", /kv: path/],
   ];
   for (const [name, url, expected] of cases) {
     await t.step(name, () => {
