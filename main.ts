@@ -14,6 +14,7 @@ import { loadConfig } from "./src/config.ts";
 import { environmentWithEnvFile } from "./src/process/env_file.ts";
 import { errorResponse } from "./src/http/responses.ts";
 import { RequestError } from "./src/http/errors.ts";
+import { onFirstSignal, stopGracefully } from "./src/process/drain.ts";
 import { startFromEnvironment, StartupError } from "./src/startup.ts";
 
 const USAGE = `genesys-weather-action ${denoJson.version}
@@ -54,26 +55,18 @@ async function serve(): Promise<number> {
     },
   }, service.handler);
 
-  const { promise: graceOver, resolve: endGrace } = Promise.withResolvers<"cut off">();
-  let shuttingDown = false;
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    Deno.addSignalListener(signal, () => {
-      // A supervisor and a task runner may both forward the same signal.
-      if (shuttingDown) return;
-      shuttingDown = true;
-      logger.info("Shutting down", { signal, grace_ms: config.shutdownGraceMs });
+  return await new Promise<number>((resolve) => {
+    onFirstSignal(["SIGTERM", "SIGINT"], (signal) => {
       server.shutdown();
-      setTimeout(() => endGrace("cut off"), config.shutdownGraceMs);
+      resolve(stopGracefully({
+        signal,
+        graceMs: config.shutdownGraceMs,
+        logger,
+        drained: server.finished,
+        close: () => service.close(),
+      }));
     });
-  }
-  const outcome = await Promise.race([server.finished.then(() => "drained" as const), graceOver]);
-  if (outcome === "cut off") {
-    logger.warn("Shutdown grace period over; requests still in flight are cut off");
-    return 1;
-  }
-  await service.close();
-  logger.info("Stopped");
-  return 0;
+  });
 }
 
 /** For container health checks: the binary checks its own /healthz, no curl needed. */

@@ -1,6 +1,9 @@
 /**
- * Graceful shutdown for the `deno serve` / Deno Deploy entry, where the
- * service has no server object to shut down: it only exports `{ fetch }`.
+ * Graceful shutdown. `stopGracefully` is the one sequence every entry runs
+ * after SIGINT/SIGTERM: wait for the requests in flight up to the grace
+ * period, close the service, report the exit code. main.ts waits for its
+ * Deno.serve server to finish; `drainOnSignals` serves the `deno serve` /
+ * Deno Deploy entry, which has no server object: it only exports `{ fetch }`.
  *
  * Deno Deploy stops an instance with SIGINT and kills it 5 s later. What
  * `deno serve` itself does on SIGINT depends on the version: Deno 2.9 drains
@@ -66,36 +69,22 @@ export function drainOnSignals(options: DrainOptions): Draining {
     return await options.handler(request);
   };
 
-  const drain = async (signal: string): Promise<number> => {
-    options.logger.info("Shutting down", {
+  const drain = (signal: string): Promise<number> =>
+    stopGracefully({
       signal,
-      grace_ms: options.graceMs,
-      in_flight: inFlight,
+      graceMs: options.graceMs,
+      logger: options.logger,
+      drained: new Promise<void>((resolve) => {
+        if (inFlight === 0) resolve();
+        else idle = resolve;
+      }),
+      inFlight: () => inFlight,
+      close: options.close,
+      flushMs: FLUSH_MS,
     });
-    const drained = new Promise<"drained">((resolve) => {
-      if (inFlight === 0) resolve("drained");
-      else idle = () => resolve("drained");
-    });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const cutOff = new Promise<"cut off">((resolve) => {
-      timer = setTimeout(() => resolve("cut off"), options.graceMs);
-    });
-    const outcome = await Promise.race([drained, cutOff]);
-    clearTimeout(timer);
-    if (outcome === "cut off") {
-      options.logger.warn("Shutdown grace period over; requests still in flight are cut off", {
-        in_flight: inFlight,
-      });
-      return 1;
-    }
-    await options.close();
-    await new Promise((resolve) => setTimeout(resolve, FLUSH_MS));
-    options.logger.info("Stopped");
-    return 0;
-  };
 
   const shutDown = (signal: string): Promise<number> => {
-    // A supervisor and a task runner may both forward the same signal.
+    // Once, however often it is asked (a second signal, a test).
     stopping ??= drain(signal).then((code) => {
       exit(code);
       return code;
@@ -103,8 +92,59 @@ export function drainOnSignals(options: DrainOptions): Draining {
     return stopping;
   };
 
-  for (const signal of options.signals ?? []) {
-    Deno.addSignalListener(signal, () => void shutDown(signal));
-  }
+  onFirstSignal(options.signals ?? [], (signal) => void shutDown(signal));
   return { handler, shutDown };
+}
+
+export interface GracefulStop {
+  /** The signal that started it, for the log. */
+  signal: string;
+  graceMs: number;
+  logger: Logger;
+  /** Settles once every request in flight has been answered. */
+  drained: Promise<unknown>;
+  /** Closes outbound pools once nothing is in flight. */
+  close(): Promise<void>;
+  /** How many requests are in flight, for the log, where the caller counts them. */
+  inFlight?: () => number;
+  /** How long to wait after closing, for answers still on their way to the socket. */
+  flushMs?: number;
+}
+
+/** Waits for the requests in flight, up to the grace period; resolves with the exit code. */
+export async function stopGracefully(stop: GracefulStop): Promise<number> {
+  const inFlight = () => stop.inFlight ? { in_flight: stop.inFlight() } : {};
+  stop.logger.info("Shutting down", { signal: stop.signal, grace_ms: stop.graceMs, ...inFlight() });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const cutOff = new Promise<"cut off">((resolve) => {
+    timer = setTimeout(() => resolve("cut off"), stop.graceMs);
+  });
+  const outcome = await Promise.race([stop.drained.then(() => "drained" as const), cutOff]);
+  clearTimeout(timer);
+  if (outcome === "cut off") {
+    stop.logger.warn(
+      "Shutdown grace period over; requests still in flight are cut off",
+      inFlight(),
+    );
+    return 1;
+  }
+  await stop.close();
+  if (stop.flushMs) await new Promise((resolve) => setTimeout(resolve, stop.flushMs));
+  stop.logger.info("Stopped");
+  return 0;
+}
+
+/** Calls `start` for the first of these signals only: a supervisor and a task runner may both forward one. */
+export function onFirstSignal(
+  signals: readonly Deno.Signal[],
+  start: (signal: Deno.Signal) => void,
+): void {
+  let started = false;
+  for (const signal of signals) {
+    Deno.addSignalListener(signal, () => {
+      if (started) return;
+      started = true;
+      start(signal);
+    });
+  }
 }
