@@ -1,0 +1,49 @@
+/**
+ * The fair floor for `deno task bench`: a minimal Deno.serve handler doing the
+ * work no implementation of this endpoint can skip: parse the URL, read two
+ * request headers, read and JSON.parse the body, look the city up in a Map,
+ * JSON.stringify the answer, and answer with the service's four headers.
+ */
+
+const answers = new Map<string, unknown>([["London", {
+  temperature: 11.05,
+  feels_like: 10.35,
+  temperature_min: 10,
+  temperature_max: 12.22,
+  temperature_unit: "celsius",
+  condition: "Light rain",
+  condition_code: 500,
+  humidity: 81,
+  pressure: 1012,
+  wind_speed: 4.12,
+  wind_speed_unit: "meters per second",
+  wind_direction: 80,
+  cloudiness: 90,
+  visibility: 10000,
+  city: "London",
+  country: "GB",
+  units: "metric",
+  observed_at: "2025-11-24T16:00:00.000Z",
+  stale: false,
+}]]);
+
+Deno.serve(
+  { hostname: "127.0.0.1", port: Number(Deno.env.get("PORT")), onListen: () => {} },
+  async (request) => {
+    const { pathname } = new URL(request.url);
+    const authorization = request.headers.get("authorization");
+    const correlationId = request.headers.get("inin-correlation-id") ?? crypto.randomUUID();
+    const body = await request.json();
+    const answer = pathname === "/data-action/weather" && authorization !== undefined
+      ? answers.get(body.city_name)
+      : undefined;
+    return new Response(JSON.stringify(answer ?? { error_code: "NOT_FOUND" }), {
+      headers: {
+        "content-type": "application/json; charset=utf-8",
+        "cache-control": "no-store",
+        "x-content-type-options": "nosniff",
+        "inin-correlation-id": correlationId,
+      },
+    });
+  },
+);
