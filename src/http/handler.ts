@@ -61,24 +61,34 @@ export function createHandler(deps: AppDeps): Handler {
   const now = deps.now ?? (() => performance.now());
   deps.metrics.requestDeadline(deps.deadlineMs / 1000);
 
-  const readyRoute = () => {
+  const readyRoute = (_request: Request, context: RouteContext) => {
     const reasons = deps.notReadyReasons();
     return reasons.length === 0
-      ? jsonResponse({ status: "ready" })
-      : errorResponse(new RequestError("NOT_READY", reasons.join("; ")));
+      ? jsonResponse({ status: "ready" }, { headers: context.responseHeaders })
+      : errorResponse(
+        new RequestError("NOT_READY", reasons.join("; ")),
+        context.responseHeaders,
+      );
   };
-  const metricsRoute = async () =>
+  const metricsRoute = async (_request: Request, context: RouteContext) =>
     new Response(await deps.metrics.registry.metrics(), {
-      headers: { "content-type": deps.metrics.registry.contentType, "cache-control": "no-store" },
+      headers: {
+        "content-type": deps.metrics.registry.contentType,
+        "cache-control": "no-store",
+        ...context.responseHeaders,
+      },
     });
 
-  const routes = new Map(Object.entries<Routes[string]>({
-    ...deps.extraRoutes,
+  // This module's routes put the correlation id in their answers' headers;
+  // an optional feature's routes get it added afterwards.
+  const ownRoutes: Routes = {
     [WEATHER_PATH]: { POST: createWeatherRoute(deps) },
     [HEALTH_PATH]: { GET: healthRoute, HEAD: healthRoute },
     [READY_PATH]: { GET: readyRoute, HEAD: readyRoute },
     [METRICS_PATH]: { GET: metricsRoute },
-  }));
+  };
+  const routes = new Map(Object.entries<Routes[string]>({ ...deps.extraRoutes, ...ownRoutes }));
+  const addsCorrelationId = new Set(Object.values(ownRoutes));
 
   const maxInFlight = deps.maxConcurrentRequests ?? Infinity;
   let inFlight = 0;
@@ -88,6 +98,7 @@ export function createHandler(deps: AppDeps): Handler {
     const correlationId = correlationIdOf(request);
     const peer = info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : "local";
     const context: RouteContext = {
+      responseHeaders: { [CORRELATION_HEADER]: correlationId },
       logger: deps.logger.child({ correlation_id: correlationId }),
       clientAddress: deps.clientAddress?.(request, peer) ?? peer,
     };
@@ -118,6 +129,7 @@ export function createHandler(deps: AppDeps): Handler {
         });
       }
       response = await route(request, context);
+      if (!addsCorrelationId.has(methods)) response.headers.set(CORRELATION_HEADER, correlationId);
     } catch (error) {
       response = toErrorResponse(error, context);
     } finally {
@@ -127,7 +139,6 @@ export function createHandler(deps: AppDeps): Handler {
     // `Connection: close` and closes once the client has sent it, where a
     // cancelled body would keep the connection open for another request.
 
-    response.headers.set(CORRELATION_HEADER, correlationId);
     const elapsedMs = now() - started;
     // Unknown paths and methods share one label each, so scanners cannot blow up the metric's cardinality.
     deps.metrics.request(
@@ -152,8 +163,8 @@ export function createHandler(deps: AppDeps): Handler {
   };
 }
 
-function healthRoute(): Response {
-  return jsonResponse({ status: "ok" });
+function healthRoute(_request: Request, context: RouteContext): Response {
+  return jsonResponse({ status: "ok" }, { headers: context.responseHeaders });
 }
 
 function toErrorResponse(error: unknown, context: RouteContext): Response {
@@ -163,12 +174,15 @@ function toErrorResponse(error: unknown, context: RouteContext): Response {
     if (error.cause !== undefined) {
       context.logger.info("Request refused", { error_code: error.code, error });
     }
-    return errorResponse(error);
+    return errorResponse(error, context.responseHeaders);
   }
   // A bug, not a bad request: the detail goes to the log, never to the caller.
   context.logger.error("Unhandled error", { error });
   context.errorCode = "INTERNAL_ERROR";
-  return errorResponse(new RequestError("INTERNAL_ERROR", "Internal error"));
+  return errorResponse(
+    new RequestError("INTERNAL_ERROR", "Internal error"),
+    context.responseHeaders,
+  );
 }
 
 function correlationIdOf(request: Request): string {

@@ -4,6 +4,8 @@ import type { Logger } from "../process/log.ts";
 import type { CacheResult } from "../process/metrics.ts";
 
 export interface RouteContext {
+  /** Headers every answer to this request carries: its correlation id. */
+  readonly responseHeaders: Readonly<Record<string, string>>;
   /** The request's logger, carrying its correlation id. */
   readonly logger: Logger;
   /** The peer's IP address, for throttling failed authentication. */

@@ -9,10 +9,11 @@ import {
   WeatherRequestSchema,
   withoutBlankOptionalFields,
 } from "../weather/contract.ts";
-import { actionFailure, type WeatherAction } from "../weather/mod.ts";
+import { actionFailureJson, type WeatherAction } from "../weather/mod.ts";
+import { createDeadlineQueue, type DeadlineClock } from "./deadlines.ts";
 import { RequestError } from "./errors.ts";
 import { readJsonBody } from "./request_body.ts";
-import { jsonResponse } from "./responses.ts";
+import { jsonTextResponse } from "./responses.ts";
 import type { RouteContext, RouteHandler } from "./routes.ts";
 
 /** Sent by Genesys Cloud on every action call: the calling organisation. */
@@ -25,9 +26,24 @@ export interface WeatherRouteDeps {
   genesysOrgIds?: readonly string[];
   /** Every weather request is answered within this, whatever the upstream does. */
   deadlineMs: number;
+  /** The deadlines' clock and timer; the system's by default. */
+  deadlineClock?: DeadlineClock;
 }
 
 type WeatherPhase = "authenticating" | "reading" | "answering";
+
+/** Where a request is, so its deadline knows which answer to give. */
+interface Progress {
+  phase: WeatherPhase;
+  /** Aborted at the deadline once answering: the action then answers with what it has. */
+  readonly deadlineReached: AbortController;
+}
+
+/**
+ * Once the deadline has told the action to answer with what it has, how long
+ * it may take to do so (it answers from memory, so this is a safety net).
+ */
+const ANSWER_AFTER_DEADLINE_MS = 100;
 
 /**
  * Runs the weather route against REQUEST_DEADLINE_MS. Whatever is slow, the
@@ -38,63 +54,63 @@ type WeatherPhase = "authenticating" | "reading" | "answering";
  * background (an upstream answer still fills the cache for the next caller).
  */
 export function createWeatherRoute(deps: WeatherRouteDeps): RouteHandler {
-  return (request, context) => withDeadline(deps, request, context);
+  const deadlines = createDeadlineQueue(deps.deadlineMs, deps.deadlineClock);
+
+  return (request, context) =>
+    new Promise<Response>((resolve, reject) => {
+      const progress: Progress = {
+        phase: "authenticating",
+        deadlineReached: new AbortController(),
+      };
+      let lastChance: ReturnType<typeof setTimeout> | undefined;
+      const deadline = deadlines.arm(() => {
+        context.logger.warn("Request deadline reached", {
+          phase: progress.phase,
+          deadline_ms: deps.deadlineMs,
+        });
+        if (progress.phase === "authenticating") {
+          reject(
+            new RequestError("AUTH_UNAVAILABLE", "Credentials could not be checked in time", {
+              "retry-after": "5",
+            }),
+          );
+        } else if (progress.phase === "reading") {
+          reject(new RequestError("REQUEST_TIMEOUT", "Request body did not arrive in time"));
+        } else {
+          // The action answers now, with a stale answer where it has one.
+          progress.deadlineReached.abort();
+          lastChance = setTimeout(() => {
+            context.errorCode = "UPSTREAM_TIMEOUT";
+            resolve(answer(actionFailureJson("UPSTREAM_TIMEOUT"), context));
+          }, ANSWER_AFTER_DEADLINE_MS);
+        }
+      });
+      const settle = () => {
+        deadline.cancel();
+        if (lastChance !== undefined) clearTimeout(lastChance);
+      };
+      weatherRoute(request, context, deps, progress).then(
+        (response) => {
+          settle();
+          resolve(response);
+        },
+        (error) => {
+          settle();
+          reject(error);
+        },
+      );
+    });
 }
 
-/**
- * Once the deadline has told the action to answer with what it has, how long
- * it may take to do so (it answers from memory, so this is a safety net).
- */
-const ANSWER_AFTER_DEADLINE_MS = 100;
-
-async function withDeadline(
-  deps: WeatherRouteDeps,
-  request: Request,
-  context: RouteContext,
-): Promise<Response> {
-  const progress = { phase: "authenticating" as WeatherPhase };
-  const deadlineReached = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<Response>((resolve, reject) => {
-    timer = setTimeout(() => {
-      context.logger.warn("Request deadline reached", {
-        phase: progress.phase,
-        deadline_ms: deps.deadlineMs,
-      });
-      if (progress.phase === "authenticating") {
-        reject(
-          new RequestError("AUTH_UNAVAILABLE", "Credentials could not be checked in time", {
-            "retry-after": "5",
-          }),
-        );
-      } else if (progress.phase === "reading") {
-        reject(new RequestError("REQUEST_TIMEOUT", "Request body did not arrive in time"));
-      } else {
-        // The action answers now, with a stale answer where it has one.
-        deadlineReached.abort();
-        timer = setTimeout(() => {
-          context.errorCode = "UPSTREAM_TIMEOUT";
-          resolve(jsonResponse(actionFailure("UPSTREAM_TIMEOUT")));
-        }, ANSWER_AFTER_DEADLINE_MS);
-      }
-    }, deps.deadlineMs);
-  });
-  try {
-    return await Promise.race([
-      weatherRoute(request, context, deps, progress, deadlineReached.signal),
-      deadline,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+function answer(json: string, context: RouteContext): Response {
+  return jsonTextResponse(json, 200, context.responseHeaders);
 }
 
 async function weatherRoute(
   request: Request,
   context: RouteContext,
   deps: WeatherRouteDeps,
-  progress: { phase: WeatherPhase },
-  deadline: AbortSignal,
+  progress: Progress,
 ): Promise<Response> {
   // Who is calling is settled before a byte of the body is read.
   const principal = await deps.authenticator.authenticate(request, context.clientAddress);
@@ -120,11 +136,11 @@ async function weatherRoute(
   }
   // request.signal is not passed on: the upstream call has its own timeout, and
   // reading it switches Deno.serve into a legacy mode that prints a warning.
-  const { output, cache } = await deps.weatherAction(parsed.data, {
+  const { output, json, cache } = await deps.weatherAction(parsed.data, {
     logger: context.logger,
-    deadline,
+    deadline: progress.deadlineReached.signal,
   });
   context.cache = cache;
   if ("error_code" in output) context.errorCode = output.error_code;
-  return jsonResponse(output);
+  return answer(json, context);
 }

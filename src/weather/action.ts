@@ -6,6 +6,8 @@
 
 import {
   type ActionFailure,
+  type Units,
+  UPSTREAM_ERROR_CODES,
   UPSTREAM_FAILURES,
   type WeatherActionOutput,
   type WeatherReport,
@@ -25,6 +27,8 @@ export interface WeatherActionContext {
 
 export interface WeatherActionResult {
   output: WeatherActionOutput;
+  /** `output` as JSON text: made once per cached observation, not once per answer. */
+  json: string;
   /** Where the answer came from, for the access log. */
   cache: CacheResult;
 }
@@ -34,7 +38,29 @@ export type WeatherAction = (
   context: WeatherActionContext,
 ) => Promise<WeatherActionResult>;
 
+/** A report and its JSON, kept while its observation is cached. */
+interface PreparedReport {
+  readonly units: Units;
+  readonly lang: string | undefined;
+  readonly output: WeatherReport;
+  readonly json: string;
+}
+
 export function createWeatherAction(weather: WeatherSource): WeatherAction {
+  // A cached observation answers many requests with the same report: it is
+  // built and serialised once, on the first of them. (Each cached observation
+  // is its own object, held by one cache key, which includes units and lang;
+  // a stale answer is rare and built each time.)
+  const reports = new WeakMap<Observation, PreparedReport>();
+  const prepare = (observation: Observation, units: Units, lang: string | undefined) => {
+    const known = reports.get(observation);
+    if (known !== undefined && known.units === units && known.lang === lang) return known;
+    const output = toWeatherReport(observation, units, lang, false);
+    const prepared = { units, lang, output, json: JSON.stringify(output) };
+    reports.set(observation, prepared);
+    return prepared;
+  };
+
   return async (request, { logger, deadline }) => {
     const units = request.units ?? "metric";
     const { result, cache } = await weather.lookup(
@@ -43,7 +69,12 @@ export function createWeatherAction(weather: WeatherSource): WeatherAction {
       deadline,
     );
     if (!(result instanceof Error)) {
-      return { output: toWeatherReport(result, units, request.lang, cache === "stale"), cache };
+      if (cache === "stale") {
+        const output = toWeatherReport(result, units, request.lang, true);
+        return { output, json: JSON.stringify(output), cache };
+      }
+      const { output, json } = prepare(result, units, request.lang);
+      return { output, json, cache };
     }
     if (result.code !== "CITY_NOT_FOUND") {
       logger.warn("Upstream call failed", {
@@ -52,13 +83,22 @@ export function createWeatherAction(weather: WeatherSource): WeatherAction {
         error: result,
       });
     }
-    return { output: actionFailure(result.code), cache };
+    return { output: actionFailure(result.code), json: actionFailureJson(result.code), cache };
   };
 }
 
 export function actionFailure(code: ActionFailure["error_code"]): ActionFailure {
   return { error_code: code, error_message: UPSTREAM_FAILURES[code].message };
 }
+
+/** `actionFailure(code)` as JSON text; there are only a few. */
+export function actionFailureJson(code: ActionFailure["error_code"]): string {
+  return FAILURE_JSON[code];
+}
+
+const FAILURE_JSON = Object.fromEntries(
+  UPSTREAM_ERROR_CODES.map((code) => [code, JSON.stringify(actionFailure(code))]),
+) as Record<ActionFailure["error_code"], string>;
 
 const TEMPERATURE_UNIT = { metric: "celsius", imperial: "fahrenheit", standard: "kelvin" } as const;
 const WIND_SPEED_UNIT = {
