@@ -88,6 +88,8 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
     // An entry is dropped once it is too old even to be served stale. (For
     // lru-cache a ttl of 0 means "forever", hence at least 1 ms.)
     ttl: Math.max(1, options.ttlMs + options.staleMaxMs),
+    // Read the clock on every get: the default (1 ms) arms a timer per millisecond of traffic.
+    ttlResolution: 0,
     perf: { now },
   });
   const remember = (key: string, answer: CachedAnswer) =>
@@ -96,6 +98,7 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
   const knownNames = new LRUCache<string, true>({
     max: options.maxEntries,
     ttl: KNOWN_NAME_TTL_MS,
+    ttlResolution: 0,
     perf: { now },
   });
   const refreshing = new Map<string, Promise<Refreshed>>();
