@@ -109,6 +109,40 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
       );
     });
 
+    await t.step("400 INVALID_INPUT for bytes that are not UTF-8, sent chunked", async () => {
+      const bytes = new Uint8Array([
+        ...new TextEncoder().encode('{"city_name":"'),
+        0xc3,
+        0x22,
+        0x7d,
+      ]);
+      const response = await fetch(new URL(WEATHER, service.url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: ReadableStream.from([bytes]),
+      });
+      await assertError(
+        response,
+        400,
+        "INVALID_INPUT",
+        /^Request body must be UTF-8 encoded JSON$/,
+      );
+    });
+
+    await t.step(
+      "a raw U+FFFD reads as bytes that are not UTF-8; its JSON escape does not",
+      async () => {
+        await assertError(
+          await service.post(WEATHER, '{"city_name":"\uFFFD"}'),
+          400,
+          "INVALID_INPUT",
+          /^Request body must be UTF-8 encoded JSON$/,
+        );
+        const escaped = await service.post(WEATHER, '{"city_name":"x","units":"\\ufffd"}');
+        await assertError(escaped, 400, "INVALID_INPUT", /^Field "units" must be one of/);
+      },
+    );
+
     await t.step("no bad request ever reached the upstream", () => {
       assert.equal(upstream.requests.length, 0);
     });
