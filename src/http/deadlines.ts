@@ -7,8 +7,11 @@
  * one is created, scheduled and cancelled through ops. Since every deadline
  * has the same length, deadlines expire in the order they were armed, so a
  * queue (a doubly linked list: O(1) to arm, O(1) to cancel) and one timer for
- * its oldest entry are enough. The timer is re-armed only when it fires, and
- * cleared when the queue empties, so an idle service holds no timer at all.
+ * its oldest entry are enough. The timer is left running when the queue
+ * empties (a cached answer is often done before the next request arrives, and
+ * clearing it then would mean a timer per request again); when it fires it
+ * re-arms only for what is still queued, so an idle service holds no timer
+ * once a deadline's length has passed. It does not keep the process alive.
  */
 
 export interface Deadline {
@@ -21,6 +24,8 @@ export interface DeadlineQueue {
   arm(onExpired: () => void): Deadline;
   /** Entries armed and neither expired nor cancelled; for tests. */
   readonly pending: number;
+  /** Stops the timer; deadlines still queued will not fire. For shutdown. */
+  close(): void;
 }
 
 type TimerId = ReturnType<typeof setTimeout>;
@@ -28,13 +33,21 @@ type TimerId = ReturnType<typeof setTimeout>;
 export interface DeadlineClock {
   /** Milliseconds on a monotonic clock. */
   now(): number;
+  /** A timer that does not keep the process alive. */
   setTimer(callback: () => void, delayMs: number): TimerId;
   clearTimer(id: TimerId): void;
 }
 
 const SYSTEM_CLOCK: DeadlineClock = {
   now: () => performance.now(),
-  setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
+  setTimer: (callback, delayMs) => {
+    const timer = setTimeout(callback, delayMs);
+    // Deno 2.9's global timers are Node's Timeout objects; Deno 2.5's are numbers.
+    const handle: unknown = timer;
+    if (typeof handle === "number") Deno.unrefTimer(handle);
+    else timer.unref();
+    return timer;
+  },
   clearTimer: (id) => clearTimeout(id),
 };
 
@@ -64,10 +77,6 @@ export function createDeadlineQueue(
     if (entry.next) entry.next.previous = entry.previous;
     else newest = entry.previous;
     entry.previous = entry.next = undefined;
-    if (oldest === undefined && timer !== undefined) {
-      clock.clearTimer(timer);
-      timer = undefined;
-    }
   };
 
   const schedule = () => {
@@ -105,6 +114,12 @@ export function createDeadlineQueue(
     },
     get pending() {
       return pending;
+    },
+    close() {
+      if (timer !== undefined) clock.clearTimer(timer);
+      timer = undefined;
+      oldest = newest = undefined;
+      pending = 0;
     },
   };
 }

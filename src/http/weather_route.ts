@@ -10,7 +10,7 @@ import {
   withoutBlankOptionalFields,
 } from "../weather/contract.ts";
 import { actionFailureJson, type WeatherAction } from "../weather/mod.ts";
-import { createDeadlineQueue, type DeadlineClock } from "./deadlines.ts";
+import type { DeadlineQueue } from "./deadlines.ts";
 import { RequestError } from "./errors.ts";
 import { readJsonBody } from "./request_body.ts";
 import { jsonTextResponse } from "./responses.ts";
@@ -26,8 +26,8 @@ export interface WeatherRouteDeps {
   genesysOrgIds?: readonly string[];
   /** Every weather request is answered within this, whatever the upstream does. */
   deadlineMs: number;
-  /** The deadlines' clock and timer; the system's by default. */
-  deadlineClock?: DeadlineClock;
+  /** Deadlines of `deadlineMs`, shared by every request; whoever made it closes it. */
+  deadlines: DeadlineQueue;
 }
 
 type WeatherPhase = "authenticating" | "reading" | "answering";
@@ -54,8 +54,7 @@ const ANSWER_AFTER_DEADLINE_MS = 100;
  * background (an upstream answer still fills the cache for the next caller).
  */
 export function createWeatherRoute(deps: WeatherRouteDeps): RouteHandler {
-  const deadlines = createDeadlineQueue(deps.deadlineMs, deps.deadlineClock);
-
+  const { deadlines } = deps;
   return (request, context) =>
     new Promise<Response>((resolve, reject) => {
       const progress: Progress = {

@@ -46,26 +46,39 @@ Deno.test("createDeadlineQueue() fires each deadline once, after its length, on 
   advance(30);
   assert.deepEqual(fired, ["a", "c"], "a cancelled deadline never fires");
   assert.equal(queue.pending, 0);
-  assert.equal(timers.size, 0, "an empty queue holds no timer");
+  assert.equal(timers.size, 0, "an empty queue holds no timer once its timer has fired");
 });
 
-Deno.test("createDeadlineQueue() clears its timer once every deadline is cancelled", () => {
+Deno.test("createDeadlineQueue() arms no timer per request while requests come and go", () => {
   const { clock, timers, advance } = manualClock();
   const queue = createDeadlineQueue(50, clock);
-  const first = queue.arm(() => assert.fail("cancelled"));
-  const second = queue.arm(() => assert.fail("cancelled"));
-  second.cancel();
-  assert.equal(timers.size, 1);
-  first.cancel();
-  first.cancel();
-  assert.equal(timers.size, 0);
+  let armed = 0;
+  const setTimer = clock.setTimer;
+  clock.setTimer = (callback, delayMs) => (armed++, setTimer(callback, delayMs));
+  for (let request = 0; request < 100; request++) {
+    // Each request is done before the next arrives: the queue empties every time.
+    queue.arm(() => assert.fail("cancelled")).cancel();
+    advance(1);
+  }
   assert.equal(queue.pending, 0);
-  advance(100);
+  assert.equal(armed, 2, "one timer per deadline length, not one per request");
+  advance(50);
+  assert.equal(timers.size, 0, "nothing left queued: the timer is not re-armed");
 
   let fired = 0;
   queue.arm(() => fired++);
   advance(50);
-  assert.equal(fired, 1, "the queue arms a new timer after being empty");
+  assert.equal(fired, 1, "the queue arms a new timer after being idle");
+});
+
+Deno.test("createDeadlineQueue() close() stops the timer and drops what is queued", () => {
+  const { clock, timers, advance } = manualClock();
+  const queue = createDeadlineQueue(50, clock);
+  queue.arm(() => assert.fail("closed"));
+  queue.close();
+  assert.equal(timers.size, 0);
+  assert.equal(queue.pending, 0);
+  advance(100);
 });
 
 Deno.test("createDeadlineQueue() re-arms for a deadline armed while one fires", () => {
@@ -82,11 +95,14 @@ Deno.test("createDeadlineQueue() re-arms for a deadline armed while one fires", 
   assert.deepEqual(fired, [1, 2]);
 });
 
-Deno.test("createDeadlineQueue() on the system clock fires and leaves no timer behind", async () => {
+Deno.test("createDeadlineQueue() on the system clock fires, and close() leaves no timer", async () => {
   const queue = createDeadlineQueue(5);
-  const fired = Promise.withResolvers<void>();
-  queue.arm(() => fired.resolve());
-  queue.arm(() => {}).cancel();
-  await fired.promise;
+  let fired = false;
+  queue.arm(() => fired = true);
+  // The queue's timer does not keep the process alive; this one does.
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.equal(fired, true);
+  queue.arm(() => assert.fail("cancelled")).cancel();
   assert.equal(queue.pending, 0);
+  queue.close();
 });
