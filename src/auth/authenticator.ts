@@ -5,9 +5,14 @@ export interface Principal {
   subject: string;
 }
 
+/** Where a request came from, worked out only when a mode needs it (a refusal, mostly). */
+export interface Caller {
+  readonly clientAddress: string;
+}
+
 export interface Authenticator {
   /** Resolves with the caller, or rejects with a RequestError (401/403/429/503). */
-  authenticate(request: Request, clientAddress: string): Promise<Principal>;
+  authenticate(request: Request, caller: Caller): Promise<Principal>;
 }
 
 /** AUTH_MODE=none: everyone is let in, deliberately and loudly (see service.ts). */

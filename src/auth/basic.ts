@@ -63,14 +63,14 @@ export function createBasicAuthenticator(options: {
       : basicChallenge(options.realm, "Invalid credentials");
   }
   return {
-    authenticate(request, clientAddress) {
+    authenticate(request, caller) {
       const header = request.headers.get("authorization");
       if (header === null) return Promise.reject(basicChallenge(options.realm));
       const known = accepted.get(header);
       if (known !== undefined) return Promise.resolve(known);
       const presented = parseBasicAuthorization(header);
       if (presented === undefined || !matches(presented)) {
-        return refuse(failureKey(presented?.id ?? "", clientAddress));
+        return refuse(failureKey(presented?.id ?? "", caller.clientAddress));
       }
       const principal = { subject: presented.id };
       accepted.set(header, principal);

@@ -6,7 +6,7 @@
 
 import type { ClientAddressResolver } from "./client_address.ts";
 import type { Logger } from "../process/log.ts";
-import type { Metrics } from "../process/metrics.ts";
+import type { CacheResult, Metrics } from "../process/metrics.ts";
 import { RequestError } from "./errors.ts";
 import { errorResponse, jsonResponse } from "./responses.ts";
 import type { RouteContext, Routes } from "./routes.ts";
@@ -96,12 +96,14 @@ export function createHandler(deps: AppDeps): Handler {
   return async (request, info) => {
     const started = now();
     const correlationId = correlationIdOf(request);
-    const peer = info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : "local";
-    const context: RouteContext = {
-      responseHeaders: { [CORRELATION_HEADER]: correlationId },
-      logger: deps.logger.child({ correlation_id: correlationId }),
-      clientAddress: deps.clientAddress?.(request, peer) ?? peer,
-    };
+    const context = new RequestContext(
+      deps.logger.child({ correlation_id: correlationId }),
+      { [CORRELATION_HEADER]: correlationId },
+      () => {
+        const peer = info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : "local";
+        return deps.clientAddress?.(request, peer) ?? peer;
+      },
+    );
     const host = request.headers.get("host");
     const hostIsSafe = host === null || ACCEPTABLE_HOST.test(host);
     // Only with a safe Host does request.url's path come from the request target alone.
@@ -161,6 +163,24 @@ export function createHandler(deps: AppDeps): Handler {
     });
     return response;
   };
+}
+
+/** What a route knows of its request besides the Request, and leaves for the access log. */
+class RequestContext implements RouteContext {
+  errorCode?: string;
+  subject?: string;
+  cache?: CacheResult;
+  #clientAddress: string | undefined;
+
+  constructor(
+    readonly logger: Logger,
+    readonly responseHeaders: Readonly<Record<string, string>>,
+    private readonly resolveClientAddress: () => string,
+  ) {}
+
+  get clientAddress(): string {
+    return this.#clientAddress ??= this.resolveClientAddress();
+  }
 }
 
 function healthRoute(_request: Request, context: RouteContext): Response {

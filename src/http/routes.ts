@@ -8,7 +8,11 @@ export interface RouteContext {
   readonly responseHeaders: Readonly<Record<string, string>>;
   /** The request's logger, carrying its correlation id. */
   readonly logger: Logger;
-  /** The peer's IP address, for throttling failed authentication. */
+  /**
+   * The client's IP address (TRUSTED_PROXIES), for throttling failed
+   * authentication; worked out on first read, since reading the peer's
+   * address costs Deno a call into the runtime.
+   */
   readonly clientAddress: string;
   /** Set by a route whose answer reports a failure, for the access log. */
   errorCode?: string;

@@ -112,7 +112,7 @@ async function weatherRoute(
   progress: Progress,
 ): Promise<Response> {
   // Who is calling is settled before a byte of the body is read.
-  const principal = await deps.authenticator.authenticate(request, context.clientAddress);
+  const principal = await deps.authenticator.authenticate(request, context);
   context.subject = principal.subject;
   const allowedOrgs = deps.genesysOrgIds ?? [];
   if (allowedOrgs.length > 0) {

@@ -250,7 +250,10 @@ Deno.test("the verification cache skips signature checks for a known token, neve
   const request = (jwt: string) =>
     new Request("http://localhost/", { headers: { authorization: `Bearer ${jwt}` } });
   const attempt = (auth: ReturnType<typeof authenticator>, jwt: string) =>
-    auth.authenticate(request(jwt), "127.0.0.1").then(() => "ok", (error) => error.message);
+    auth.authenticate(request(jwt), { clientAddress: "127.0.0.1" }).then(
+      () => "ok",
+      (error) => error.message,
+    );
 
   await s.step("the second use of a token is a cache hit", async () => {
     outcomes.length = 0;
