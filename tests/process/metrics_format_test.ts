@@ -18,7 +18,8 @@ const BOUNDS = [0, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 const kind = fc.constantFrom("known" as const, "unknown" as const);
 const event: fc.Arbitrary<Event> = fc.oneof(
   fc.tuple(
-    fc.constantFrom("/data-action/weather", "/healthz", "unmatched", 'odd "route"\\\n'),
+    // "GET" as a route too: each label keeps its own values, whatever the others hold.
+    fc.constantFrom("/data-action/weather", "/healthz", "unmatched", "GET", 'odd "route"\\\n'),
     fc.constantFrom("GET", "POST", "BREW"),
     fc.constantFrom(200, 401, 404, 503),
     fc.oneof(fc.constantFrom(...BOUNDS), fc.double({ min: 0, max: 10, noNaN: true })),
@@ -32,13 +33,13 @@ const event: fc.Arbitrary<Event> = fc.oneof(
     (result) => (m: Metrics) => m.weatherCache(result),
   ),
   kind.map((k) => (m: Metrics) => m.budgetSpent(k)),
-  fc.tuple(kind, fc.constantFrom("limit", "unknown_share", "backoff")).map(
+  fc.tuple(kind, fc.constantFrom("limit", "unknown_share", "backoff", 'odd "reason"\\\n')).map(
     ([k, reason]) => (m: Metrics) => m.budgetRefused(k, reason),
   ),
   fc.tuple(fc.constantFrom("redis", "kv"), fc.boolean()).map(
     ([backend, up]) => (m: Metrics) => m.sharedStoreUp(backend, up),
   ),
-  fc.tuple(fc.constantFrom("redis", "kv"), fc.constantFrom("get", "admit")).map(
+  fc.tuple(fc.constantFrom("redis", "kv", "get"), fc.constantFrom("get", "admit", 'a\\"b')).map(
     ([backend, operation]) => (m: Metrics) => m.sharedStoreError(backend, operation),
   ),
   fc.constantFrom("hit" as const, "miss" as const, "rejected" as const).map(
