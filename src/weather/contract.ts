@@ -87,9 +87,10 @@ let regionNames: Intl.DisplayNames | undefined;
 /**
  * True for a region code ICU knows (the ISO 3166-1 alpha-2 list plus a few
  * reserved codes). Zod runs this even when the format check before it failed,
- * and ICU throws a RangeError for a malformed code such as "GBR".
+ * and ICU throws a RangeError for a malformed code such as "GBR". Exported for
+ * the request fast path, which must apply the very same check.
  */
-function isKnownRegion(code: string): boolean {
+export function isKnownRegion(code: string): boolean {
   try {
     regionNames ??= new Intl.DisplayNames(["en"], { type: "region", fallback: "none" });
     return regionNames.of(code) !== undefined;
@@ -138,9 +139,14 @@ export const WeatherRequestSchema = z.object({
 export type WeatherRequest = z.output<typeof WeatherRequestSchema>;
 
 /** Every request field that may be left out, read off the schema. */
-const OPTIONAL_REQUEST_FIELDS = Object.entries(WeatherRequestSchema.shape)
+export const OPTIONAL_REQUEST_FIELDS: readonly string[] = Object.entries(WeatherRequestSchema.shape)
   .filter(([, field]) => field.safeParse(undefined).success)
   .map(([name]) => name);
+
+/** An optional field's value that counts as absent: `null` or a blank string. */
+export function isBlankOptionalValue(value: unknown): boolean {
+  return value === null || (typeof value === "string" && value.trim() === "");
+}
 
 /**
  * Optional fields that are `null` or blank count as absent: Architect passes an
@@ -151,7 +157,7 @@ export function withoutBlankOptionalFields(body: Record<string, unknown>): Recor
   const cleaned = { ...body };
   for (const field of OPTIONAL_REQUEST_FIELDS) {
     const value = cleaned[field];
-    if (value === null || (typeof value === "string" && value.trim() === "")) delete cleaned[field];
+    if (isBlankOptionalValue(value)) delete cleaned[field];
   }
   return cleaned;
 }
