@@ -6,9 +6,11 @@
 import type { Authenticator } from "../auth/mod.ts";
 import {
   describeInvalidRequest,
+  type WeatherRequest,
   WeatherRequestSchema,
   withoutBlankOptionalFields,
 } from "../weather/contract.ts";
+import { parseCommonWeatherRequest } from "../weather/request_fast_path.ts";
 import { actionFailureJson, type WeatherAction } from "../weather/mod.ts";
 import type { DeadlineQueue } from "./deadlines.ts";
 import { RequestError } from "./errors.ts";
@@ -101,6 +103,27 @@ export function createWeatherRoute(deps: WeatherRouteDeps): RouteHandler {
     });
 }
 
+/**
+ * The request the body asks for, or INVALID_INPUT. Most bodies are a plain
+ * city name, which the fast path settles without zod (it answers exactly as
+ * the schema would, a property test makes sure); anything else, every invalid
+ * body included, goes through the schema, which also words the error.
+ */
+function validRequest(body: unknown): WeatherRequest {
+  const common = parseCommonWeatherRequest(body);
+  if (common !== undefined) return common;
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new RequestError("INVALID_INPUT", "Request body must be a JSON object");
+  }
+  const parsed = WeatherRequestSchema.safeParse(
+    withoutBlankOptionalFields(body as Record<string, unknown>),
+  );
+  if (!parsed.success) {
+    throw new RequestError("INVALID_INPUT", describeInvalidRequest(parsed.error));
+  }
+  return parsed.data;
+}
+
 function answer(json: string, context: RouteContext): Response {
   return jsonTextResponse(json, 200, context.responseHeaders);
 }
@@ -124,18 +147,9 @@ async function weatherRoute(
   progress.phase = "reading";
   const body = await readJsonBody(request);
   progress.phase = "answering";
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new RequestError("INVALID_INPUT", "Request body must be a JSON object");
-  }
-  const parsed = WeatherRequestSchema.safeParse(
-    withoutBlankOptionalFields(body as Record<string, unknown>),
-  );
-  if (!parsed.success) {
-    throw new RequestError("INVALID_INPUT", describeInvalidRequest(parsed.error));
-  }
   // request.signal is not passed on: the upstream call has its own timeout, and
   // reading it switches Deno.serve into a legacy mode that prints a warning.
-  const { output, json, cache } = await deps.weatherAction(parsed.data, {
+  const { output, json, cache } = await deps.weatherAction(validRequest(body), {
     logger: context.logger,
     deadline: progress.deadlineReached.signal,
   });
