@@ -61,10 +61,19 @@ export interface WeatherSource {
   ): Promise<WeatherLookup>;
 }
 
-/** "  São  Paulo " and "são paulo" are one city; NFC so composed and decomposed accents match. */
+/**
+ * "São Paulo" and "são paulo" are one city. The name arrives in the
+ * contract's normal form (normaliseCityName: NFKC, white space collapsed,
+ * trimmed), so only case is left to fold; `toLowerCase()` is Unicode's
+ * default mapping, the same as the "en" locale's.
+ */
 export function cacheKey(query: CurrentWeatherQuery): string {
-  const city = query.city.normalize("NFC").trim().replace(/\s+/g, " ").toLocaleLowerCase("en");
-  return JSON.stringify([city, query.countryCode ?? "", query.units, query.lang ?? ""]);
+  return JSON.stringify([
+    query.city.toLowerCase(),
+    query.countryCode ?? "",
+    query.units,
+    query.lang ?? "",
+  ]);
 }
 
 interface Refreshed {

@@ -24,6 +24,7 @@ import type { Units, UpstreamErrorCode } from "./contract.ts";
 const MAX_UPSTREAM_BODY_BYTES = 256 * 1024;
 
 export interface CurrentWeatherQuery {
+  /** In the contract's normal form (normaliseCityName), as validation leaves it. */
   city: string;
   countryCode?: string | undefined;
   units: Units;
