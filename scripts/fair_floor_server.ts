@@ -34,7 +34,7 @@ Deno.serve(
     const authorization = request.headers.get("authorization");
     const correlationId = request.headers.get("inin-correlation-id") ?? crypto.randomUUID();
     const body = await request.json();
-    const answer = pathname === "/data-action/weather" && authorization !== undefined
+    const answer = pathname === "/data-action/weather" && authorization !== null
       ? answers.get(body.city_name)
       : undefined;
     return new Response(JSON.stringify(answer ?? { error_code: "NOT_FOUND" }), {
