@@ -2,7 +2,7 @@
 
 export interface Principal {
   /** Who called: the token's `sub`, or the Basic user name. Safe to log. */
-  subject: string;
+  readonly subject: string;
 }
 
 /** Where a request came from, worked out only when a mode needs it (a refusal, mostly). */

@@ -9,8 +9,9 @@
  * then checks that same issuer with its own keys, so peeking is only routing.
  *
  * Genesys reuses one token for many calls, so successful verifications are
- * cached by token: bounded in size, at most verificationCacheTtlMs, and never
- * past the token's own `exp`. Failures are not cached.
+ * cached by the `Authorization` header that carried the token: bounded in
+ * size, at most verificationCacheTtlMs, and never past the token's own `exp`.
+ * Failures are not cached.
  */
 
 import { decodeJwt, type JWTPayload, jwtVerify, type JWTVerifyGetKey } from "jose";
@@ -58,7 +59,9 @@ export interface BearerAuthenticatorOptions {
   onVerification?: (outcome: "hit" | "miss" | "rejected") => void;
 }
 
-interface VerifiedToken extends Principal {
+interface VerifiedToken {
+  /** Handed out as is on every hit: nobody changes a Principal. */
+  principal: Principal;
   scopes: ReadonlySet<string>;
   expiresAt: number;
 }
@@ -126,21 +129,28 @@ export function createBearerAuthenticator(options: BearerAuthenticatorOptions): 
     }
   }
 
+  /** The token in an `Authorization` header, or the 401 its shape deserves. */
+  function tokenOf(header: string | null): string {
+    if (header === null || header.trim() === "") throw missingBearerToken(realm);
+    const [scheme = "", token = "", ...rest] = header.trim().split(/\s+/);
+    if (scheme.toLowerCase() !== "bearer") {
+      throw invalidToken(realm, "Authorization scheme must be Bearer");
+    }
+    if (token === "" || rest.length > 0) throw invalidToken(realm, "Token is malformed");
+    if (token.length > MAX_TOKEN_LENGTH) throw invalidToken(realm, "Token is too large");
+    return token;
+  }
+
   return {
     async authenticate(request) {
       const header = request.headers.get("authorization");
-      if (header === null || header.trim() === "") throw missingBearerToken(realm);
-      const [scheme = "", token = "", ...rest] = header.trim().split(/\s+/);
-      if (scheme.toLowerCase() !== "bearer") {
-        throw invalidToken(realm, "Authorization scheme must be Bearer");
-      }
-      if (token === "" || rest.length > 0) throw invalidToken(realm, "Token is malformed");
-      if (token.length > MAX_TOKEN_LENGTH) throw invalidToken(realm, "Token is too large");
-
-      let verified = cache.get(token);
+      // Cached by the whole header: Genesys repeats it byte for byte, so a
+      // hit needs no parsing (a header is cached only once its token passed).
+      let verified = header === null ? undefined : cache.get(header);
       if (verified !== undefined && verified.expiresAt > now()) {
         options.onVerification?.("hit");
       } else {
+        const token = tokenOf(header);
         try {
           verified = await verify(token);
         } catch (error) {
@@ -149,13 +159,13 @@ export function createBearerAuthenticator(options: BearerAuthenticatorOptions): 
         }
         options.onVerification?.("miss");
         const ttl = Math.min(options.verificationCacheTtlMs, verified.expiresAt - now());
-        if (ttl > 0) cache.set(token, verified, { ttl });
+        if (ttl > 0) cache.set(header!, verified, { ttl });
       }
 
       if (options.requiredScope !== undefined && !verified.scopes.has(options.requiredScope)) {
         throw insufficientScope(realm, options.requiredScope);
       }
-      return { subject: verified.subject };
+      return verified.principal;
     },
   };
 }
@@ -175,7 +185,7 @@ function toVerifiedToken(payload: JWTPayload): VerifiedToken {
     : typeof payload.client_id === "string"
     ? payload.client_id
     : "unknown";
-  return { subject, scopes, expiresAt: payload.exp! * 1000 };
+  return { principal: { subject }, scopes, expiresAt: payload.exp! * 1000 };
 }
 
 /** The detail of a refusal for the log: which claim and why, never the claims themselves. */
