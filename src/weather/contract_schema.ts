@@ -24,6 +24,8 @@ import {
   type WeatherReport,
   type WeatherRequest,
 } from "./contract.ts";
+import type { Observation } from "./observation.ts";
+import type { CachedAnswer } from "./shared_answers.ts";
 
 const stringField = () =>
   z.string({
@@ -111,6 +113,36 @@ export const ActionFailureSchema = z.object({
 });
 
 /**
+ * Not the Data Action's contract but what the service reads from outside:
+ * the part of OpenWeatherMap's answer it uses (everything but the temperature
+ * and the description may be absent), as parseObservation() in
+ * observation.ts checks it.
+ */
+export const ObservationSchema = z.object({
+  weather: z.array(z.object({ id: z.number().optional(), description: z.string() })).min(1),
+  main: z.object({
+    temp: z.number(),
+    feels_like: z.number().optional(),
+    temp_min: z.number().optional(),
+    temp_max: z.number().optional(),
+    pressure: z.number().optional(),
+    humidity: z.number().optional(),
+  }),
+  visibility: z.number().optional(),
+  wind: z.object({ speed: z.number().optional(), deg: z.number().optional() }).optional(),
+  clouds: z.object({ all: z.number().optional() }).optional(),
+  dt: z.number().optional(),
+  sys: z.object({ country: z.string().optional() }).optional(),
+  name: z.string().optional(),
+});
+
+/** An answer as the shared store holds it, as parseStoredAnswer() in shared_answers.ts checks it. */
+export const StoredAnswerSchema = z.union([
+  z.object({ storedAt: z.number(), observation: ObservationSchema }),
+  z.object({ storedAt: z.number(), notFound: z.literal(true) }),
+]);
+
+/**
  * True only when A and B are the same type (optional or `| undefined`,
  * readonly and literal types all count): a mere assignability check would
  * let an optional field of one be a required one of the other.
@@ -127,6 +159,9 @@ export function sameType<_Check extends true>(): void {}
 sameType<Equals<WeatherRequest, z.output<typeof WeatherRequestSchema>>>();
 sameType<Equals<WeatherReport, z.infer<typeof WeatherReportSchema>>>();
 sameType<Equals<ActionFailure, z.infer<typeof ActionFailureSchema>>>();
+sameType<Equals<Observation, z.infer<typeof ObservationSchema>>>();
+// The cache holds its answers read-only; otherwise the same.
+sameType<Equals<CachedAnswer, Readonly<z.infer<typeof StoredAnswerSchema>>>>();
 
 /** One field of a contract schema, as JSON Schema describes it. */
 export interface ContractField {
