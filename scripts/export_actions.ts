@@ -1,5 +1,5 @@
 /**
- * `deno task export-actions`: writes the Genesys artifacts under genesys/ from src/weather/contract.ts.
+ * `deno task export-actions`: writes the Genesys artifacts under genesys/ from src/weather/contract_schema.ts.
  *
  *   deno task export-actions [--scope SCOPE] [--audience AUDIENCE]
  *

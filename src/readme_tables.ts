@@ -4,13 +4,13 @@
  */
 
 import type { z } from "zod";
+import { UPSTREAM_FAILURES } from "./weather/contract.ts";
 import {
   type ContractField,
   contractFields,
-  UPSTREAM_FAILURES,
   WeatherReportSchema,
   WeatherRequestSchema,
-} from "./weather/contract.ts";
+} from "./weather/contract_schema.ts";
 import { CONFIG_DOMAINS, CONFIG_VARIABLES } from "./config.ts";
 import { REQUEST_ERRORS } from "./http/errors.ts";
 import { UNDICI_ENV_READS } from "./process/outbound_http.ts";

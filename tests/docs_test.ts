@@ -5,7 +5,7 @@ import { grantedEnvironment, withGeneratedTables } from "../src/readme_tables.ts
 
 const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
 
-Deno.test("README.md tables match src/weather/contract.ts and src/config.ts (run `deno task docs`)", () => {
+Deno.test("README.md tables match src/weather/contract_schema.ts and src/config.ts (run `deno task docs`)", () => {
   assert.equal(readme, withGeneratedTables(readme));
 });
 const deno = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url))) as {

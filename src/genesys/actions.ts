@@ -11,7 +11,7 @@ import {
   contractFields,
   WeatherReportSchema,
   WeatherRequestSchema,
-} from "../weather/contract.ts";
+} from "../weather/contract_schema.ts";
 import { REQUEST_ERRORS } from "../http/errors.ts";
 import type { JsonSchemaObject } from "./rules.ts";
 

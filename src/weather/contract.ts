@@ -1,12 +1,14 @@
 /**
- * The weather Data Action's contract, declared once.
+ * The weather Data Action's contract as the service runs it: its constants,
+ * the types of the request and of the answers, and the request's validation.
  *
- * Request validation, the response types, the README tables and the exported
- * Genesys Data Action schemas all derive from these declarations, so the
- * service and its Genesys configuration cannot drift apart.
+ * Nothing here loads zod (about 10 MB of resident memory for a service that
+ * idles at a few tens). The contract is declared in zod in
+ * contract_schema.ts, which renders the README tables and the Genesys
+ * schemas, and the tests hold this module to it: `deno check` fails when a
+ * type here differs from the one the schema infers, and a property test
+ * checks that validateWeatherRequest() answers every body as the schema does.
  */
-
-import { z } from "zod";
 
 export const UNITS = ["metric", "imperial", "standard"] as const;
 export type Units = typeof UNITS[number];
@@ -64,140 +66,40 @@ export const LANGUAGES = [
   "zu",
 ] as const;
 
+export type Language = typeof LANGUAGES[number];
+
 export const CITY_NAME_MAX_LENGTH = 100;
 
-/** C0 and C1 control characters (tabs and newlines included): never part of a city's name. */
-const CONTROL_CHARACTER = /\p{Cc}/u;
-
-/**
- * The one form of a city name, applied once, right after validation: both
- * the cache key and the query sent to OpenWeatherMap are made from it, so
- * two spellings share a cache entry only if they are the same query.
- * NFKC folds compatibility forms (the Kelvin sign "\u212A" is "K", full-width
- * letters are ASCII), every run of Unicode white space (no-break spaces
- * included) becomes one space, and the ends are trimmed.
- */
-export function normaliseCityName(name: string): string {
-  return name.normalize("NFKC").replace(/\s+/gu, " ").trim();
-}
-
-/** Made on first use: building it loads ICU's region names, about 12 ms of a cold start. */
-let regionNames: Intl.DisplayNames | undefined;
-
-/**
- * True for a region code ICU knows (the ISO 3166-1 alpha-2 list plus a few
- * reserved codes). Zod runs this even when the format check before it failed,
- * and ICU throws a RangeError for a malformed code such as "GBR". Exported for
- * the request fast path, which must apply the very same check.
- */
-export function isKnownRegion(code: string): boolean {
-  try {
-    regionNames ??= new Intl.DisplayNames(["en"], { type: "region", fallback: "none" });
-    return regionNames.of(code) !== undefined;
-  } catch {
-    return false;
-  }
-}
-
-const stringField = (type: string) =>
-  z.string({ error: (issue) => issue.input === undefined ? "is required" : `must be ${type}` });
-
-/** The fields a flow sends; every one is a string, as Genesys input contracts prefer. */
-export const WeatherRequestSchema = z.object({
-  city_name: stringField("a string")
-    .trim()
-    .min(1, "must not be empty")
-    .max(CITY_NAME_MAX_LENGTH, `must be at most ${CITY_NAME_MAX_LENGTH} characters`)
-    .refine((name) => !CONTROL_CHARACTER.test(name), "must not contain control characters")
-    .overwrite(normaliseCityName)
-    .describe(
-      'Name of the city, e.g. "London"; 1 to 100 characters, NFKC-normalised with white space collapsed and trimmed',
-    ),
-  country_code: stringField("a string")
-    .trim()
-    .toUpperCase()
-    .regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166-1 country code such as "GB"')
-    .refine(isKnownRegion, 'must be a two-letter ISO 3166-1 country code such as "GB"')
-    .optional()
-    .describe('Optional ISO 3166-1 alpha-2 country code that disambiguates the city, e.g. "GB"'),
-  units: stringField("a string")
-    .trim()
-    .toLowerCase()
-    .pipe(z.enum(UNITS, { error: `must be one of ${quoteAll(UNITS)}` }))
-    .optional()
-    .describe('Unit system: "metric" (Celsius, m/s; the default), "imperial" or "standard"'),
-  lang: stringField("a string")
-    .trim()
-    .toLowerCase()
-    .pipe(z.enum(LANGUAGES, { error: 'must be an OpenWeatherMap language code such as "en"' }))
-    .optional()
-    .describe(
-      'Language of "condition", an OpenWeatherMap language code such as "en" (the default)',
-    ),
-});
-
-export type WeatherRequest = z.output<typeof WeatherRequestSchema>;
-
-/** Every request field that may be left out, read off the schema. */
-export const OPTIONAL_REQUEST_FIELDS: readonly string[] = Object.entries(WeatherRequestSchema.shape)
-  .filter(([, field]) => field.safeParse(undefined).success)
-  .map(([name]) => name);
-
-/** An optional field's value that counts as absent: `null` or a blank string. */
-export function isBlankOptionalValue(value: unknown): boolean {
-  return value === null || (typeof value === "string" && value.trim() === "");
-}
-
-/**
- * Optional fields that are `null` or blank count as absent: Architect passes an
- * unset variable as an empty string, and that should mean "use the default",
- * not "400". The required `city_name` is left alone so it still fails clearly.
- */
-export function withoutBlankOptionalFields(body: Record<string, unknown>): Record<string, unknown> {
-  const cleaned = { ...body };
-  for (const field of OPTIONAL_REQUEST_FIELDS) {
-    const value = cleaned[field];
-    if (isBlankOptionalValue(value)) delete cleaned[field];
-  }
-  return cleaned;
+/** What a validated request holds; the fields are trimmed and case-folded, the city name normalised. */
+export interface WeatherRequest {
+  city_name: string;
+  country_code?: string | undefined;
+  units?: Units | undefined;
+  lang?: Language | undefined;
 }
 
 /** What a successful answer carries; optional fields are absent (never null) when unknown. */
-export const WeatherReportSchema = z.object({
-  temperature: z.number().describe("Current temperature in the requested units"),
-  feels_like: z.number().optional().describe("Perceived temperature in the requested units"),
-  temperature_min: z.number().optional().describe(
-    "Lowest temperature currently observed in the area",
-  ),
-  temperature_max: z.number().optional().describe(
-    "Highest temperature currently observed in the area",
-  ),
-  temperature_unit: z.enum(["celsius", "fahrenheit", "kelvin"]).describe(
-    "Unit of every temperature field",
-  ),
-  condition: z.string().describe(
-    'Weather condition with a capital first letter, e.g. "Light rain"',
-  ),
-  condition_code: z.number().int().optional().describe(
-    "OpenWeatherMap weather condition id, for branching (e.g. 500-531 is rain)",
-  ),
-  humidity: z.number().optional().describe("Relative humidity in percent"),
-  pressure: z.number().optional().describe("Atmospheric pressure at sea level in hPa"),
-  wind_speed: z.number().optional().describe("Wind speed in the unit named by wind_speed_unit"),
-  wind_speed_unit: z.enum(["meters per second", "miles per hour"]).describe("Unit of wind_speed"),
-  wind_direction: z.number().optional().describe("Direction the wind blows from, in degrees"),
-  cloudiness: z.number().optional().describe("Cloud cover in percent"),
-  visibility: z.number().optional().describe("Visibility in metres"),
-  city: z.string().optional().describe("Name of the place OpenWeatherMap resolved the request to"),
-  country: z.string().optional().describe("ISO 3166-1 alpha-2 country code of the resolved place"),
-  units: z.enum(UNITS).describe("Unit system of this answer"),
-  observed_at: z.string().optional().describe("Time of the observation, ISO 8601 in UTC"),
-  stale: z.boolean().describe(
-    "True when OpenWeatherMap is failing and this is the last answer it gave (up to WEATHER_STALE_MAX_S old)",
-  ),
-});
-
-export type WeatherReport = z.infer<typeof WeatherReportSchema>;
+export interface WeatherReport {
+  temperature: number;
+  feels_like?: number | undefined;
+  temperature_min?: number | undefined;
+  temperature_max?: number | undefined;
+  temperature_unit: "celsius" | "fahrenheit" | "kelvin";
+  condition: string;
+  condition_code?: number | undefined;
+  humidity?: number | undefined;
+  pressure?: number | undefined;
+  wind_speed?: number | undefined;
+  wind_speed_unit: "meters per second" | "miles per hour";
+  wind_direction?: number | undefined;
+  cloudiness?: number | undefined;
+  visibility?: number | undefined;
+  city?: string | undefined;
+  country?: string | undefined;
+  units: Units;
+  observed_at?: string | undefined;
+  stale: boolean;
+}
 
 /**
  * Upstream trouble is an answer, not an HTTP error: the flow gets `200` with a
@@ -232,54 +134,229 @@ export const UPSTREAM_FAILURES = {
 export type UpstreamErrorCode = keyof typeof UPSTREAM_FAILURES;
 export const UPSTREAM_ERROR_CODES = Object.keys(UPSTREAM_FAILURES) as UpstreamErrorCode[];
 
-export const ActionFailureSchema = z.object({
-  error_code: z.enum(UPSTREAM_ERROR_CODES as [UpstreamErrorCode, ...UpstreamErrorCode[]])
-    .describe("Why there is no weather: branch on this; absent (NOT_SET) on success"),
-  error_message: z.string().describe(
-    "A short sentence about the failure that may be spoken to the caller",
-  ),
-});
-
-export type ActionFailure = z.infer<typeof ActionFailureSchema>;
+export interface ActionFailure {
+  error_code: UpstreamErrorCode;
+  error_message: string;
+}
 
 /** Every `200` answer is one or the other. */
 export type WeatherActionOutput = WeatherReport | ActionFailure;
 
-/** One field of a contract schema, as JSON Schema describes it. */
-export interface ContractField {
-  name: string;
-  type: string;
-  enum?: string[];
-  description: string;
-  required: boolean;
+/** What each request field may be told, after `Field "name" `; the schema uses the same words. */
+export const REQUEST_FIELD_PROBLEMS = {
+  missing: "is required",
+  notAString: "must be a string",
+  empty: "must not be empty",
+  tooLong: `must be at most ${CITY_NAME_MAX_LENGTH} characters`,
+  controlCharacters: "must not contain control characters",
+  countryCode: 'must be a two-letter ISO 3166-1 country code such as "GB"',
+  units: `must be one of ${UNITS.map((unit) => `"${unit}"`).join(", ")}`,
+  lang: 'must be an OpenWeatherMap language code such as "en"',
+} as const;
+
+/** C0 and C1 control characters (tabs and newlines included): never part of a city's name. */
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+export function hasControlCharacter(text: string): boolean {
+  return CONTROL_CHARACTER.test(text);
 }
 
 /**
- * The fields of a contract schema, via zod's JSON Schema: what the README
- * tables and the exported Genesys contracts are both made from.
+ * The one form of a city name, applied once, right after validation: both
+ * the cache key and the query sent to OpenWeatherMap are made from it, so
+ * two spellings share a cache entry only if they are the same query.
+ * NFKC folds compatibility forms (the Kelvin sign "\u212A" is "K", full-width
+ * letters are ASCII), every run of Unicode white space (no-break spaces
+ * included) becomes one space, and the ends are trimmed.
  */
-export function contractFields(schema: z.ZodObject, io: "input" | "output"): ContractField[] {
-  const json = z.toJSONSchema(schema, { io }) as {
-    properties: Record<string, { type?: string; enum?: string[]; description?: string }>;
-    required?: string[];
-  };
-  return Object.entries(json.properties).map(([name, property]) => ({
-    name,
-    type: property.type ?? "string",
-    ...(property.enum ? { enum: property.enum } : {}),
-    description: property.description ?? "",
-    required: json.required?.includes(name) ?? false,
-  }));
+export function normaliseCityName(name: string): string {
+  return name.normalize("NFKC").replace(/\s+/gu, " ").trim();
 }
 
-/** Turns the first validation issue into `Field "name" must ...`, the form every 400 uses. */
-export function describeInvalidRequest(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (issue === undefined) return "Request body is invalid";
-  const field = issue.path.map(String).join(".");
-  return field === "" ? issue.message : `Field "${field}" ${issue.message}`;
+/** Made on first use: building it loads ICU's region names, about 12 ms of a cold start. */
+let regionNames: Intl.DisplayNames | undefined;
+
+/**
+ * True for a region code ICU knows (the ISO 3166-1 alpha-2 list plus a few
+ * reserved codes). The schema runs this even when the format check before it
+ * failed, and ICU throws a RangeError for a malformed code such as "GBR".
+ */
+export function isKnownRegion(code: string): boolean {
+  try {
+    regionNames ??= new Intl.DisplayNames(["en"], { type: "region", fallback: "none" });
+    return regionNames.of(code) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
-function quoteAll(values: readonly string[]): string {
-  return values.map((value) => `"${value}"`).join(", ");
+/** The request fields that may be left out, in the schema's order (a test checks both). */
+export const OPTIONAL_REQUEST_FIELDS = ["country_code", "units", "lang"] as const;
+
+/** A request body checked against the contract: the request, or the 400's message. */
+export type RequestValidation =
+  | { readonly ok: true; readonly request: WeatherRequest }
+  | { readonly ok: false; readonly message: string };
+
+const UNIT_SET: ReadonlySet<string> = new Set(UNITS);
+const LANGUAGE_SET: ReadonlySet<string> = new Set(LANGUAGES);
+
+/**
+ * Checks a request body (a parsed JSON object) exactly as
+ * `WeatherRequestSchema.safeParse(withoutBlankOptionalFields(body))` does,
+ * without zod: the same request on success (unknown fields dropped, blank or
+ * `null` optional fields absent), and on failure the message
+ * `describeInvalidRequest()` makes of the schema's first issue. Fields are
+ * checked in the schema's order, each check in the schema's order, so the
+ * first problem found is the one the schema reports first. A property test
+ * (tests/weather/request_validation_test.ts) holds the two together.
+ */
+export function validateWeatherRequest(body: Readonly<Record<string, unknown>>): RequestValidation {
+  const rawCityName = body.city_name;
+  if (typeof rawCityName !== "string") {
+    return invalid(
+      "city_name",
+      rawCityName === undefined
+        ? REQUEST_FIELD_PROBLEMS.missing
+        : REQUEST_FIELD_PROBLEMS.notAString,
+    );
+  }
+  // Trimmed first, then measured in code points, as zod measures strings for min and max.
+  const trimmedCityName = rawCityName.trim();
+  if (trimmedCityName.length < 1) return invalid("city_name", REQUEST_FIELD_PROBLEMS.empty);
+  if (
+    trimmedCityName.length > CITY_NAME_MAX_LENGTH &&
+    codePointLength(trimmedCityName) > CITY_NAME_MAX_LENGTH
+  ) {
+    return invalid("city_name", REQUEST_FIELD_PROBLEMS.tooLong);
+  }
+  let cityName = trimmedCityName;
+  if (!isPlainCityName(trimmedCityName)) {
+    if (hasControlCharacter(trimmedCityName)) {
+      return invalid("city_name", REQUEST_FIELD_PROBLEMS.controlCharacters);
+    }
+    cityName = normaliseCityName(trimmedCityName);
+  }
+
+  const countryText = optionalText(body.country_code);
+  if (countryText === NOT_A_STRING) {
+    return invalid("country_code", REQUEST_FIELD_PROBLEMS.notAString);
+  }
+  const countryCode = countryText?.toUpperCase();
+  if (countryCode !== undefined && !isCountryCode(countryCode)) {
+    return invalid("country_code", REQUEST_FIELD_PROBLEMS.countryCode);
+  }
+
+  const units = optionalChoice(body.units, UNIT_SET);
+  if (units === NOT_A_STRING) return invalid("units", REQUEST_FIELD_PROBLEMS.notAString);
+  if (units === NOT_A_CHOICE) return invalid("units", REQUEST_FIELD_PROBLEMS.units);
+
+  const lang = optionalChoice(body.lang, LANGUAGE_SET);
+  if (lang === NOT_A_STRING) return invalid("lang", REQUEST_FIELD_PROBLEMS.notAString);
+  if (lang === NOT_A_CHOICE) return invalid("lang", REQUEST_FIELD_PROBLEMS.lang);
+
+  // Built in the schema's field order, as the schema builds its output.
+  const request: WeatherRequest = { city_name: cityName };
+  if (countryCode !== undefined) request.country_code = countryCode;
+  else if (presentAsUndefined(body, "country_code")) request.country_code = undefined;
+  if (units !== undefined) request.units = units as Units;
+  else if (presentAsUndefined(body, "units")) request.units = undefined;
+  if (lang !== undefined) request.lang = lang as Language;
+  else if (presentAsUndefined(body, "lang")) request.lang = undefined;
+  return { ok: true, request };
+}
+
+/**
+ * Characters as zod counts them: a surrogate pair is one, a lone surrogate
+ * one too. Only called past the limit in UTF-16 units, which a name within
+ * the limit in code points reaches only with characters beyond the BMP.
+ */
+function codePointLength(text: string): number {
+  let count = text.length;
+  for (let index = 0; index < text.length - 1; index++) {
+    if (
+      (text.charCodeAt(index) & 0xfc00) === 0xd800 &&
+      (text.charCodeAt(index + 1) & 0xfc00) === 0xdc00
+    ) {
+      count--;
+      index++;
+    }
+  }
+  return count;
+}
+
+function invalid(field: string, problem: string): RequestValidation {
+  return { ok: false, message: `Field "${field}" ${problem}` };
+}
+
+const NOT_A_STRING = Symbol("not a string");
+const NOT_A_CHOICE = Symbol("not one of the choices");
+
+/** An optional field's trimmed text; undefined when absent, `null` or blank. */
+function optionalText(value: unknown): string | undefined | typeof NOT_A_STRING {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value !== "string") return NOT_A_STRING;
+  const trimmed = value.trim();
+  return trimmed === "" ? undefined : trimmed;
+}
+
+/** An optional field that names one of `choices` in any case, as the schema's trim, lower-case and enum. */
+function optionalChoice(
+  value: unknown,
+  choices: ReadonlySet<string>,
+): string | undefined | typeof NOT_A_STRING | typeof NOT_A_CHOICE {
+  // The common case first: the value as the choices spell it, which trimming and lower-casing keep.
+  if (typeof value === "string" && choices.has(value)) return value;
+  const text = optionalText(value);
+  if (text === undefined || text === NOT_A_STRING) return text;
+  const choice = text.toLowerCase();
+  return choices.has(choice) ? choice : NOT_A_CHOICE;
+}
+
+/**
+ * The schema keeps an optional key whose value is `undefined` (as `undefined`).
+ * JSON has no `undefined`, so only a caller in this process can send one.
+ */
+function presentAsUndefined(body: Readonly<Record<string, unknown>>, field: string): boolean {
+  return body[field] === undefined && field in body;
+}
+
+/**
+ * True when the trimmed name is printable ASCII without two spaces in a row:
+ * such a name is already in its normal form (NFKC leaves ASCII alone, and
+ * there is no run of white space to collapse) and has no control character,
+ * so the common name skips the Unicode work.
+ */
+function isPlainCityName(name: string): boolean {
+  let previous = 0;
+  for (let index = 0; index < name.length; index++) {
+    const code = name.charCodeAt(index);
+    if (code < 0x20 || code > 0x7e || (code === 0x20 && previous === 0x20)) return false;
+    previous = code;
+  }
+  return true;
+}
+
+/**
+ * ICU's answer per code, remembered: there are only 26 × 26 two-letter codes,
+ * and only a code of that form is looked up here.
+ */
+const knownCountryCodes = new Map<string, boolean>();
+
+/** As the schema: two letters A to Z (after upper-casing), and a region ICU knows. */
+function isCountryCode(code: string): boolean {
+  if (code.length !== 2 || !isUpperAsciiLetter(code, 0) || !isUpperAsciiLetter(code, 1)) {
+    return false;
+  }
+  let known = knownCountryCodes.get(code);
+  if (known === undefined) {
+    known = isKnownRegion(code);
+    knownCountryCodes.set(code, known);
+  }
+  return known;
+}
+
+function isUpperAsciiLetter(text: string, index: number): boolean {
+  const code = text.charCodeAt(index);
+  return code >= 0x41 && code <= 0x5a;
 }

@@ -10,7 +10,6 @@
  * which keeps that URL away from Deno's tracing (see there).
  */
 
-import { z } from "zod";
 import { readBoundedBytes } from "../http/bounded_body.ts";
 import {
   createOutboundHttp,
@@ -19,6 +18,9 @@ import {
   requestAttributes,
 } from "../process/outbound_http.ts";
 import type { Units, UpstreamErrorCode } from "./contract.ts";
+import { type Observation, parseObservation } from "./observation.ts";
+
+export type { Observation } from "./observation.ts";
 
 /** A current-weather answer is about 1 KiB; anything far larger is not one. */
 const MAX_UPSTREAM_BODY_BYTES = 256 * 1024;
@@ -30,27 +32,6 @@ export interface CurrentWeatherQuery {
   units: Units;
   lang?: string | undefined;
 }
-
-/** The part of OpenWeatherMap's answer this service uses; everything but temperature and description may be absent. */
-export const ObservationSchema = z.object({
-  weather: z.array(z.object({ id: z.number().optional(), description: z.string() })).min(1),
-  main: z.object({
-    temp: z.number(),
-    feels_like: z.number().optional(),
-    temp_min: z.number().optional(),
-    temp_max: z.number().optional(),
-    pressure: z.number().optional(),
-    humidity: z.number().optional(),
-  }),
-  visibility: z.number().optional(),
-  wind: z.object({ speed: z.number().optional(), deg: z.number().optional() }).optional(),
-  clouds: z.object({ all: z.number().optional() }).optional(),
-  dt: z.number().optional(),
-  sys: z.object({ country: z.string().optional() }).optional(),
-  name: z.string().optional(),
-});
-
-export type Observation = z.infer<typeof ObservationSchema>;
 
 export class UpstreamError extends Error {
   override name = "UpstreamError";
@@ -162,18 +143,18 @@ async function readObservation(
   const cod = typeof body === "object" && body !== null && "cod" in body ? Number(body.cod) : 200;
   if (cod !== 200) throw errorForStatus(cod);
 
-  const parsed = ObservationSchema.safeParse(body);
-  if (!parsed.success) {
+  try {
+    return parseObservation(body);
+  } catch (error) {
     throw new UpstreamError(
       "UPSTREAM_UNAVAILABLE",
       "OpenWeatherMap answered with an unexpected body",
       200,
       {
-        cause: parsed.error,
+        cause: error,
       },
     );
   }
-  return parsed.data;
 }
 
 function errorForStatus(status: number): UpstreamError {

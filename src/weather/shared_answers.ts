@@ -9,9 +9,8 @@
  * "nothing", and nothing here throws.
  */
 
-import { z } from "zod";
 import type { SharedStore } from "../store/shared_store.ts";
-import { type Observation, ObservationSchema } from "./openweather.ts";
+import { number, type Observation, parseObservation, record } from "./observation.ts";
 
 /** What either cache layer holds: an observation, or OpenWeatherMap's word that the city does not exist. */
 export type CachedAnswer =
@@ -21,10 +20,22 @@ export type CachedAnswer =
 /** How long a name counts as known after it last answered. */
 export const KNOWN_NAME_TTL_MS = 30 * 24 * 3_600_000;
 
-const StoredAnswerSchema = z.union([
-  z.object({ storedAt: z.number(), observation: ObservationSchema }),
-  z.object({ storedAt: z.number(), notFound: z.literal(true) }),
-]);
+/**
+ * A stored answer read back, as StoredAnswerSchema (contract_schema.ts) reads
+ * it: the observation form when it holds a valid observation (a `notFound`
+ * beside it is dropped), else the not-found form; only the known fields are
+ * kept. Anything else throws, as does `storedAt` that is not a finite number.
+ */
+export function parseStoredAnswer(value: unknown): CachedAnswer {
+  const stored = record(value, "");
+  const storedAt = number(stored.storedAt, "storedAt");
+  try {
+    return { storedAt, observation: parseObservation(stored.observation, "observation") };
+  } catch (error) {
+    if (stored.notFound === true) return { storedAt, notFound: true };
+    throw error;
+  }
+}
 
 export interface SharedRead {
   readonly answer: CachedAnswer | undefined;
@@ -61,9 +72,8 @@ export function createSharedAnswers(store: SharedStore): SharedAnswers {
 
   function decode(text: string): CachedAnswer | undefined {
     try {
-      const parsed = StoredAnswerSchema.safeParse(JSON.parse(text));
-      if (parsed.success) return parsed.data as CachedAnswer;
-    } catch { /* not JSON: garbage, counted below */ }
+      return parseStoredAnswer(JSON.parse(text));
+    } catch { /* not JSON, or not a stored answer: garbage, counted below */ }
     store.reportGarbage();
     return undefined;
   }

@@ -24,7 +24,7 @@ function committedFiles(dir: URL, prefix: string): string[] {
   return paths;
 }
 
-Deno.test("genesys/ holds exactly what `deno task export-actions` produces from src/weather/contract.ts", () => {
+Deno.test("genesys/ holds exactly what `deno task export-actions` produces from src/weather/contract_schema.ts", () => {
   // A file the export no longer writes (an old Terraform file, say) would still be picked up.
   assert.deepEqual(
     committedFiles(new URL("genesys/", ROOT), "genesys").sort(),
