@@ -3,12 +3,13 @@
  * every string redacted on the way out, whatever the caller passed in.
  */
 
-import { createRedactor, type Redactor } from "./redact.ts";
+import { createRedactor } from "./redact.ts";
+import { createLineBuilder, EMPTY_CONTEXT, type LogContext, type LogFields } from "./log_line.ts";
+
+export type { LogFields } from "./log_line.ts";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = typeof LOG_LEVELS[number];
-
-export type LogFields = Record<string, unknown>;
 
 export interface Logger {
   debug(message: string, fields?: LogFields): void;
@@ -28,59 +29,44 @@ export interface LoggerOptions {
   now?: () => Date;
 }
 
-const MAX_CAUSE_DEPTH = 5;
-
 export function createLogger(options: LoggerOptions): Logger {
   const threshold = LOG_LEVELS.indexOf(options.level);
-  const redact = createRedactor(options.secrets ?? []);
+  const builder = createLineBuilder(createRedactor(options.secrets ?? []));
+  const now = options.now;
+  const time = now ? () => now().toISOString() : currentTime;
   const write = options.write ?? writeToStdout;
-  const now = options.now ?? (() => new Date());
 
-  const build = (context: LogFields): Logger => {
-    const log = (level: LogLevel, message: string, fields: LogFields = {}) => {
-      if (LOG_LEVELS.indexOf(level) < threshold) return;
-      const entry = { time: now().toISOString(), level, msg: message, ...context, ...fields };
-      write(JSON.stringify(toLoggable(entry, redact, 0)));
+  const build = (context: LogContext): Logger => {
+    const at = (level: LogLevel) => {
+      if (LOG_LEVELS.indexOf(level) < threshold) return () => {};
+      return (message: string, fields?: LogFields) =>
+        write(builder.line(time(), level, message, context, fields));
     };
     return {
-      debug: (message, fields) => log("debug", message, fields),
-      info: (message, fields) => log("info", message, fields),
-      warn: (message, fields) => log("warn", message, fields),
-      error: (message, fields) => log("error", message, fields),
-      child: (fields) => build({ ...context, ...fields }),
+      debug: at("debug"),
+      info: at("info"),
+      warn: at("warn"),
+      error: at("error"),
+      child: (fields) => build(builder.context(context, fields)),
     };
   };
-  return build({});
+  return build(EMPTY_CONTEXT);
 }
 
 /** A logger that drops everything, for code paths where logging is not the point. */
 export const silentLogger: Logger = createLogger({ level: "error", write: () => {} });
 
-/** Turns any value into plain JSON data with every string redacted. */
-function toLoggable(value: unknown, redact: Redactor, depth: number): unknown {
-  if (typeof value === "string") return redact(value);
-  if (value instanceof Error) return describeError(value, redact, depth);
-  if (value instanceof URL) return redact(value.href);
-  if (Array.isArray(value)) return value.map((item) => toLoggable(item, redact, depth));
-  if (value !== null && typeof value === "object") {
-    // A plain loop: this runs for every field of every access log line.
-    const plain: Record<string, unknown> = {};
-    for (const key in value) {
-      if (Object.hasOwn(value, key)) {
-        plain[key] = toLoggable((value as Record<string, unknown>)[key], redact, depth);
-      }
-    }
-    return plain;
-  }
-  return value;
-}
+let lastMs = NaN;
+let lastTime = "";
 
-function describeError(error: Error, redact: Redactor, depth: number): unknown {
-  const described: Record<string, unknown> = { name: error.name, message: redact(error.message) };
-  if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) {
-    described.cause = toLoggable(error.cause, redact, depth + 1);
+/** The ISO time, formatted once per millisecond however many lines share it. */
+function currentTime(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastTime = new Date(ms).toISOString();
   }
-  return described;
+  return lastTime;
 }
 
 const encoder = new TextEncoder();
