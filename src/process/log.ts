@@ -1,10 +1,22 @@
 /**
  * The one place that writes to the console: one JSON object per line, with
  * every string redacted on the way out, whatever the caller passed in.
+ *
+ * Lines for stdout are written in batches (line_batch.ts), whole and in
+ * order: `FLUSH_AFTER_MS` (5 ms) after the first line of a batch, as soon as a
+ * batch nears `BATCH_BYTES` (64 KiB), and at once for an `error` line (with
+ * every line before it). `flushLogs()` writes what is held: graceful shutdown
+ * calls it, and the end of the process does too (the event loop running out,
+ * `Deno.exit`, an uncaught exception or unhandled rejection). Only an end
+ * that runs no JavaScript loses lines (SIGKILL, the OOM killer, a crash of the
+ * runtime, a signal during start-up before the service listens for it):
+ * never more than 64 KiB of them, logged within the last 5 ms (longer only if
+ * something blocked the event loop).
  */
 
 import { createRedactor } from "./redact.ts";
 import { createLineBuilder, EMPTY_CONTEXT, type LogContext, type LogFields } from "./log_line.ts";
+import { flushStdout, stdoutBatch } from "./line_batch.ts";
 
 export type { LogFields } from "./log_line.ts";
 
@@ -24,9 +36,17 @@ export interface LoggerOptions {
   level: LogLevel;
   /** Values that must never appear in a log line (API keys, client secrets, ...). */
   secrets?: readonly string[];
-  /** Where finished lines go; stdout by default, an array in tests. */
+  /**
+   * Where finished lines go, one call per line as it is logged (an array in
+   * tests). Without it, lines go to stdout in batches.
+   */
   write?: (line: string) => void;
   now?: () => Date;
+}
+
+/** Writes every log line still held for stdout, now: before the process ends. */
+export function flushLogs(): void {
+  flushStdout();
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -34,13 +54,25 @@ export function createLogger(options: LoggerOptions): Logger {
   const builder = createLineBuilder(createRedactor(options.secrets ?? []));
   const now = options.now;
   const time = now ? () => now().toISOString() : currentTime;
-  const write = options.write ?? writeToStdout;
+  let write: (line: string, urgent: boolean) => void;
+  if (options.write) {
+    const writeLine = options.write;
+    write = (line) => writeLine(line);
+  } else {
+    const batch = stdoutBatch();
+    write = (line, urgent) => {
+      batch.add(line);
+      // An error may be the last thing the process says: it goes now, with all before it.
+      if (urgent) batch.flush();
+    };
+  }
 
   const build = (context: LogContext): Logger => {
     const at = (level: LogLevel) => {
       if (LOG_LEVELS.indexOf(level) < threshold) return () => {};
+      const urgent = level === "error";
       return (message: string, fields?: LogFields) =>
-        write(builder.line(time(), level, message, context, fields));
+        write(builder.line(time(), level, message, context, fields), urgent);
     };
     return {
       debug: at("debug"),
@@ -67,12 +99,4 @@ function currentTime(): string {
     lastTime = new Date(ms).toISOString();
   }
   return lastTime;
-}
-
-const encoder = new TextEncoder();
-
-function writeToStdout(line: string): void {
-  // Synchronous writes keep lines whole and in order; a pipe may take a line in parts.
-  let bytes = encoder.encode(line + "\n");
-  while (bytes.length > 0) bytes = bytes.subarray(Deno.stdout.writeSync(bytes));
 }
