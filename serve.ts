@@ -16,6 +16,7 @@
  */
 
 import { drainOnSignals } from "./src/process/drain.ts";
+import { flushLogs } from "./src/process/log.ts";
 import { type Started, startFromEnvironment, StartupError } from "./src/startup.ts";
 
 let started: Started;
@@ -35,5 +36,9 @@ const { handler } = drainOnSignals({
   close: () => service.close(),
   signals: Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"],
 });
+
+// The start-up lines go out before `deno serve` says "Listening" on stderr, as they did
+// before log lines were batched: whoever watches for it finds the configuration logged.
+flushLogs();
 
 export default { fetch: handler } satisfies Deno.ServeDefaultExport;

@@ -13,7 +13,7 @@
  * the service and exits: the same on every supported Deno.
  */
 
-import type { Logger } from "./log.ts";
+import { flushLogs, type Logger } from "./log.ts";
 
 /**
  * `completed` settles when an answer is handed to the HTTP stack, a moment
@@ -111,8 +111,20 @@ export interface GracefulStop {
   flushMs?: number;
 }
 
-/** Waits for the requests in flight, up to the grace period; resolves with the exit code. */
+/**
+ * Waits for the requests in flight, up to the grace period; resolves with the
+ * exit code once every log line, the last ones included, has been written.
+ */
 export async function stopGracefully(stop: GracefulStop): Promise<number> {
+  try {
+    return await stopAfterDraining(stop);
+  } finally {
+    // Batched lines are written within milliseconds, but the caller exits next.
+    flushLogs();
+  }
+}
+
+async function stopAfterDraining(stop: GracefulStop): Promise<number> {
   const inFlight = () => stop.inFlight ? { in_flight: stop.inFlight() } : {};
   stop.logger.info("Shutting down", { signal: stop.signal, grace_ms: stop.graceMs, ...inFlight() });
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -1,14 +1,27 @@
 /**
  * The one place that writes to the console: one JSON object per line, with
  * every string redacted on the way out, whatever the caller passed in.
+ *
+ * Lines for stdout are written in batches (line_batch.ts), whole and in
+ * order: `FLUSH_AFTER_MS` (5 ms) after the first line of a batch, as soon as a
+ * batch nears `BATCH_BYTES` (64 KiB), and at once for an `error` line (with
+ * every line before it). `flushLogs()` writes what is held: graceful shutdown
+ * calls it, and the end of the process does too (the event loop running out,
+ * `Deno.exit`, an uncaught exception or unhandled rejection). Only an end
+ * that runs no JavaScript loses lines (SIGKILL, the OOM killer, a crash of the
+ * runtime, a signal during start-up before the service listens for it):
+ * never more than 64 KiB of them, logged within the last 5 ms (longer only if
+ * something blocked the event loop).
  */
 
-import { createRedactor, type Redactor } from "./redact.ts";
+import { createRedactor } from "./redact.ts";
+import { createLineBuilder, EMPTY_CONTEXT, type LogContext, type LogFields } from "./log_line.ts";
+import { flushStdout, stdoutBatch } from "./line_batch.ts";
+
+export type { LogFields } from "./log_line.ts";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = typeof LOG_LEVELS[number];
-
-export type LogFields = Record<string, unknown>;
 
 export interface Logger {
   debug(message: string, fields?: LogFields): void;
@@ -23,70 +36,67 @@ export interface LoggerOptions {
   level: LogLevel;
   /** Values that must never appear in a log line (API keys, client secrets, ...). */
   secrets?: readonly string[];
-  /** Where finished lines go; stdout by default, an array in tests. */
+  /**
+   * Where finished lines go, one call per line as it is logged (an array in
+   * tests). Without it, lines go to stdout in batches.
+   */
   write?: (line: string) => void;
   now?: () => Date;
 }
 
-const MAX_CAUSE_DEPTH = 5;
+/** Writes every log line still held for stdout, now: before the process ends. */
+export function flushLogs(): void {
+  flushStdout();
+}
 
 export function createLogger(options: LoggerOptions): Logger {
   const threshold = LOG_LEVELS.indexOf(options.level);
-  const redact = createRedactor(options.secrets ?? []);
-  const write = options.write ?? writeToStdout;
-  const now = options.now ?? (() => new Date());
+  const builder = createLineBuilder(createRedactor(options.secrets ?? []));
+  const now = options.now;
+  const time = now ? () => now().toISOString() : currentTime;
+  let write: (line: string, urgent: boolean) => void;
+  if (options.write) {
+    const writeLine = options.write;
+    write = (line) => writeLine(line);
+  } else {
+    const batch = stdoutBatch();
+    write = (line, urgent) => {
+      batch.add(line);
+      // An error may be the last thing the process says: it goes now, with all before it.
+      if (urgent) batch.flush();
+    };
+  }
 
-  const build = (context: LogFields): Logger => {
-    const log = (level: LogLevel, message: string, fields: LogFields = {}) => {
-      if (LOG_LEVELS.indexOf(level) < threshold) return;
-      const entry = { time: now().toISOString(), level, msg: message, ...context, ...fields };
-      write(JSON.stringify(toLoggable(entry, redact, 0)));
+  const build = (context: LogContext): Logger => {
+    const at = (level: LogLevel) => {
+      if (LOG_LEVELS.indexOf(level) < threshold) return () => {};
+      const urgent = level === "error";
+      return (message: string, fields?: LogFields) =>
+        write(builder.line(time(), level, message, context, fields), urgent);
     };
     return {
-      debug: (message, fields) => log("debug", message, fields),
-      info: (message, fields) => log("info", message, fields),
-      warn: (message, fields) => log("warn", message, fields),
-      error: (message, fields) => log("error", message, fields),
-      child: (fields) => build({ ...context, ...fields }),
+      debug: at("debug"),
+      info: at("info"),
+      warn: at("warn"),
+      error: at("error"),
+      child: (fields) => build(builder.context(context, fields)),
     };
   };
-  return build({});
+  return build(EMPTY_CONTEXT);
 }
 
 /** A logger that drops everything, for code paths where logging is not the point. */
 export const silentLogger: Logger = createLogger({ level: "error", write: () => {} });
 
-/** Turns any value into plain JSON data with every string redacted. */
-function toLoggable(value: unknown, redact: Redactor, depth: number): unknown {
-  if (typeof value === "string") return redact(value);
-  if (value instanceof Error) return describeError(value, redact, depth);
-  if (value instanceof URL) return redact(value.href);
-  if (Array.isArray(value)) return value.map((item) => toLoggable(item, redact, depth));
-  if (value !== null && typeof value === "object") {
-    // A plain loop: this runs for every field of every access log line.
-    const plain: Record<string, unknown> = {};
-    for (const key in value) {
-      if (Object.hasOwn(value, key)) {
-        plain[key] = toLoggable((value as Record<string, unknown>)[key], redact, depth);
-      }
-    }
-    return plain;
+let lastMs = NaN;
+let lastTime = "";
+
+/** The ISO time, formatted once per millisecond however many lines share it. */
+function currentTime(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastTime = new Date(ms).toISOString();
   }
-  return value;
-}
-
-function describeError(error: Error, redact: Redactor, depth: number): unknown {
-  const described: Record<string, unknown> = { name: error.name, message: redact(error.message) };
-  if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) {
-    described.cause = toLoggable(error.cause, redact, depth + 1);
-  }
-  return described;
-}
-
-const encoder = new TextEncoder();
-
-function writeToStdout(line: string): void {
-  // Synchronous writes keep lines whole and in order; a pipe may take a line in parts.
-  let bytes = encoder.encode(line + "\n");
-  while (bytes.length > 0) bytes = bytes.subarray(Deno.stdout.writeSync(bytes));
+  return lastTime;
 }

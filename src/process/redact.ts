@@ -7,7 +7,8 @@
  * URL, and, as a further line of defence, the value of any
  * credential-bearing query parameter outside a URL. It runs on every log
  * field of every request, so it is one regular expression, and text that
- * matches nothing is returned untouched.
+ * matches nothing is returned untouched; text without an `=` is first
+ * checked against the secrets alone, which is much cheaper.
  */
 
 export const REDACTED = "[REDACTED]";
@@ -48,10 +49,20 @@ export function createRedactor(secrets: readonly string[]): Redactor {
   const needles = [...new Set(secrets.flatMap((secret) => [secret, encodeURIComponent(secret)]))]
     .filter((needle) => needle.length > 0)
     // Longest first, so a secret that contains another is removed whole.
-    .sort((a, b) => b.length - a.length);
+    .sort((a, b) => b.length - a.length)
+    .map(escapeRegExp);
   const pattern = new RegExp(
-    [...needles.map(escapeRegExp), CREDENTIAL_QUERY_PARAMETER, URL_QUERY_VALUE].join("|"),
+    [...needles, CREDENTIAL_QUERY_PARAMETER, URL_QUERY_VALUE].join("|"),
     "gi",
   );
-  return (text) => text.replace(pattern, (match) => match === "" ? match : REDACTED);
+  const redactAll = (text: string) =>
+    text.replace(pattern, (match) => match === "" ? match : REDACTED);
+  // Both query patterns match right after an "=" only. A text without one
+  // (most log fields) can only hold a secret, and a pattern of the secrets
+  // alone finds the same matches some times faster than one whose every
+  // position tries two lookbehinds.
+  if (needles.length === 0) return (text) => text.includes("=") ? redactAll(text) : text;
+  const secretsOnly = new RegExp(needles.join("|"), "i");
+  return (text) =>
+    text.includes("=") ? redactAll(text) : secretsOnly.test(text) ? redactAll(text) : text;
 }

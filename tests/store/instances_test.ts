@@ -53,17 +53,25 @@ async function startInstances(
         process,
         url,
         async ask(city) {
+          const asked = weatherLines(process).length;
           const response = await postWeather(url, city);
           assert.equal(response.status, 200);
           assert.equal(response.headers.get("content-type"), "application/json; charset=utf-8");
-          return await response.json();
+          const answer = await response.json();
+          // The access log is written in batches, a few milliseconds after the answer.
+          await within(
+            5_000,
+            process.waitForLine(() => weatherLines(process).length > asked),
+            "the request's access-log line",
+          );
+          return answer;
         },
         async metric(series) {
           const text = await (await fetch(new URL("/metrics", url))).text();
           const line = text.split("\n").find((line) => line.startsWith(`${series} `));
           return line === undefined ? undefined : Number(line.slice(series.length + 1));
         },
-        lastCacheResult: () => process.lines.filter((line) => line.msg === "request").at(-1)?.cache,
+        lastCacheResult: () => weatherLines(process).at(-1)?.cache,
       });
     }
   } catch (error) {
@@ -71,6 +79,13 @@ async function startInstances(
     throw error;
   }
   return instances;
+}
+
+/** The access-log lines of weather requests, in order. */
+function weatherLines(process: ServiceProcess): Record<string, unknown>[] {
+  return process.lines.filter((line) =>
+    line.msg === "request" && line.path === "/data-action/weather"
+  );
 }
 
 /** A weather answer or a documented failure, nothing else. */
