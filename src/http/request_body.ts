@@ -58,12 +58,21 @@ export async function readJsonBody(
     // replacement character means the bytes were not UTF-8; a body that
     // carries U+FFFD itself, raw, is refused the same way, since the two
     // cannot be told apart (the JSON escape "\\ufffd" is accepted).
-    text = await readOrRefuse(request.text(), limitBytes);
+    try {
+      text = await request.text();
+    } catch (error) {
+      throw unreadable(error);
+    }
     if (text.includes(REPLACEMENT_CHARACTER)) throw notUtf8();
   } else {
     // No length (chunked, as Genesys sends it): the limit is enforced chunk
     // by chunk, and the bytes are decoded strictly.
-    const bytes = await readOrRefuse(readBoundedBytes(request.body, limitBytes), limitBytes);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readBoundedBytes(request.body, limitBytes);
+    } catch (error) {
+      throw error instanceof BodyTooLargeError ? tooLarge(limitBytes) : unreadable(error);
+    }
     try {
       text = strictUtf8.decode(bytes);
     } catch (error) {
@@ -90,14 +99,6 @@ function notUtf8(cause?: unknown): RequestError {
   });
 }
 
-/** The body as read, or the RequestError a failed read deserves. */
-async function readOrRefuse<T>(read: Promise<T>, limitBytes: number): Promise<T> {
-  try {
-    return await read;
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) throw tooLarge(limitBytes);
-    throw new RequestError("INVALID_INPUT", "Request body could not be read", {}, {
-      cause: error,
-    });
-  }
+function unreadable(cause: unknown): RequestError {
+  return new RequestError("INVALID_INPUT", "Request body could not be read", {}, { cause });
 }

@@ -29,10 +29,23 @@ export interface WeatherRouteDeps {
 type WeatherPhase = "authenticating" | "reading" | "answering";
 
 /** Where a request is, so its deadline knows which answer to give. */
-interface Progress {
-  phase: WeatherPhase;
-  /** Aborted at the deadline once answering: the action then answers with what it has. */
-  readonly deadlineReached: AbortController;
+class Progress {
+  phase: WeatherPhase = "authenticating";
+  #reached = false;
+  #controller: AbortController | undefined;
+
+  /** The deadline came while answering: the action is to answer with what it has. */
+  reach(): void {
+    this.#reached = true;
+    this.#controller?.abort();
+  }
+
+  /** Aborts when the deadline is reached; made only for an answer that is waited for. */
+  readonly signal = (): AbortSignal => {
+    this.#controller ??= new AbortController();
+    if (this.#reached) this.#controller.abort();
+    return this.#controller.signal;
+  };
 }
 
 /**
@@ -53,10 +66,7 @@ export function createWeatherRoute(deps: WeatherRouteDeps): RouteHandler {
   const { deadlines } = deps;
   return (request, context) =>
     new Promise<Response>((resolve, reject) => {
-      const progress: Progress = {
-        phase: "authenticating",
-        deadlineReached: new AbortController(),
-      };
+      const progress = new Progress();
       let lastChance: ReturnType<typeof setTimeout> | undefined;
       const deadline = deadlines.arm(() => {
         context.logger.warn("Request deadline reached", {
@@ -73,7 +83,7 @@ export function createWeatherRoute(deps: WeatherRouteDeps): RouteHandler {
           reject(new RequestError("REQUEST_TIMEOUT", "Request body did not arrive in time"));
         } else {
           // The action answers now, with a stale answer where it has one.
-          progress.deadlineReached.abort();
+          progress.reach();
           lastChance = setTimeout(() => {
             context.errorCode = "UPSTREAM_TIMEOUT";
             resolve(answer(actionFailureJson("UPSTREAM_TIMEOUT"), context));
@@ -138,7 +148,7 @@ async function weatherRoute(
   // reading it switches Deno.serve into a legacy mode that prints a warning.
   const { output, json, cache } = await deps.weatherAction(validRequest(body), {
     logger: context.logger,
-    deadline: progress.deadlineReached.signal,
+    deadline: progress.signal,
   });
   context.cache = cache;
   if ("error_code" in output) context.errorCode = output.error_code;

@@ -30,6 +30,8 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every line, e.g. a request's correlation id. */
   child(fields: LogFields): Logger;
+  /** Whether lines of `level` are written: fields need not be gathered for a line that is not. */
+  isEnabled(level: LogLevel): boolean;
 }
 
 export interface LoggerOptions {
@@ -67,6 +69,7 @@ export function createLogger(options: LoggerOptions): Logger {
     };
   }
 
+  const isEnabled = (level: LogLevel) => LOG_LEVELS.indexOf(level) >= threshold;
   const build = (context: LogContext): Logger => {
     const at = (level: LogLevel) => {
       if (LOG_LEVELS.indexOf(level) < threshold) return () => {};
@@ -80,6 +83,7 @@ export function createLogger(options: LoggerOptions): Logger {
       warn: at("warn"),
       error: at("error"),
       child: (fields) => build(builder.context(context, fields)),
+      isEnabled,
     };
   };
   return build(EMPTY_CONTEXT);

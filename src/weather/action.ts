@@ -21,8 +21,12 @@ import type { WeatherSource } from "./cache.ts";
 export interface WeatherActionContext {
   /** The request's logger, carrying its correlation id. */
   logger: Logger;
-  /** Aborts at the request's deadline: the answer is then a stale one or UPSTREAM_TIMEOUT. */
-  deadline?: AbortSignal;
+  /**
+   * The request's deadline, as a signal that aborts when it is reached: the
+   * answer is then a stale one or UPSTREAM_TIMEOUT. Asked for only when an
+   * answer has to be waited for, so a cached answer never makes one.
+   */
+  deadline?: () => AbortSignal;
 }
 
 export interface WeatherActionResult {

@@ -57,7 +57,7 @@ export interface WeatherSource {
   lookup(
     query: CurrentWeatherQuery,
     logger: Logger,
-    deadline?: AbortSignal,
+    deadline?: () => AbortSignal,
   ): Promise<WeatherLookup>;
 }
 
@@ -183,7 +183,7 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
       }
       let failure: UpstreamError;
       try {
-        const outcome = await untilAborted(inFlight, deadline);
+        const outcome = await untilAborted(inFlight, deadline?.());
         if (outcome !== DEADLINE_REACHED) {
           metrics.weatherCache(outcome.source);
           return { result: toResult(outcome.answer), cache: outcome.source };

@@ -50,6 +50,7 @@ function referenceLogger(level: LogLevel, secrets: string[], now: () => Date) {
       warn: (message, fields) => log("warn", message, fields),
       error: (message, fields) => log("error", message, fields),
       child: (fields) => build({ ...context, ...fields }),
+      isEnabled: (level) => levels.indexOf(level) >= threshold,
     };
   };
   const threshold = levels.indexOf(level);
