@@ -19,9 +19,14 @@ export interface Deadline {
   cancel(): void;
 }
 
+/** What a deadline is for: told once the deadline's length has passed. */
+export interface DeadlineTarget {
+  expired(): void;
+}
+
 export interface DeadlineQueue {
-  /** Calls `onExpired` once the queue's length has passed, unless cancelled first. */
-  arm(onExpired: () => void): Deadline;
+  /** Tells `target` once the queue's length has passed, unless cancelled first. */
+  arm(target: DeadlineTarget): Deadline;
   /** Entries armed and neither expired nor cancelled; for tests. */
   readonly pending: number;
   /** Stops the timer; deadlines still queued will not fire. For shutdown. */
@@ -42,84 +47,95 @@ const SYSTEM_CLOCK: DeadlineClock = {
   now: () => performance.now(),
   setTimer: (callback, delayMs) => {
     const timer = setTimeout(callback, delayMs);
-    // Deno 2.9's global timers are Node's Timeout objects; Deno 2.5's are numbers.
-    const handle: unknown = timer;
-    if (typeof handle === "number") Deno.unrefTimer(handle);
-    else timer.unref();
+    // Deno 2.9's global timers are Node's Timeout objects, Deno 2.5's numbers: it takes both.
+    Deno.unrefTimer(timer as unknown as number);
     return timer;
   },
   clearTimer: (id) => clearTimeout(id),
 };
 
-interface Entry extends Deadline {
-  readonly expiresAt: number;
-  readonly onExpired: () => void;
-  previous: Entry | undefined;
-  next: Entry | undefined;
-  linked: boolean;
-}
-
 export function createDeadlineQueue(
   lengthMs: number,
   clock: DeadlineClock = SYSTEM_CLOCK,
 ): DeadlineQueue {
-  let oldest: Entry | undefined;
-  let newest: Entry | undefined;
-  let pending = 0;
-  let timer: TimerId | undefined;
+  return new LinkedDeadlines(lengthMs, clock);
+}
 
-  const unlink = (entry: Entry) => {
-    if (!entry.linked) return;
-    entry.linked = false;
-    pending--;
-    if (entry.previous) entry.previous.next = entry.next;
-    else oldest = entry.next;
-    if (entry.next) entry.next.previous = entry.previous;
-    else newest = entry.previous;
-    entry.previous = entry.next = undefined;
-  };
+/** One armed deadline, linked in the order armed (which is the order they expire in). */
+class Entry implements Deadline {
+  previous: Entry | undefined;
+  next: Entry | undefined;
+  linked = true;
 
-  const schedule = () => {
-    if (oldest === undefined) return;
-    timer = clock.setTimer(expire, Math.max(0, oldest.expiresAt - clock.now()));
-  };
+  constructor(
+    private readonly queue: LinkedDeadlines,
+    readonly expiresAt: number,
+    readonly target: DeadlineTarget,
+  ) {}
 
-  function expire(): void {
-    timer = undefined;
-    const now = clock.now();
-    while (oldest !== undefined && oldest.expiresAt <= now) {
-      const entry = oldest;
-      unlink(entry);
-      entry.onExpired();
-    }
-    if (timer === undefined) schedule();
+  cancel(): void {
+    this.queue.unlink(this);
+  }
+}
+
+class LinkedDeadlines implements DeadlineQueue {
+  #oldest: Entry | undefined;
+  #newest: Entry | undefined;
+  #pending = 0;
+  #timer: TimerId | undefined;
+  readonly #expire = () => this.#expireDue();
+
+  constructor(private readonly lengthMs: number, private readonly clock: DeadlineClock) {}
+
+  get pending(): number {
+    return this.#pending;
   }
 
-  return {
-    arm(onExpired) {
-      const entry: Entry = {
-        expiresAt: clock.now() + lengthMs,
-        onExpired,
-        previous: newest,
-        next: undefined,
-        linked: true,
-        cancel: () => unlink(entry),
-      };
-      if (newest) newest.next = entry;
-      else oldest = entry;
-      newest = entry;
-      pending++;
-      if (timer === undefined) schedule();
-      return entry;
-    },
-    get pending() {
-      return pending;
-    },
-    close() {
-      if (timer !== undefined) clock.clearTimer(timer);
-      timer = undefined;
-      oldest = newest = undefined;
-      pending = 0;
-    },
-  };
+  arm(target: DeadlineTarget): Deadline {
+    const entry = new Entry(this, this.clock.now() + this.lengthMs, target);
+    entry.previous = this.#newest;
+    if (this.#newest) this.#newest.next = entry;
+    else this.#oldest = entry;
+    this.#newest = entry;
+    this.#pending++;
+    if (this.#timer === undefined) this.#schedule();
+    return entry;
+  }
+
+  unlink(entry: Entry): void {
+    if (!entry.linked) return;
+    entry.linked = false;
+    this.#pending--;
+    if (entry.previous) entry.previous.next = entry.next;
+    else this.#oldest = entry.next;
+    if (entry.next) entry.next.previous = entry.previous;
+    else this.#newest = entry.previous;
+    entry.previous = entry.next = undefined;
+  }
+
+  close(): void {
+    if (this.#timer !== undefined) this.clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    this.#oldest = this.#newest = undefined;
+    this.#pending = 0;
+  }
+
+  #schedule(): void {
+    if (this.#oldest === undefined) return;
+    this.#timer = this.clock.setTimer(
+      this.#expire,
+      Math.max(0, this.#oldest.expiresAt - this.clock.now()),
+    );
+  }
+
+  #expireDue(): void {
+    this.#timer = undefined;
+    const now = this.clock.now();
+    while (this.#oldest !== undefined && this.#oldest.expiresAt <= now) {
+      const entry = this.#oldest;
+      this.unlink(entry);
+      entry.target.expired();
+    }
+    if (this.#timer === undefined) this.#schedule();
+  }
 }

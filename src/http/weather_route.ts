@@ -6,7 +6,9 @@
 import type { Authenticator } from "../auth/mod.ts";
 import { validateWeatherRequest, type WeatherRequest } from "../weather/contract.ts";
 import { actionFailureJson, type WeatherAction } from "../weather/mod.ts";
-import type { DeadlineQueue } from "./deadlines.ts";
+import type { Logger } from "../process/log.ts";
+import type { WeatherActionContext } from "../weather/action.ts";
+import type { Deadline, DeadlineQueue, DeadlineTarget } from "./deadlines.ts";
 import { RequestError } from "./errors.ts";
 import { readJsonBody } from "./request_body.ts";
 import { jsonTextResponse } from "./responses.ts";
@@ -26,28 +28,6 @@ export interface WeatherRouteDeps {
   deadlines: DeadlineQueue;
 }
 
-type WeatherPhase = "authenticating" | "reading" | "answering";
-
-/** Where a request is, so its deadline knows which answer to give. */
-class Progress {
-  phase: WeatherPhase = "authenticating";
-  #reached = false;
-  #controller: AbortController | undefined;
-
-  /** The deadline came while answering: the action is to answer with what it has. */
-  reach(): void {
-    this.#reached = true;
-    this.#controller?.abort();
-  }
-
-  /** Aborts when the deadline is reached; made only for an answer that is waited for. */
-  readonly signal = (): AbortSignal => {
-    this.#controller ??= new AbortController();
-    if (this.#reached) this.#controller.abort();
-    return this.#controller.signal;
-  };
-}
-
 /**
  * Once the deadline has told the action to answer with what it has, how long
  * it may take to do so (it answers from memory, so this is a safety net).
@@ -63,48 +43,116 @@ const ANSWER_AFTER_DEADLINE_MS = 100;
  * background (an upstream answer still fills the cache for the next caller).
  */
 export function createWeatherRoute(deps: WeatherRouteDeps): RouteHandler {
-  const { deadlines } = deps;
-  return (request, context) =>
-    new Promise<Response>((resolve, reject) => {
-      const progress = new Progress();
-      let lastChance: ReturnType<typeof setTimeout> | undefined;
-      const deadline = deadlines.arm(() => {
-        context.logger.warn("Request deadline reached", {
-          phase: progress.phase,
-          deadline_ms: deps.deadlineMs,
-        });
-        if (progress.phase === "authenticating") {
-          reject(
-            new RequestError("AUTH_UNAVAILABLE", "Credentials could not be checked in time", {
-              "retry-after": "5",
-            }),
-          );
-        } else if (progress.phase === "reading") {
-          reject(new RequestError("REQUEST_TIMEOUT", "Request body did not arrive in time"));
-        } else {
-          // The action answers now, with a stale answer where it has one.
-          progress.reach();
-          lastChance = setTimeout(() => {
-            context.errorCode = "UPSTREAM_TIMEOUT";
-            resolve(answer(actionFailureJson("UPSTREAM_TIMEOUT"), context));
-          }, ANSWER_AFTER_DEADLINE_MS);
-        }
-      });
-      const settle = () => {
-        deadline.cancel();
-        if (lastChance !== undefined) clearTimeout(lastChance);
-      };
-      weatherRoute(request, context, deps, progress).then(
-        (response) => {
-          settle();
-          resolve(response);
-        },
-        (error) => {
-          settle();
-          reject(error);
-        },
-      );
+  return (request, context) => new WeatherCall(request, context, deps).answer;
+}
+
+/**
+ * One call of the route: its answer, where it has got to (so its deadline
+ * knows which answer to give), and its deadline. One object holds it all, its
+ * deadline target and the action's context included: a cached answer is
+ * served tens of thousands of times a second, and every closure or promise
+ * made for each is paid again in garbage collection.
+ */
+class WeatherCall implements DeadlineTarget, WeatherActionContext {
+  readonly answer: Promise<Response>;
+  #phase: "authenticating" | "reading" | "answering" = "authenticating";
+  #settle!: (response: Response) => void;
+  #fail!: (error: unknown) => void;
+  #settled = false;
+  readonly #deadline: Deadline;
+  #lastChance: ReturnType<typeof setTimeout> | undefined;
+  #deadlineReached = false;
+  #deadlineSignal: AbortController | undefined;
+
+  constructor(
+    request: Request,
+    private readonly context: RouteContext,
+    private readonly deps: WeatherRouteDeps,
+  ) {
+    this.answer = new Promise<Response>((resolve, reject) => {
+      this.#settle = resolve;
+      this.#fail = reject;
     });
+    this.#deadline = deps.deadlines.arm(this);
+    this.#run(request);
+  }
+
+  /** The request's logger, for the action: made only if it logs. */
+  get logger(): Logger {
+    return this.context.logger;
+  }
+
+  /** For the action: aborts when the deadline is reached; made only for an answer waited for. */
+  deadline(): AbortSignal {
+    this.#deadlineSignal ??= new AbortController();
+    if (this.#deadlineReached) this.#deadlineSignal.abort();
+    return this.#deadlineSignal.signal;
+  }
+
+  expired(): void {
+    if (this.#settled) return;
+    this.context.logger.warn("Request deadline reached", {
+      phase: this.#phase,
+      deadline_ms: this.deps.deadlineMs,
+    });
+    switch (this.#phase) {
+      case "authenticating":
+        return this.#finish(
+          new RequestError("AUTH_UNAVAILABLE", "Credentials could not be checked in time", {
+            "retry-after": "5",
+          }),
+        );
+      case "reading":
+        return this.#finish(
+          new RequestError("REQUEST_TIMEOUT", "Request body did not arrive in time"),
+        );
+      case "answering":
+        // The action answers now, with a stale answer where it has one.
+        this.#deadlineReached = true;
+        this.#deadlineSignal?.abort();
+        this.#lastChance = setTimeout(() => {
+          this.context.errorCode = "UPSTREAM_TIMEOUT";
+          this.#finish(answer(actionFailureJson("UPSTREAM_TIMEOUT"), this.context));
+        }, ANSWER_AFTER_DEADLINE_MS);
+    }
+  }
+
+  /** Settles the answer once, with a response or the error the handler turns into one. */
+  #finish(outcome: Response | unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#deadline.cancel();
+    if (this.#lastChance !== undefined) clearTimeout(this.#lastChance);
+    if (outcome instanceof Response) this.#settle(outcome);
+    else this.#fail(outcome);
+  }
+
+  async #run(request: Request): Promise<void> {
+    const { context, deps } = this;
+    try {
+      // Who is calling is settled before a byte of the body is read.
+      const principal = await deps.authenticator.authenticate(request, context);
+      context.subject = principal.subject;
+      const allowedOrgs = deps.genesysOrgIds ?? [];
+      if (allowedOrgs.length > 0) {
+        const organization = request.headers.get(ORGANIZATION_HEADER)?.trim().toLowerCase();
+        if (!organization || !allowedOrgs.some((id) => id.toLowerCase() === organization)) {
+          throw new RequestError("FORBIDDEN", "Calling organization is not allowed");
+        }
+      }
+      this.#phase = "reading";
+      const body = await readJsonBody(request);
+      this.#phase = "answering";
+      // request.signal is not passed on: the upstream call has its own timeout, and
+      // reading it switches Deno.serve into a legacy mode that prints a warning.
+      const { output, json, cache } = await deps.weatherAction(validRequest(body), this);
+      context.cache = cache;
+      if ("error_code" in output) context.errorCode = output.error_code;
+      this.#finish(answer(json, context));
+    } catch (error) {
+      this.#finish(error);
+    }
+  }
 }
 
 /**
@@ -123,34 +171,4 @@ function validRequest(body: unknown): WeatherRequest {
 
 function answer(json: string, context: RouteContext): Response {
   return jsonTextResponse(json, 200, context.responseHeaders);
-}
-
-async function weatherRoute(
-  request: Request,
-  context: RouteContext,
-  deps: WeatherRouteDeps,
-  progress: Progress,
-): Promise<Response> {
-  // Who is calling is settled before a byte of the body is read.
-  const principal = await deps.authenticator.authenticate(request, context);
-  context.subject = principal.subject;
-  const allowedOrgs = deps.genesysOrgIds ?? [];
-  if (allowedOrgs.length > 0) {
-    const organization = request.headers.get(ORGANIZATION_HEADER)?.trim().toLowerCase();
-    if (!organization || !allowedOrgs.some((id) => id.toLowerCase() === organization)) {
-      throw new RequestError("FORBIDDEN", "Calling organization is not allowed");
-    }
-  }
-  progress.phase = "reading";
-  const body = await readJsonBody(request);
-  progress.phase = "answering";
-  // request.signal is not passed on: the upstream call has its own timeout, and
-  // reading it switches Deno.serve into a legacy mode that prints a warning.
-  const { output, json, cache } = await deps.weatherAction(validRequest(body), {
-    logger: context.logger,
-    deadline: progress.signal,
-  });
-  context.cache = cache;
-  if ("error_code" in output) context.errorCode = output.error_code;
-  return answer(json, context);
 }

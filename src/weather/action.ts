@@ -16,18 +16,10 @@ import {
 import type { Logger } from "../process/log.ts";
 import type { CacheResult } from "../process/metrics.ts";
 import type { Observation } from "./openweather.ts";
-import type { WeatherSource } from "./cache.ts";
+import type { LookupContext, WeatherSource } from "./cache.ts";
 
-export interface WeatherActionContext {
-  /** The request's logger, carrying its correlation id. */
-  logger: Logger;
-  /**
-   * The request's deadline, as a signal that aborts when it is reached: the
-   * answer is then a stale one or UPSTREAM_TIMEOUT. Asked for only when an
-   * answer has to be waited for, so a cached answer never makes one.
-   */
-  deadline?: () => AbortSignal;
-}
+/** The request's logger and deadline, each read only when needed (see LookupContext). */
+export type WeatherActionContext = LookupContext;
 
 export interface WeatherActionResult {
   output: WeatherActionOutput;
@@ -65,12 +57,11 @@ export function createWeatherAction(weather: WeatherSource): WeatherAction {
     return prepared;
   };
 
-  return async (request, { logger, deadline }) => {
+  return async (request, context) => {
     const units = request.units ?? "metric";
     const { result, cache } = await weather.lookup(
       { city: request.city_name, countryCode: request.country_code, units, lang: request.lang },
-      logger,
-      deadline,
+      context,
     );
     if (!(result instanceof Error)) {
       if (cache === "stale") {
@@ -81,7 +72,7 @@ export function createWeatherAction(weather: WeatherSource): WeatherAction {
       return { output, json, cache };
     }
     if (result.code !== "CITY_NOT_FOUND") {
-      logger.warn("Upstream call failed", {
+      context.logger.warn("Upstream call failed", {
         error_code: result.code,
         upstream_status: result.upstreamStatus,
         error: result,

@@ -49,16 +49,21 @@ export interface WeatherLookup {
   readonly cache: CacheResult;
 }
 
-export interface WeatherSource {
+/** What a lookup may need of its request, each read only when it is needed. */
+export interface LookupContext {
+  /** The request's logger, carrying its correlation id. */
+  readonly logger: Logger;
   /**
-   * `deadline` aborts the wait (not the upstream call, which goes on to fill
-   * the cache): the answer is then a stale one, or UPSTREAM_TIMEOUT.
+   * The request's deadline, as a signal that aborts when it is reached: the
+   * wait ends (not the upstream call, which goes on to fill the cache), and
+   * the answer is a stale one or UPSTREAM_TIMEOUT. Asked for only when an
+   * answer has to be waited for, so a cached answer never makes one.
    */
-  lookup(
-    query: CurrentWeatherQuery,
-    logger: Logger,
-    deadline?: () => AbortSignal,
-  ): Promise<WeatherLookup>;
+  deadline?(): AbortSignal;
+}
+
+export interface WeatherSource {
+  lookup(query: CurrentWeatherQuery, context: LookupContext): Promise<WeatherLookup>;
 }
 
 /**
@@ -167,7 +172,7 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
       : answer.observation;
 
   return {
-    async lookup(query, logger, deadline) {
+    async lookup(query, context) {
       const key = cacheKey(query);
       const cached = cache.get(key);
       if (cached && isFresh(cached)) {
@@ -183,7 +188,7 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
       }
       let failure: UpstreamError;
       try {
-        const outcome = await untilAborted(inFlight, deadline?.());
+        const outcome = await untilAborted(inFlight, context.deadline?.());
         if (outcome !== DEADLINE_REACHED) {
           metrics.weatherCache(outcome.source);
           return { result: toResult(outcome.answer), cache: outcome.source };
@@ -201,7 +206,7 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
       const stale = cache.get(key);
       if (stale && isServable(stale)) {
         metrics.weatherCache("stale");
-        logger.warn("Serving a stale answer: OpenWeatherMap is failing", {
+        context.logger.warn("Serving a stale answer: OpenWeatherMap is failing", {
           error_code: failure.code,
           age_s: Math.round((now() - stale.storedAt) / 1000),
         });

@@ -31,10 +31,10 @@ Deno.test("createDeadlineQueue() fires each deadline once, after its length, on 
   const { clock, timers, advance } = manualClock();
   const queue = createDeadlineQueue(100, clock);
   const fired: string[] = [];
-  queue.arm(() => fired.push("a"));
+  queue.arm({ expired: () => fired.push("a") });
   advance(30);
-  const b = queue.arm(() => fired.push("b"));
-  queue.arm(() => fired.push("c"));
+  const b = queue.arm({ expired: () => fired.push("b") });
+  queue.arm({ expired: () => fired.push("c") });
   assert.equal(timers.size, 1, "one timer for any number of deadlines");
   assert.equal(queue.pending, 3);
 
@@ -57,7 +57,7 @@ Deno.test("createDeadlineQueue() arms no timer per request while requests come a
   clock.setTimer = (callback, delayMs) => (armed++, setTimer(callback, delayMs));
   for (let request = 0; request < 100; request++) {
     // Each request is done before the next arrives: the queue empties every time.
-    queue.arm(() => assert.fail("cancelled")).cancel();
+    queue.arm({ expired: () => assert.fail("cancelled") }).cancel();
     advance(1);
   }
   assert.equal(queue.pending, 0);
@@ -66,7 +66,7 @@ Deno.test("createDeadlineQueue() arms no timer per request while requests come a
   assert.equal(timers.size, 0, "nothing left queued: the timer is not re-armed");
 
   let fired = 0;
-  queue.arm(() => fired++);
+  queue.arm({ expired: () => fired++ });
   advance(50);
   assert.equal(fired, 1, "the queue arms a new timer after being idle");
 });
@@ -74,7 +74,7 @@ Deno.test("createDeadlineQueue() arms no timer per request while requests come a
 Deno.test("createDeadlineQueue() close() stops the timer and drops what is queued", () => {
   const { clock, timers, advance } = manualClock();
   const queue = createDeadlineQueue(50, clock);
-  queue.arm(() => assert.fail("closed"));
+  queue.arm({ expired: () => assert.fail("closed") });
   queue.close();
   assert.equal(timers.size, 0);
   assert.equal(queue.pending, 0);
@@ -85,9 +85,11 @@ Deno.test("createDeadlineQueue() re-arms for a deadline armed while one fires", 
   const { clock, advance } = manualClock();
   const queue = createDeadlineQueue(10, clock);
   const fired: number[] = [];
-  queue.arm(() => {
-    fired.push(1);
-    queue.arm(() => fired.push(2));
+  queue.arm({
+    expired: () => {
+      fired.push(1);
+      queue.arm({ expired: () => fired.push(2) });
+    },
   });
   advance(10);
   assert.deepEqual(fired, [1]);
@@ -98,11 +100,11 @@ Deno.test("createDeadlineQueue() re-arms for a deadline armed while one fires", 
 Deno.test("createDeadlineQueue() on the system clock fires, and close() leaves no timer", async () => {
   const queue = createDeadlineQueue(5);
   let fired = false;
-  queue.arm(() => fired = true);
+  queue.arm({ expired: () => fired = true });
   // The queue's timer does not keep the process alive; this one does.
   await new Promise((resolve) => setTimeout(resolve, 30));
   assert.equal(fired, true);
-  queue.arm(() => assert.fail("cancelled")).cancel();
+  queue.arm({ expired: () => assert.fail("cancelled") }).cancel();
   assert.equal(queue.pending, 0);
   queue.close();
 });
