@@ -5,7 +5,7 @@
  */
 
 import type { ClientAddressResolver } from "./client_address.ts";
-import type { Logger } from "../process/log.ts";
+import type { LogFields, Logger } from "../process/log.ts";
 import type { CacheResult, Metrics } from "../process/metrics.ts";
 import { RequestError } from "./errors.ts";
 import { errorResponse, jsonResponse } from "./responses.ts";
@@ -150,16 +150,17 @@ export function createHandler(deps: AppDeps): Handler {
     if (logsRequests) {
       // The root logger, with the correlation id first: the same line a child
       // logger would write, without making one for every request.
-      deps.logger.info("request", {
+      const fields: LogFields = {
         correlation_id: correlationId,
         method: request.method,
         path: hostIsSafe ? path : "(invalid host)",
         status: response.status,
         duration_ms: Math.round(elapsedMs * 100) / 100,
-        ...(context.errorCode ? { error_code: context.errorCode } : {}),
-        ...(context.cache ? { cache: context.cache } : {}),
-        ...(context.subject ? { subject: context.subject } : {}),
-      });
+      };
+      if (context.errorCode) fields.error_code = context.errorCode;
+      if (context.cache) fields.cache = context.cache;
+      if (context.subject) fields.subject = context.subject;
+      deps.logger.info("request", fields);
     }
     return response;
   };
@@ -185,7 +186,8 @@ class RequestContext implements RouteContext {
     private readonly correlationId: string,
     private readonly deps: Pick<AppDeps, "logger" | "clientAddress">,
   ) {
-    this.responseHeaders = { [CORRELATION_HEADER]: correlationId };
+    // A literal key: an object literal with a computed one is built the slow way.
+    this.responseHeaders = { "inin-correlation-id": correlationId };
   }
 
   get logger(): Logger {

@@ -71,6 +71,22 @@ export function createLineBuilder(redact: Redactor): LineBuilder {
     return json;
   };
 
+  // The access log repeats most values line after line (method, path, cache,
+  // subject): each key remembers its last string and that string's JSON, so a
+  // repeat is neither redacted nor quoted again. One entry per key, so keys
+  // whose values never repeat (a correlation id) cost a compare, not memory.
+  const lastString = new Map<string, { text: string; json: string }>();
+  const stringJson = (key: string, text: string): string => {
+    const last = lastString.get(key);
+    if (last !== undefined && last.text === text) return last.json;
+    const json = JSON.stringify(redact(text));
+    if (last !== undefined) {
+      last.text = text;
+      last.json = json;
+    } else if (lastString.size < 1000) lastString.set(key, { text, json });
+    return json;
+  };
+
   /** `,"key":value` for every field, or undefined when one needs the reference path. */
   const fieldsJson = (fields: LogFields, taken: readonly string[]): string | undefined => {
     let json = "";
@@ -80,7 +96,7 @@ export function createLineBuilder(redact: Redactor): LineBuilder {
       const value = fields[key];
       switch (typeof value) {
         case "string":
-          json += "," + quoted(key) + ":" + JSON.stringify(redact(value));
+          json += "," + quoted(key) + ":" + stringJson(key, value);
           break;
         case "number":
           json += "," + quoted(key) + ":" + (Number.isFinite(value) ? String(value) : "null");
@@ -110,8 +126,8 @@ export function createLineBuilder(redact: Redactor): LineBuilder {
       if (written.json !== undefined && typeof message === "string") {
         const json = fields === undefined ? "" : fieldsJson(fields, written.keys);
         if (json !== undefined) {
-          return '{"time":' + JSON.stringify(redact(time)) + ',"level":' + levelText(level) +
-            ',"msg":' + JSON.stringify(redact(message)) + written.json + json + "}";
+          return '{"time":' + stringJson("\u0000time", time) + ',"level":' + levelText(level) +
+            ',"msg":' + stringJson("\u0000msg", message) + written.json + json + "}";
         }
       }
       return referenceLine(redact, time, level, message, context.fields, fields);
