@@ -130,18 +130,33 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
     });
 
     await t.step(
-      "a raw U+FFFD reads as bytes that are not UTF-8; its JSON escape does not",
+      "U+FFFD in any string, raw or escaped, reads as bytes that are not UTF-8",
       async () => {
-        await assertError(
-          await service.post(WEATHER, '{"city_name":"\uFFFD"}'),
-          400,
-          "INVALID_INPUT",
-          /^Request body must be UTF-8 encoded JSON$/,
-        );
-        const escaped = await service.post(WEATHER, '{"city_name":"x","units":"\\ufffd"}');
-        await assertError(escaped, 400, "INVALID_INPUT", /^Field "units" must be one of/);
+        for (
+          const body of [
+            '{"city_name":"\uFFFD"}',
+            '{"city_name":"x","units":"\\ufffd"}',
+            '{"city_name":"x","extra":[{"\uFFFD":1}]}',
+          ]
+        ) {
+          await assertError(
+            await service.post(WEATHER, body),
+            400,
+            "INVALID_INPUT",
+            /^Request body must be UTF-8 encoded JSON$/,
+          );
+        }
       },
     );
+
+    await t.step("bytes that are not UTF-8 outside any string are not JSON", async () => {
+      const response = await fetch(new URL(WEATHER, service.url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: new Uint8Array([0x7b, 0xff, 0x7d]),
+      });
+      await assertError(response, 400, "INVALID_INPUT", /^Request body is not valid JSON$/);
+    });
 
     await t.step("no bad request ever reached the upstream", () => {
       assert.equal(upstream.requests.length, 0);
