@@ -71,21 +71,39 @@ export function createLineBuilder(redact: Redactor): LineBuilder {
     return json;
   };
 
-  // The access log repeats most values line after line (method, path, cache,
-  // subject): each key remembers its last string and that string's JSON, so a
-  // repeat is neither redacted nor quoted again. One entry per key, so keys
-  // whose values never repeat (a correlation id) cost a compare, not memory.
-  const lastString = new Map<string, { text: string; json: string }>();
-  const stringJson = (key: string, text: string): string => {
-    const last = lastString.get(key);
-    if (last !== undefined && last.text === text) return last.json;
-    const json = JSON.stringify(redact(text));
+  // The access log repeats most values line after line (method, path,
+  // status, cache, subject): each key remembers its last string or number
+  // and the `,"key":value` it made, so a repeat is neither redacted nor
+  // quoted nor concatenated again. One entry per key, so keys whose values
+  // never repeat (a correlation id, a duration) cost a compare, not memory.
+  const lastField = new Map<string, { value: string | number; json: string }>();
+  const fieldJson = (key: string, value: string | number): string => {
+    const last = lastField.get(key);
+    if (last !== undefined && last.value === value) return last.json;
+    const json = "," + quoted(key) + ":" + valueJson(value);
     if (last !== undefined) {
-      last.text = text;
+      last.value = value;
       last.json = json;
-    } else if (lastString.size < 1000) lastString.set(key, { text, json });
+    } else if (lastField.size < 1000) lastField.set(key, { value, json });
     return json;
   };
+  const valueJson = (value: string | number): string =>
+    typeof value === "string"
+      ? JSON.stringify(redact(value))
+      : Number.isFinite(value)
+      ? String(value)
+      : "null";
+  // The line's own three: the time repeats within a millisecond, the message often.
+  let lastTime = { text: "", json: '""' };
+  let lastMessage = { text: "", json: '""' };
+  const timeJson = (time: string): string =>
+    lastTime.text === time
+      ? lastTime.json
+      : (lastTime = { text: time, json: valueJson(time) }).json;
+  const messageJson = (message: string): string =>
+    lastMessage.text === message
+      ? lastMessage.json
+      : (lastMessage = { text: message, json: valueJson(message) }).json;
 
   /** `,"key":value` for every field, or undefined when one needs the reference path. */
   const fieldsJson = (fields: LogFields, taken: readonly string[]): string | undefined => {
@@ -96,10 +114,9 @@ export function createLineBuilder(redact: Redactor): LineBuilder {
       const value = fields[key];
       switch (typeof value) {
         case "string":
-          json += "," + quoted(key) + ":" + stringJson(key, value);
-          break;
         case "number":
-          json += "," + quoted(key) + ":" + (Number.isFinite(value) ? String(value) : "null");
+          // -0 compares equal to a remembered 0, and prints the same ("0").
+          json += fieldJson(key, value);
           break;
         case "boolean":
           json += "," + quoted(key) + (value ? ":true" : ":false");
@@ -126,8 +143,8 @@ export function createLineBuilder(redact: Redactor): LineBuilder {
       if (written.json !== undefined && typeof message === "string") {
         const json = fields === undefined ? "" : fieldsJson(fields, written.keys);
         if (json !== undefined) {
-          return '{"time":' + stringJson("\u0000time", time) + ',"level":' + levelText(level) +
-            ',"msg":' + stringJson("\u0000msg", message) + written.json + json + "}";
+          return '{"time":' + timeJson(time) + ',"level":' + levelText(level) + ',"msg":' +
+            messageJson(message) + written.json + json + "}";
         }
       }
       return referenceLine(redact, time, level, message, context.fields, fields);

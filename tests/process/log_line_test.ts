@@ -259,3 +259,41 @@ Deno.test("createLogger() writes exactly the line the reference algorithm writes
     { numRuns: 2_000 },
   );
 });
+
+Deno.test("createLogger() writes the reference line when values repeat, change and come back", () => {
+  // The access log's shape: the same keys on every line, values from small
+  // pools, so the builder's remembered values are hit, replaced and hit again.
+  const secret = "s3cret-value";
+  const pool = <T>(...values: T[]) => fc.constantFrom(...values);
+  const line = fc.record({
+    message: pool("request", "Request refused", `has ${secret}`),
+    fields: fc.record({
+      correlation_id: pool("a-1", "b-2", "c-3"),
+      method: pool("POST", "GET", "OTHER"),
+      path: pool("/data-action/weather", `/x?appid=${secret}`, "/metrics"),
+      status: pool(200, 401, 0, -0, NaN, 2.5),
+      duration_ms: pool(0.12, 0.12, 3, Infinity),
+      cache: pool("hit", "miss", undefined),
+      subject: pool("genesys", secret, ""),
+    }, { requiredKeys: ["correlation_id", "method", "status"] }),
+  });
+  fc.assert(
+    fc.property(fc.array(line, { minLength: 2, maxLength: 20 }), fc.date(), (calls, time) => {
+      const now = () => Number.isNaN(time.getTime()) ? new Date(0) : time;
+      const lines: string[] = [];
+      const logger = createLogger({
+        level: "info",
+        secrets: [secret],
+        now,
+        write: (text) => lines.push(text),
+      });
+      const reference = referenceLogger("info", [secret], now);
+      for (const { message, fields } of calls) {
+        logger.info(message, fields as LogFields);
+        reference.logger.info(message, fields as LogFields);
+      }
+      assert.deepEqual(lines, reference.lines);
+    }),
+    { numRuns: 1_000 },
+  );
+});
