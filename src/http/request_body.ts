@@ -17,6 +17,7 @@ export const MAX_REQUEST_BODY_BYTES = 16 * 1024;
  * always sends `application/json`.
  */
 function isJsonContentType(header: string | null): boolean {
+  if (header === "application/json") return true; // What Genesys sends: no parsing needed.
   const mediaType = mediaTypeOf(header);
   if (mediaType === undefined) return false;
   return mediaType === "application/json" ||

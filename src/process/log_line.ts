@@ -19,6 +19,8 @@ import type { Redactor } from "./redact.ts";
 export type LogFields = Record<string, unknown>;
 
 const MAX_CAUSE_DEPTH = 5;
+/** Fields remembered per context (see WrittenContext.last): a line has a dozen at most. */
+const MAX_REMEMBERED_FIELDS = 32;
 
 /** A child logger's fields: merged at once, written out when its first line is. */
 export interface LogContext {
@@ -33,11 +35,28 @@ interface WrittenContext {
   readonly keys: readonly string[];
   /** `,"key":value` for each field, or undefined when the fields need the reference path. */
   readonly json: string | undefined;
+  /**
+   * The last line's fields in this context, by position: the access log
+   * writes the same keys in the same order on every line, most with the
+   * value they had on the line before, and such a field is written again
+   * without looking anything up, redacting or concatenating.
+   */
+  readonly last: Written[];
+}
+
+/** One field as a line wrote it: its key (already checked), value and `,"key":value`. */
+interface Written {
+  key: string;
+  value: string | number;
+  json: string;
 }
 
 const LINE_KEYS = ["time", "level", "msg"] as const;
 
-export const EMPTY_CONTEXT: LogContext = { fields: {}, written: { keys: LINE_KEYS, json: "" } };
+export const EMPTY_CONTEXT: LogContext = {
+  fields: {},
+  written: { keys: LINE_KEYS, json: "", last: [] },
+};
 
 export interface LineBuilder {
   /** `{"time":…,"level":…,"msg":…,…}` without a newline. */
@@ -71,22 +90,6 @@ export function createLineBuilder(redact: Redactor): LineBuilder {
     return json;
   };
 
-  // The access log repeats most values line after line (method, path,
-  // status, cache, subject): each key remembers its last string or number
-  // and the `,"key":value` it made, so a repeat is neither redacted nor
-  // quoted nor concatenated again. One entry per key, so keys whose values
-  // never repeat (a correlation id, a duration) cost a compare, not memory.
-  const lastField = new Map<string, { value: string | number; json: string }>();
-  const fieldJson = (key: string, value: string | number): string => {
-    const last = lastField.get(key);
-    if (last !== undefined && last.value === value) return last.json;
-    const json = "," + quoted(key) + ":" + valueJson(value);
-    if (last !== undefined) {
-      last.value = value;
-      last.json = json;
-    } else if (lastField.size < 1000) lastField.set(key, { value, json });
-    return json;
-  };
   const valueJson = (value: string | number): string =>
     typeof value === "string"
       ? JSON.stringify(redact(value))
@@ -106,18 +109,38 @@ export function createLineBuilder(redact: Redactor): LineBuilder {
       : (lastMessage = { text: message, json: valueJson(message) }).json;
 
   /** `,"key":value` for every field, or undefined when one needs the reference path. */
-  const fieldsJson = (fields: LogFields, taken: readonly string[]): string | undefined => {
+  const fieldsJson = (
+    fields: LogFields,
+    taken: readonly string[],
+    last: Written[] = [],
+  ): string | undefined => {
     let json = "";
+    let position = 0;
     for (const key in fields) {
       if (!Object.hasOwn(fields, key)) continue;
-      if (!isPlainKey(key) || taken.includes(key)) return undefined;
       const value = fields[key];
+      const before = last[position];
+      if (before !== undefined && before.key === key && before.value === value) {
+        // -0 equals a remembered 0 here, and prints the same ("0").
+        json += before.json;
+        position++;
+        continue;
+      }
+      if (!isPlainKey(key) || taken.includes(key)) return undefined;
       switch (typeof value) {
         case "string":
-        case "number":
-          // -0 compares equal to a remembered 0, and prints the same ("0").
-          json += fieldJson(key, value);
+        case "number": {
+          const field = "," + quoted(key) + ":" + valueJson(value);
+          if (before !== undefined) {
+            before.key = key;
+            before.value = value;
+            before.json = field;
+          } else if (position === last.length && position < MAX_REMEMBERED_FIELDS) {
+            last.push({ key, value, json: field });
+          }
+          json += field;
           break;
+        }
         case "boolean":
           json += "," + quoted(key) + (value ? ":true" : ":false");
           break;
@@ -127,13 +150,18 @@ export function createLineBuilder(redact: Redactor): LineBuilder {
           if (value !== null) return undefined; // Objects, functions, symbols, bigints.
           json += "," + quoted(key) + ":null";
       }
+      position++;
     }
     return json;
   };
 
   const writeContext = (fields: LogFields): WrittenContext => {
     const json = fieldsJson(fields, LINE_KEYS);
-    return { keys: json === undefined ? LINE_KEYS : [...LINE_KEYS, ...Object.keys(fields)], json };
+    return {
+      keys: json === undefined ? LINE_KEYS : [...LINE_KEYS, ...Object.keys(fields)],
+      json,
+      last: [],
+    };
   };
 
   return {
@@ -141,7 +169,7 @@ export function createLineBuilder(redact: Redactor): LineBuilder {
       // Written out once per context, not once per line; not at all if it logs nothing.
       const written = context.written ??= writeContext(context.fields);
       if (written.json !== undefined && typeof message === "string") {
-        const json = fields === undefined ? "" : fieldsJson(fields, written.keys);
+        const json = fields === undefined ? "" : fieldsJson(fields, written.keys, written.last);
         if (json !== undefined) {
           return '{"time":' + timeJson(time) + ',"level":' + levelText(level) + ',"msg":' +
             messageJson(message) + written.json + json + "}";
