@@ -5,9 +5,10 @@
  * (the access log writes one per request). Lines are encoded into one buffer
  * instead and written out together, synchronously as before, so they stay
  * whole and in order:
- * - `FLUSH_AFTER_MS` after the first line of a batch (one timer per batch,
- *   unref'd: it never keeps the process alive, and an idle process arms none);
- * - at once when the next line might not fit in the `BATCH_BYTES` buffer;
+ * - within `FLUSH_AFTER_MS` of being logged (one timer at a time, armed by
+ *   the first line it finds unwritten, unref'd: it never keeps the process
+ *   alive, and an idle process arms none);
+ * - at once when the next line does not fit in the `BATCH_BYTES` buffer;
  * - when the caller asks (`flush()`): error lines, graceful shutdown.
  *
  * For stdout (`stdoutBatch()`), whatever is held is also written when the
@@ -35,8 +36,6 @@ export const FLUSH_AFTER_MS = 5;
 /** The buffer's size: a batch that might not fit is written first. */
 export const BATCH_BYTES = 64 * 1024;
 
-/** UTF-8 needs at most 3 bytes per UTF-16 code unit. */
-const MAX_BYTES_PER_UNIT = 3;
 const NEWLINE = 10;
 
 export interface LineBatch {
@@ -64,23 +63,43 @@ export function createLineBatch(options: LineBatchOptions): LineBatch {
   let used = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
+  /** Writes the lines held; the timer, if armed, stays (it finds a newer batch or none). */
+  const writeHeld = () => {
+    if (used === 0) return;
+    const bytes = buffer.subarray(0, used);
+    used = 0;
+    options.writeAll(bytes);
+  };
+  const onTimer = () => {
+    timer = undefined;
+    writeHeld();
+  };
+  /** Encodes `line` and its newline after what is held; false when they do not fit. */
+  const append = (line: string): boolean => {
+    const { read, written } = encoder.encodeInto(line, buffer.subarray(used));
+    if (read < line.length || used + written >= capacity) return false;
+    used += written;
+    buffer[used++] = NEWLINE;
+    return true;
+  };
+
   const batch: LineBatch = {
     writeThrough: false,
     add(line) {
-      const room = line.length * MAX_BYTES_PER_UNIT + 1;
-      if (used + room > capacity) {
-        batch.flush();
-        if (room > capacity) {
+      if (!append(line)) {
+        // A full batch is written now; the line starts the next one. (The
+        // timer is left as it is: re-arming a Node-style timer on every full
+        // batch cost more than the lines' encoding.)
+        writeHeld();
+        if (!append(line)) {
           // Too long for any batch: written on its own, after what came before it.
           options.writeAll(encoder.encode(line + "\n"));
           return;
         }
       }
-      used += encoder.encodeInto(line, buffer.subarray(used)).written;
-      buffer[used++] = NEWLINE;
       if (batch.writeThrough) batch.flush();
       else if (timer === undefined) {
-        timer = setTimeout(batch.flush, flushAfterMs);
+        timer = setTimeout(onTimer, flushAfterMs);
         // Deno 2.5 returns a number here, 2.9 a Node-style Timeout: unrefTimer takes both.
         Deno.unrefTimer(timer as unknown as number);
       }
@@ -90,10 +109,7 @@ export function createLineBatch(options: LineBatchOptions): LineBatch {
         clearTimeout(timer);
         timer = undefined;
       }
-      if (used === 0) return;
-      const bytes = buffer.subarray(0, used);
-      used = 0;
-      options.writeAll(bytes);
+      writeHeld();
     },
   };
   return batch;
