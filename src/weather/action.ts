@@ -16,7 +16,7 @@ import {
 import type { Logger } from "../process/log.ts";
 import type { CacheResult } from "../process/metrics.ts";
 import type { Observation } from "./openweather.ts";
-import type { LookupContext, WeatherSource } from "./cache.ts";
+import type { LookupContext, WeatherLookup, WeatherSource } from "./cache.ts";
 
 /** The request's logger and deadline, each read only when needed (see LookupContext). */
 export type WeatherActionContext = LookupContext;
@@ -29,10 +29,11 @@ export interface WeatherActionResult {
   cache: CacheResult;
 }
 
+/** The answer, at once for a cached one (no promise made), else a promise of it. */
 export type WeatherAction = (
   request: WeatherRequest,
   context: WeatherActionContext,
-) => Promise<WeatherActionResult>;
+) => WeatherActionResult | Promise<WeatherActionResult>;
 
 /** A report and its JSON, kept while its observation is cached. */
 interface PreparedReport {
@@ -57,12 +58,12 @@ export function createWeatherAction(weather: WeatherSource): WeatherAction {
     return prepared;
   };
 
-  return async (request, context) => {
-    const units = request.units ?? "metric";
-    const { result, cache } = await weather.lookup(
-      { city: request.city_name, countryCode: request.country_code, units, lang: request.lang },
-      context,
-    );
+  const answer = (
+    { result, cache }: WeatherLookup,
+    request: WeatherRequest,
+    units: Units,
+    context: WeatherActionContext,
+  ): WeatherActionResult => {
     if (!(result instanceof Error)) {
       if (cache === "stale") {
         const output = toWeatherReport(result, units, request.lang, true);
@@ -79,6 +80,17 @@ export function createWeatherAction(weather: WeatherSource): WeatherAction {
       });
     }
     return { output: actionFailure(result.code), json: actionFailureJson(result.code), cache };
+  };
+
+  return (request, context) => {
+    const units = request.units ?? "metric";
+    const found = weather.lookup(
+      { city: request.city_name, countryCode: request.country_code, units, lang: request.lang },
+      context,
+    );
+    return found instanceof Promise
+      ? found.then((lookup) => answer(lookup, request, units, context))
+      : answer(found, request, units, context);
   };
 }
 

@@ -63,7 +63,14 @@ export interface LookupContext {
 }
 
 export interface WeatherSource {
-  lookup(query: CurrentWeatherQuery, context: LookupContext): Promise<WeatherLookup>;
+  /**
+   * The answer at once when this instance holds it fresh (no promise is made
+   * for the most common answer of all), else a promise of it.
+   */
+  lookup(
+    query: CurrentWeatherQuery,
+    context: LookupContext,
+  ): WeatherLookup | Promise<WeatherLookup>;
 }
 
 /**
@@ -172,50 +179,59 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
       : answer.observation;
 
   return {
-    async lookup(query, context) {
+    lookup(query, context) {
       const key = cacheKey(query);
       const cached = cache.get(key);
       if (cached && isFresh(cached)) {
         metrics.weatherCache("hit");
         return { result: toResult(cached), cache: "hit" };
       }
-      let inFlight = refreshing.get(key);
-      if (inFlight === undefined) {
-        inFlight = refresh(key, query);
-        refreshing.set(key, inFlight);
-        // Also marks a rejection nobody waits for any more (deadline passed) as handled.
-        inFlight.catch(() => {}).finally(() => refreshing.delete(key));
-      }
-      let failure: UpstreamError;
-      try {
-        const outcome = await untilAborted(inFlight, context.deadline?.());
-        if (outcome !== DEADLINE_REACHED) {
-          metrics.weatherCache(outcome.source);
-          return { result: toResult(outcome.answer), cache: outcome.source };
-        }
-        failure = new UpstreamError(
-          "UPSTREAM_TIMEOUT",
-          "REQUEST_DEADLINE_MS reached before OpenWeatherMap answered",
-        );
-      } catch (error) {
-        if (!(error instanceof UpstreamError)) throw error;
-        if (error instanceof ThrottledError) metrics.upstreamCall("throttled");
-        failure = error;
-      }
-      // The refresh may have brought a stale answer from the shared store.
-      const stale = cache.get(key);
-      if (stale && isServable(stale)) {
-        metrics.weatherCache("stale");
-        context.logger.warn("Serving a stale answer: OpenWeatherMap is failing", {
-          error_code: failure.code,
-          age_s: Math.round((now() - stale.storedAt) / 1000),
-        });
-        return { result: toResult(stale), cache: "stale" };
-      }
-      metrics.weatherCache("miss");
-      return { result: failure, cache: "miss" };
+      return refreshed(key, query, context);
     },
   };
+
+  /** A lookup that is not a fresh hit: shares or starts a refresh, and waits for it. */
+  async function refreshed(
+    key: string,
+    query: CurrentWeatherQuery,
+    context: LookupContext,
+  ): Promise<WeatherLookup> {
+    let inFlight = refreshing.get(key);
+    if (inFlight === undefined) {
+      inFlight = refresh(key, query);
+      refreshing.set(key, inFlight);
+      // Also marks a rejection nobody waits for any more (deadline passed) as handled.
+      inFlight.catch(() => {}).finally(() => refreshing.delete(key));
+    }
+    let failure: UpstreamError;
+    try {
+      const outcome = await untilAborted(inFlight, context.deadline?.());
+      if (outcome !== DEADLINE_REACHED) {
+        metrics.weatherCache(outcome.source);
+        return { result: toResult(outcome.answer), cache: outcome.source };
+      }
+      failure = new UpstreamError(
+        "UPSTREAM_TIMEOUT",
+        "REQUEST_DEADLINE_MS reached before OpenWeatherMap answered",
+      );
+    } catch (error) {
+      if (!(error instanceof UpstreamError)) throw error;
+      if (error instanceof ThrottledError) metrics.upstreamCall("throttled");
+      failure = error;
+    }
+    // The refresh may have brought a stale answer from the shared store.
+    const stale = cache.get(key);
+    if (stale && isServable(stale)) {
+      metrics.weatherCache("stale");
+      context.logger.warn("Serving a stale answer: OpenWeatherMap is failing", {
+        error_code: failure.code,
+        age_s: Math.round((now() - stale.storedAt) / 1000),
+      });
+      return { result: toResult(stale), cache: "stale" };
+    }
+    metrics.weatherCache("miss");
+    return { result: failure, cache: "miss" };
+  }
 }
 
 /** The promise's value, or DEADLINE_REACHED as soon as `signal` aborts. */
