@@ -8,6 +8,7 @@ import type { ClientAddressResolver } from "./client_address.ts";
 import type { LogFields, Logger } from "../process/log.ts";
 import type { CacheResult, Metrics } from "../process/metrics.ts";
 import { RequestError } from "./errors.ts";
+import { pathOf } from "./request_path.ts";
 import { errorResponse, jsonResponse } from "./responses.ts";
 import type { RouteContext, Routes } from "./routes.ts";
 import { createWeatherRoute, type WeatherRouteDeps } from "./weather_route.ts";
@@ -104,7 +105,7 @@ export function createHandler(deps: AppDeps): Handler {
     // Only with a safe Host does request.url's path come from the request target alone.
     // (The query is never logged: with OTEL_DENO=true Deno's own request span
     // exports it, and offers no way to change that; see the README.)
-    const path = hostIsSafe ? new URL(request.url).pathname : "";
+    const path = hostIsSafe ? pathOf(request.url) : "";
 
     let response: Response;
     const methods = routes.get(path);
