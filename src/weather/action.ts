@@ -13,7 +13,6 @@ import {
   type WeatherReport,
   type WeatherRequest,
 } from "./contract.ts";
-import type { Logger } from "../process/log.ts";
 import type { CacheResult } from "../process/metrics.ts";
 import type { Observation } from "./openweather.ts";
 import type { LookupContext, WeatherLookup, WeatherSource } from "./cache.ts";
