@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs serve.ts's start-and-stop tests (tests/deploy_start_test.ts) on the
+# Runs serve.ts's start-and-stop tests (tests/deploy_start_test.ts) and the
+# log batch's flush-before-exit tests (tests/process/log_flush_test.ts) on the
 # oldest Deno this service supports, given as $1 (`deno task test:oldest-deno`
 # passes it: the one place deno.json states the lower bound). Deno Deploy
 # chooses the Deno version, and its runtime page documents 2.5.0.
@@ -29,4 +30,4 @@ fi
 # That Deno fetches npm metadata itself (its cache format differs), and here it
 # needs the system's CA store to trust the registry, as the current Deno does.
 DENO_TLS_CA_STORE="${DENO_TLS_CA_STORE:-system}" DENO_BIN="$binary" \
-  deno test --allow-all tests/deploy_start_test.ts
+  deno test --allow-all tests/deploy_start_test.ts tests/process/log_flush_test.ts
