@@ -15,7 +15,7 @@
  */
 
 import { createRedactor } from "./redact.ts";
-import { createLineBuilder, EMPTY_CONTEXT, type LogContext, type LogFields } from "./log_line.ts";
+import { createLineBuilder, type LogContext, type LogFields } from "./log_line.ts";
 import { flushStdout, stdoutBatch } from "./line_batch.ts";
 
 export type { LogFields } from "./log_line.ts";
@@ -72,7 +72,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const isEnabled = (level: LogLevel) => LOG_LEVELS.indexOf(level) >= threshold;
   const build = (context: LogContext): Logger => {
     const at = (level: LogLevel) => {
-      if (LOG_LEVELS.indexOf(level) < threshold) return () => {};
+      if (!isEnabled(level)) return () => {};
       const urgent = level === "error";
       return (message: string, fields?: LogFields) =>
         write(builder.line(time(), level, message, context, fields), urgent);
@@ -86,7 +86,7 @@ export function createLogger(options: LoggerOptions): Logger {
       isEnabled,
     };
   };
-  return build(EMPTY_CONTEXT);
+  return build(builder.root);
 }
 
 /** A logger that drops everything, for code paths where logging is not the point. */

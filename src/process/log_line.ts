@@ -53,12 +53,13 @@ interface Written {
 
 const LINE_KEYS = ["time", "level", "msg"] as const;
 
-export const EMPTY_CONTEXT: LogContext = {
-  fields: {},
-  written: { keys: LINE_KEYS, json: "", last: [] },
-};
-
 export interface LineBuilder {
+  /**
+   * The context of a logger without fields. Each builder has its own: what a
+   * context remembers of its last line was redacted with this builder's
+   * secrets, and must never be written by a logger with other secrets.
+   */
+  readonly root: LogContext;
   /** `{"time":…,"level":…,"msg":…,…}` without a newline. */
   line(
     time: string,
@@ -165,6 +166,7 @@ export function createLineBuilder(redact: Redactor): LineBuilder {
   };
 
   return {
+    root: { fields: {}, written: { keys: LINE_KEYS, json: "", last: [] } },
     line(time, level, message, context, fields) {
       // Written out once per context, not once per line; not at all if it logs nothing.
       const written = context.written ??= writeContext(context.fields);

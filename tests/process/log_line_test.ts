@@ -297,3 +297,16 @@ Deno.test("createLogger() writes the reference line when values repeat, change a
     { numRuns: 1_000 },
   );
 });
+
+Deno.test("createLogger() redacts with its own secrets whatever another logger wrote before", () => {
+  const secret = "s3cret-value";
+  const fields = { token: secret, status: 200 };
+  // A logger that knows no secrets writes the same field first.
+  createLogger({ level: "info", write: () => {} }).info("request", fields);
+  const lines: string[] = [];
+  createLogger({ level: "info", secrets: [secret], write: (line) => lines.push(line) })
+    .info("request", fields);
+  assert.equal(lines.length, 1);
+  assert.doesNotMatch(lines[0]!, /s3cret-value/);
+  assert.match(lines[0]!, /"token":"\[REDACTED\]"/);
+});
