@@ -9,7 +9,7 @@ import type { LogFields, Logger } from "../process/log.ts";
 import type { CacheResult, Metrics } from "../process/metrics.ts";
 import { RequestError } from "./errors.ts";
 import { pathOf } from "./request_path.ts";
-import { errorResponse, jsonResponse } from "./responses.ts";
+import { errorResponse, jsonResponse, type ResponseHeaders } from "./responses.ts";
 import type { RouteContext, Routes } from "./routes.ts";
 import { createWeatherRoute, type WeatherRouteDeps } from "./weather_route.ts";
 
@@ -177,7 +177,7 @@ class RequestContext implements RouteContext {
   errorCode?: string;
   subject?: string;
   cache?: CacheResult;
-  readonly responseHeaders: Readonly<Record<string, string>>;
+  readonly responseHeaders: ResponseHeaders;
   #logger: Logger | undefined;
   #clientAddress: string | undefined;
 
@@ -187,8 +187,11 @@ class RequestContext implements RouteContext {
     private readonly correlationId: string,
     private readonly deps: Pick<AppDeps, "logger" | "clientAddress">,
   ) {
-    // A literal key: an object literal with a computed one is built the slow way.
-    this.responseHeaders = { "inin-correlation-id": correlationId };
+    // A literal key (CORRELATION_HEADER's value): an object literal with a
+    // computed key is built the slow way.
+    this.responseHeaders = { "inin-correlation-id": correlationId } satisfies {
+      [CORRELATION_HEADER]: string;
+    };
   }
 
   get logger(): Logger {

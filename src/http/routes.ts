@@ -2,10 +2,11 @@
 
 import type { Logger } from "../process/log.ts";
 import type { CacheResult } from "../process/metrics.ts";
+import type { ResponseHeaders } from "./responses.ts";
 
 export interface RouteContext {
   /** Headers every answer to this request carries: its correlation id. */
-  readonly responseHeaders: Readonly<Record<string, string>>;
+  readonly responseHeaders: ResponseHeaders;
   /** The request's logger, carrying its correlation id. */
   readonly logger: Logger;
   /**

@@ -93,7 +93,7 @@ export function createWeatherAction(weather: WeatherSource): WeatherAction {
   };
 }
 
-export function actionFailure(code: ActionFailure["error_code"]): ActionFailure {
+function actionFailure(code: ActionFailure["error_code"]): ActionFailure {
   return { error_code: code, error_message: UPSTREAM_FAILURES[code].message };
 }
 
