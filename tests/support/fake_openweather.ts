@@ -8,8 +8,8 @@
 
 export const TEST_API_KEY = "test-owm-key-0123456789abcdef0123";
 
-/** London as the API documentation shows it, in Kelvin (the "standard" units). */
-const LONDON = {
+/** London as the API documentation shows it, in Kelvin (the "standard" units). Read only. */
+export const LONDON = {
   coord: { lon: -0.1257, lat: 51.5085 },
   weather: [{ id: 500, main: "Rain", description: "light rain", icon: "10d" }],
   base: "stations",

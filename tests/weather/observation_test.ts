@@ -11,6 +11,7 @@ import fc from "fast-check";
 import { ObservationSchema, StoredAnswerSchema } from "../../src/weather/contract_schema.ts";
 import { parseObservation, UnexpectedShapeError } from "../../src/weather/observation.ts";
 import { parseStoredAnswer } from "../../src/weather/shared_answers.ts";
+import { LONDON } from "../support/fake_openweather.ts";
 
 const REJECTED = Symbol("rejected");
 
@@ -46,29 +47,6 @@ function assertStoredAnswerAgrees(value: unknown): void {
     schemaAnswer(StoredAnswerSchema, value),
   );
 }
-
-const LONDON = {
-  coord: { lon: -0.1257, lat: 51.5085 },
-  weather: [{ id: 500, main: "Rain", description: "light rain", icon: "10d" }],
-  base: "stations",
-  main: {
-    temp: 284.2,
-    feels_like: 283.5,
-    temp_min: 283.15,
-    temp_max: 285.37,
-    pressure: 1012,
-    humidity: 81,
-  },
-  visibility: 10000,
-  wind: { speed: 4.12, deg: 80 },
-  clouds: { all: 90 },
-  dt: 1_764_000_000,
-  sys: { type: 2, id: 2075535, country: "GB", sunrise: 1_763_969_000, sunset: 1_764_000_500 },
-  timezone: 0,
-  id: 2643743,
-  name: "London",
-  cod: 200,
-};
 
 Deno.test("parseObservation() keeps what the service uses of an answer", async (t) => {
   await t.step("the documented answer, its other fields dropped", () => {
