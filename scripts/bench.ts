@@ -44,6 +44,7 @@ import {
   type LoadResult,
   note,
 } from "./bench_load.ts";
+import { freePort } from "../tests/support/free_port.ts";
 
 function positiveInteger(name: string, fallback: number): number {
   const raw = Deno.env.get(name);
@@ -106,13 +107,6 @@ function memoryMiB(pid: number, field: "VmRSS" | "VmHWM"): number {
 }
 
 // --- servers ----------------------------------------------------------------
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 interface Server {
   readonly label: string;

@@ -5,6 +5,8 @@
  * `.ci/run` installs; a missing binary fails the test, it never skips it.
  */
 
+import { freePort } from "./free_port.ts";
+
 export interface CommandResult {
   code: number;
   output: string;
@@ -39,14 +41,6 @@ export interface PrometheusServer {
   api<T>(path: string): Promise<T>;
   /** Kills the server, waits for it and removes its storage. */
   stop(): Promise<void>;
-}
-
-/** A port that was free a moment ago (Prometheus cannot be asked to pick one itself). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
 }
 
 /** Starts `prometheus` with `configFile`, and resolves once its readiness endpoint says ready. */

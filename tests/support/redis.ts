@@ -5,6 +5,8 @@
  * skipping.
  */
 
+import { freePort } from "./free_port.ts";
+
 export interface RedisServer {
   readonly port: number;
   /** `redis://127.0.0.1:<port>`, for SHARED_STORE_URL. */
@@ -16,13 +18,6 @@ export interface RedisServer {
   /** Starts it again on the same port, empty. */
   restart(): Promise<void>;
   stop(): Promise<void>;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 /** One command in RESP, one read of the reply: enough for PING, SET and GET in tests. */
