@@ -21,6 +21,7 @@ import {
   taskArguments,
   within,
 } from "./support/process.ts";
+import { freePort } from "./support/free_port.ts";
 
 const DENO = Deno.env.get("DENO_BIN") ?? Deno.execPath();
 const SERVE_TS = new URL("../serve.ts", import.meta.url).pathname;
@@ -170,9 +171,7 @@ for (const [mode, start] of Object.entries(MODES)) {
 }
 
 Deno.test(`deno task serve --port N serve.ts (${version}) listens on N`, async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
+  const port = freePort();
   const service = spawnService(
     { ...TLS_SETTINGS, OPENWEATHER_API_KEY: TEST_API_KEY, AUTH_MODE: "none" },
     new URL("..", import.meta.url).pathname,

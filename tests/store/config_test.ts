@@ -4,6 +4,7 @@ import { describeConfig } from "../../src/service.ts";
 import { startFakeOpenWeather, TEST_API_KEY } from "../support/fake_openweather.ts";
 import { listeningUrl, postWeather, spawnService, within } from "../support/process.ts";
 import { configProblems, loadConfigFrom } from "../support/config.ts";
+import { freePort } from "../support/free_port.ts";
 
 const MINIMAL = { OPENWEATHER_API_KEY: TEST_API_KEY, AUTH_MODE: "none" };
 const PASSWORD = "s3cret-redis-password";
@@ -130,9 +131,7 @@ Deno.test("main.ts with a malformed SHARED_STORE_URL stops at start, quoting not
 
 Deno.test("main.ts starts and answers while the store at SHARED_STORE_URL is unreachable", async () => {
   const upstream = startFakeOpenWeather();
-  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = closed.addr as Deno.NetAddr;
-  closed.close();
+  const port = freePort();
   const service = spawnService({
     ...MINIMAL,
     OPENWEATHER_BASE_URL: upstream.url.href,

@@ -6,6 +6,8 @@
  * read every request it received.
  */
 
+import { freePort } from "./free_port.ts";
+
 export const TEST_API_KEY = "test-owm-key-0123456789abcdef0123";
 
 /** London as the API documentation shows it, in Kelvin (the "standard" units). Read only. */
@@ -220,8 +222,5 @@ export function startRawHttpServer(raw: string): { url: URL; close: () => Promis
 
 /** A loopback port with nothing listening on it: connecting is refused at once. */
 export function closedPortUrl(): URL {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return new URL(`http://127.0.0.1:${port}/data/2.5/weather`);
+  return new URL(`http://127.0.0.1:${freePort()}/data/2.5/weather`);
 }
