@@ -14,6 +14,8 @@
  * once a deadline's length has passed. It does not keep the process alive.
  */
 
+import { setBackgroundTimeout, type TimerId } from "../process/background_timer.ts";
+
 export interface Deadline {
   /** The request finished in time: its deadline will not fire. */
   cancel(): void;
@@ -33,8 +35,6 @@ export interface DeadlineQueue {
   close(): void;
 }
 
-type TimerId = ReturnType<typeof setTimeout>;
-
 export interface DeadlineClock {
   /** Milliseconds on a monotonic clock. */
   now(): number;
@@ -45,12 +45,7 @@ export interface DeadlineClock {
 
 const SYSTEM_CLOCK: DeadlineClock = {
   now: () => performance.now(),
-  setTimer: (callback, delayMs) => {
-    const timer = setTimeout(callback, delayMs);
-    // Deno 2.9's global timers are Node's Timeout objects, Deno 2.5's numbers: it takes both.
-    Deno.unrefTimer(timer as unknown as number);
-    return timer;
-  },
+  setTimer: setBackgroundTimeout,
   clearTimer: (id) => clearTimeout(id),
 };
 

@@ -31,6 +31,8 @@
  * `write` never arm one.
  */
 
+import { setBackgroundTimeout, type TimerId } from "./background_timer.ts";
+
 /** How long a line may wait for others before it is written. */
 export const FLUSH_AFTER_MS = 5;
 /** The buffer's size: a batch that might not fit is written first. */
@@ -61,7 +63,7 @@ export function createLineBatch(options: LineBatchOptions): LineBatch {
   const flushAfterMs = options.flushAfterMs ?? FLUSH_AFTER_MS;
   const buffer = new Uint8Array(capacity);
   let used = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: TimerId | undefined;
 
   /** Writes the lines held; the timer, if armed, stays (it finds a newer batch or none). */
   const writeHeld = () => {
@@ -99,9 +101,7 @@ export function createLineBatch(options: LineBatchOptions): LineBatch {
       }
       if (batch.writeThrough) batch.flush();
       else if (timer === undefined) {
-        timer = setTimeout(onTimer, flushAfterMs);
-        // Deno 2.5 returns a number here, 2.9 a Node-style Timeout: unrefTimer takes both.
-        Deno.unrefTimer(timer as unknown as number);
+        timer = setBackgroundTimeout(onTimer, flushAfterMs);
       }
     },
     flush() {
