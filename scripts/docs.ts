@@ -4,7 +4,7 @@
  * environment variables deno.json's permission set grants.
  */
 
-import { grantedEnvironment, withGeneratedTables } from "../src/readme_tables.ts";
+import { grantedEnvironment, withGeneratedTables } from "../tools/docs_tables.ts";
 
 function rewrite(path: URL, update: (text: string) => string): void {
   const text = Deno.readTextFileSync(path);

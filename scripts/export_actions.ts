@@ -1,5 +1,5 @@
 /**
- * `deno task export-actions`: writes the Genesys artifacts under genesys/ from src/weather/contract_schema.ts.
+ * `deno task export-actions`: writes the Genesys artifacts under genesys/ from tools/contract_schema.ts.
  *
  *   deno task export-actions [--scope SCOPE] [--audience AUDIENCE]
  *
@@ -10,8 +10,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { customAuthAction, type TokenRequestOptions } from "../src/genesys/actions.ts";
-import { exportedFiles } from "../src/genesys/export.ts";
+import { customAuthAction, type TokenRequestOptions } from "../tools/genesys/actions.ts";
+import { exportedFiles } from "../tools/genesys/export.ts";
 
 function tokenRequestOptions(args: string[]): TokenRequestOptions {
   const { values } = parseArgs({

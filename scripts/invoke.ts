@@ -18,8 +18,8 @@
 
 import { parseArgs } from "node:util";
 import ajvDraft04 from "ajv-draft-04";
-import { customAuthAction, SERVICE_URL_PLACEHOLDER, TOKEN_PATH } from "../src/genesys/actions.ts";
-import { jsonPath, renderTemplate } from "../src/genesys/template.ts";
+import { customAuthAction, SERVICE_URL_PLACEHOLDER, TOKEN_PATH } from "../tools/genesys/actions.ts";
+import { jsonPath, renderTemplate } from "../tools/genesys/template.ts";
 
 interface Contract {
   input: { inputSchema: object };

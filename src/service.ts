@@ -9,7 +9,7 @@ import { type Config, secretValues } from "./config.ts";
 import { createClientAddressResolver } from "./http/client_address.ts";
 import { REQUEST_ERRORS } from "./http/errors.ts";
 import { createDeadlineQueue } from "./http/deadlines.ts";
-import { createHandler, type Handler } from "./http/handler.ts";
+import { createHandler, type Handler } from "./edge/handler.ts";
 import { createBuiltInIssuer } from "./oauth/mod.ts";
 import type { Logger } from "./process/log.ts";
 import { createMetrics } from "./process/metrics.ts";

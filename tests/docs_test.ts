@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { CONFIG_VARIABLES } from "../src/config.ts";
 import { UNDICI_ENV_READS } from "../src/process/outbound_http.ts";
-import { grantedEnvironment, withGeneratedTables } from "../src/readme_tables.ts";
+import { grantedEnvironment, withGeneratedTables } from "../tools/docs_tables.ts";
 
 const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
 
-Deno.test("README.md tables match src/weather/contract_schema.ts and src/config.ts (run `deno task docs`)", () => {
+Deno.test("README.md tables match tools/contract_schema.ts and src/config.ts (run `deno task docs`)", () => {
   assert.equal(readme, withGeneratedTables(readme));
 });
 const deno = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url))) as {

@@ -27,7 +27,7 @@
  */
 
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
-import { readBoundedBytes } from "../http/bounded_body.ts";
+import { readBoundedBytes } from "../process/bounded_body.ts";
 import type { Logger } from "../process/log.ts";
 import { createOutboundHttp, inClientSpan, requestAttributes } from "../process/outbound_http.ts";
 import { redactUrl } from "../process/redact.ts";

@@ -4,7 +4,7 @@
  * or streamed), 400 for bytes that are not UTF-8 or not JSON.
  */
 
-import { BodyTooLargeError, readBoundedBytes } from "./bounded_body.ts";
+import { BodyTooLargeError, readBoundedBytes } from "../process/bounded_body.ts";
 import { mediaTypeOf } from "./responses.ts";
 import { RequestError } from "./errors.ts";
 

@@ -5,7 +5,7 @@
  */
 
 import { parseBasicAuthorization } from "../auth/basic.ts";
-import { BodyTooLargeError, readBoundedBytes } from "../http/bounded_body.ts";
+import { BodyTooLargeError, readBoundedBytes } from "../process/bounded_body.ts";
 import { mediaTypeOf } from "../http/responses.ts";
 import { OAuthError } from "./errors.ts";
 

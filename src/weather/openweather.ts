@@ -10,7 +10,7 @@
  * which keeps that URL away from Deno's tracing (see there).
  */
 
-import { readBoundedBytes } from "../http/bounded_body.ts";
+import { readBoundedBytes } from "../process/bounded_body.ts";
 import {
   createOutboundHttp,
   inClientSpan,

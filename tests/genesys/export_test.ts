@@ -7,10 +7,10 @@ import {
   SERVICE_DEADLINE_MS,
   tokenRequestBody,
   type TokenRequestOptions,
-} from "../../src/genesys/actions.ts";
-import { exportedFiles } from "../../src/genesys/export.ts";
-import { renderTemplate } from "../../src/genesys/template.ts";
-import { genesysContractProblems, type JsonSchemaObject } from "../../src/genesys/rules.ts";
+} from "../../tools/genesys/actions.ts";
+import { exportedFiles } from "../../tools/genesys/export.ts";
+import { renderTemplate } from "../../tools/genesys/template.ts";
+import { genesysContractProblems, type JsonSchemaObject } from "../../tools/genesys/rules.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -24,7 +24,7 @@ function committedFiles(dir: URL, prefix: string): string[] {
   return paths;
 }
 
-Deno.test("genesys/ holds exactly what `deno task export-actions` produces from src/weather/contract_schema.ts", () => {
+Deno.test("genesys/ holds exactly what `deno task export-actions` produces from tools/contract_schema.ts", () => {
   // A file the export no longer writes (an old Terraform file, say) would still be picked up.
   assert.deepEqual(
     committedFiles(new URL("genesys/", ROOT), "genesys").sort(),

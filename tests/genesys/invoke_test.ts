@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { jsonPath, renderTemplate } from "../../src/genesys/template.ts";
+import { jsonPath, renderTemplate } from "../../tools/genesys/template.ts";
 import { ERROR_BODIES, startFakeOpenWeather } from "../support/fake_openweather.ts";
 import { taskArguments } from "../support/process.ts";
 import { startService } from "../support/service.ts";

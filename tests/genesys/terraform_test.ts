@@ -12,10 +12,10 @@ import {
   customAuthAction,
   type DataAction,
   dataAction,
-} from "../../src/genesys/actions.ts";
-import { exportedFiles } from "../../src/genesys/export.ts";
-import { terraformModule } from "../../src/genesys/terraform.ts";
-import { escapeForTerraform, tf, unescapeTerraform } from "../../src/genesys/terraform_json.ts";
+} from "../../tools/genesys/actions.ts";
+import { exportedFiles } from "../../tools/genesys/export.ts";
+import { terraformModule } from "../../tools/genesys/terraform.ts";
+import { escapeForTerraform, tf, unescapeTerraform } from "../../tools/genesys/terraform_json.ts";
 
 const MODULE = "genesys/terraform/modules/weather-action";
 const EXAMPLE = "genesys/terraform/example/weather.tf.json";

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { WeatherReportSchema } from "../../src/weather/contract_schema.ts";
+import { WeatherReportSchema } from "../../tools/contract_schema.ts";
 import { createLogger } from "../../src/process/log.ts";
 import { createService } from "../../src/service.ts";
 import { startFakeOpenWeather, TEST_API_KEY } from "../support/fake_openweather.ts";

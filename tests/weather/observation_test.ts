@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { ObservationSchema, StoredAnswerSchema } from "../../src/weather/contract_schema.ts";
+import { ObservationSchema, StoredAnswerSchema } from "../../tools/contract_schema.ts";
 import { parseObservation, UnexpectedShapeError } from "../../src/weather/observation.ts";
 import { parseStoredAnswer } from "../../src/weather/shared_answers.ts";
 import { LONDON } from "../support/fake_openweather.ts";

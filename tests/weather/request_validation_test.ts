@@ -21,7 +21,7 @@ import {
   describeInvalidRequest,
   WeatherRequestSchema,
   withoutBlankOptionalFields,
-} from "../../src/weather/contract_schema.ts";
+} from "../../tools/contract_schema.ts";
 
 /** What the schema answers, in the validator's terms: the reference. */
 function schemaAnswer(body: Record<string, unknown>): RequestValidation {

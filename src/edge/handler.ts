@@ -4,13 +4,13 @@
  * `(request) => Promise<Response>` for `Deno.serve`, `deno serve` and tests.
  */
 
-import type { ClientAddressResolver } from "./client_address.ts";
+import type { ClientAddressResolver } from "../http/client_address.ts";
 import type { LogFields, Logger } from "../process/log.ts";
 import type { CacheResult, Metrics } from "../process/metrics.ts";
-import { RequestError } from "./errors.ts";
-import { pathOf } from "./request_path.ts";
-import { errorResponse, jsonResponse, type ResponseHeaders } from "./responses.ts";
-import type { RouteContext, Routes } from "./routes.ts";
+import { RequestError } from "../http/errors.ts";
+import { pathOf } from "../http/request_path.ts";
+import { errorResponse, jsonResponse, type ResponseHeaders } from "../http/responses.ts";
+import type { RouteContext, Routes } from "../http/routes.ts";
 import { createWeatherRoute, type WeatherRouteDeps } from "./weather_route.ts";
 
 export const WEATHER_PATH = "/data-action/weather";

@@ -8,11 +8,11 @@ import { validateWeatherRequest, type WeatherRequest } from "../weather/contract
 import { actionFailureJson, type WeatherAction } from "../weather/mod.ts";
 import type { Logger } from "../process/log.ts";
 import type { WeatherActionContext } from "../weather/action.ts";
-import type { Deadline, DeadlineQueue, DeadlineTarget } from "./deadlines.ts";
-import { RequestError } from "./errors.ts";
-import { readJsonBody } from "./request_body.ts";
-import { jsonTextResponse } from "./responses.ts";
-import type { RouteContext, RouteHandler } from "./routes.ts";
+import type { Deadline, DeadlineQueue, DeadlineTarget } from "../http/deadlines.ts";
+import { RequestError } from "../http/errors.ts";
+import { readJsonBody } from "../http/request_body.ts";
+import { jsonTextResponse } from "../http/responses.ts";
+import type { RouteContext, RouteHandler } from "../http/routes.ts";
 
 /** Sent by Genesys Cloud on every action call: the calling organisation. */
 export const ORGANIZATION_HEADER = "inin-organization-id";

@@ -11,8 +11,8 @@ import {
   contractFields,
   WeatherReportSchema,
   WeatherRequestSchema,
-} from "../weather/contract_schema.ts";
-import { REQUEST_ERRORS } from "../http/errors.ts";
+} from "../contract_schema.ts";
+import { REQUEST_ERRORS } from "../../src/http/errors.ts";
 import type { JsonSchemaObject } from "./rules.ts";
 
 /** Replace with the service's external URL (its PUBLIC_URL) before importing. */

@@ -24,9 +24,9 @@ import {
   type UpstreamErrorCode,
   type WeatherReport,
   type WeatherRequest,
-} from "./contract.ts";
-import type { Observation } from "./observation.ts";
-import type { CachedAnswer } from "./shared_answers.ts";
+} from "../src/weather/contract.ts";
+import type { Observation } from "../src/weather/observation.ts";
+import type { CachedAnswer } from "../src/weather/shared_answers.ts";
 
 const stringField = () =>
   z.string({

@@ -4,16 +4,16 @@
  */
 
 import type { z } from "zod";
-import { UPSTREAM_FAILURES } from "./weather/contract.ts";
+import { UPSTREAM_FAILURES } from "../src/weather/contract.ts";
 import {
   type ContractField,
   contractFields,
   WeatherReportSchema,
   WeatherRequestSchema,
-} from "./weather/contract_schema.ts";
-import { CONFIG_DOMAINS, CONFIG_VARIABLES } from "./config.ts";
-import { REQUEST_ERRORS } from "./http/errors.ts";
-import { UNDICI_ENV_READS } from "./process/outbound_http.ts";
+} from "./contract_schema.ts";
+import { CONFIG_DOMAINS, CONFIG_VARIABLES } from "../src/config.ts";
+import { REQUEST_ERRORS } from "../src/http/errors.ts";
+import { UNDICI_ENV_READS } from "../src/process/outbound_http.ts";
 
 function typeOf(field: ContractField): string {
   return field.enum ? field.enum.map((value) => `"${value}"`).join(" \\| ") : field.type;
