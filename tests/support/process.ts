@@ -4,17 +4,23 @@
  */
 
 const ROOT = new URL("../../", import.meta.url);
-const CONFIG_PATH = new URL("deno.json", ROOT).pathname;
 
 /**
  * The arguments of a `deno task` after `deno`, runnable from any directory:
  * the entry file made absolute, this project's config (import map, lock
  * file) named, and `extra` flags placed before the entry file. The serve
  * task names no entry (so that `deno task serve --port 8080 serve.ts` reaches
- * `deno serve`): serve.ts is added, as its documentation says.
+ * `deno serve`): serve.ts is added, as its documentation says. `root` is the
+ * checkout whose task, config and entry are used (the benchmark starts other
+ * revisions from their own worktrees).
  */
-export function taskArguments(task: "start" | "serve" | "invoke", extra: string[] = []): string[] {
-  const { tasks } = JSON.parse(Deno.readTextFileSync(CONFIG_PATH)) as {
+export function taskArguments(
+  task: "start" | "serve" | "invoke",
+  extra: string[] = [],
+  root: URL = ROOT,
+): string[] {
+  const configPath = new URL("deno.json", root).pathname;
+  const { tasks } = JSON.parse(Deno.readTextFileSync(configPath)) as {
     tasks: Record<string, string>;
   };
   const command = task === "serve" ? `${tasks[task]} serve.ts` : tasks[task]!;
@@ -25,8 +31,8 @@ export function taskArguments(task: "start" | "serve" | "invoke", extra: string[
     ...args.slice(0, entry),
     ...extra,
     "--config",
-    CONFIG_PATH,
-    new URL(args[entry]!, ROOT).pathname,
+    configPath,
+    new URL(args[entry]!, root).pathname,
     ...args.slice(entry + 1),
   ];
 }
