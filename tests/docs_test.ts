@@ -1,12 +1,35 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { CONFIG_VARIABLES } from "../src/config.ts";
 import { UNDICI_ENV_READS } from "../src/process/outbound_http.ts";
-import { grantedEnvironment, withGeneratedTables } from "../tools/docs_tables.ts";
+import { GENERATED_FILES, grantedEnvironment, withGeneratedTables } from "../tools/docs_tables.ts";
 
-const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const read = (file: string) => Deno.readTextFileSync(join(ROOT, file));
+const readme = read("README.md");
+const deployment = read("docs/deployment.md");
 
-Deno.test("README.md tables match tools/contract_schema.ts and src/config.ts (run `deno task docs`)", () => {
-  assert.equal(readme, withGeneratedTables(readme));
+Deno.test("the docs tables match tools/contract_schema.ts and src/config.ts (run `deno task docs`)", async (t) => {
+  assert.deepEqual([...GENERATED_FILES].sort(), [
+    "docs/configuration.md",
+    "docs/contract.md",
+    "docs/deployment.md",
+  ]);
+  for (const file of GENERATED_FILES) {
+    await t.step(file, () => {
+      const text = read(file);
+      assert.equal(
+        text,
+        withGeneratedTables(file, text),
+        `${file} is stale: run \`deno task docs\``,
+      );
+    });
+  }
+  await t.step("a stale table is told apart", () => {
+    const text = read("docs/configuration.md").replace("| `PORT` ", "| `PORTS` ");
+    assert.notEqual(text, withGeneratedTables("docs/configuration.md", text));
+  });
 });
 const deno = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url))) as {
   tasks: Record<string, string>;
@@ -51,16 +74,20 @@ Deno.test("deno.json's permission set grants exactly the variables the service a
   );
 });
 
-Deno.test("README.md states the permission set once, naming every variable it grants", () => {
-  const section = readme.match(/<!-- permissions -->([\s\S]*?)<!-- \/permissions -->/)?.[1] ?? "";
-  assert.notEqual(section, "", "README.md needs a <!-- permissions --> section");
+Deno.test("docs/deployment.md states the permission set once, naming every variable it grants", () => {
+  const section = deployment.match(/<!-- permissions -->([\s\S]*?)<!-- \/permissions -->/)?.[1] ??
+    "";
+  assert.notEqual(section, "", "docs/deployment.md needs a <!-- permissions --> section");
   for (const name of deno.permissions.default!.env as string[]) {
-    assert.ok(section.includes(`\`${name}\``), `README.md's permissions must name ${name}`);
+    assert.ok(
+      section.includes(`\`${name}\``),
+      `docs/deployment.md's permissions must name ${name}`,
+    );
   }
   assert.ok(section.includes("--allow-read=.env,secrets,/run/secrets,/run/credentials"));
 });
 
-Deno.test("README.md states the supported Deno range that CI tests", () => {
+Deno.test("README.md and docs/deployment.md state the supported Deno range that CI tests", () => {
   const oldest = String(tasks["test:oldest-deno"]).match(/test_oldest_deno\.sh (\d+\.\d+\.\d+)$/)
     ?.[1];
   const ci = Deno.readTextFileSync(new URL("../.ci/run", import.meta.url))
@@ -70,5 +97,9 @@ Deno.test("README.md states the supported Deno range that CI tests", () => {
     readme.includes(`**Supported Deno versions: ${oldest} through ${ci[1]}.${ci[2]}.**`),
     `README.md must say "Supported Deno versions: ${oldest} through ${ci[1]}.${ci[2]}."`,
   );
-  assert.ok(readme.includes(`runtime page says ${oldest}`), "the Deploy section names it too");
+  assert.ok(
+    deployment.includes(`**${oldest} through ${ci[1]}.${ci[2]}.**`),
+    "docs/deployment.md's Supported Deno versions section names the range",
+  );
+  assert.ok(deployment.includes(`runtime page says ${oldest}`), "the Deploy section names it too");
 });
