@@ -26,7 +26,7 @@ Usage:
   genesys-weather-action --version    Print the version
   genesys-weather-action --help       Print this help
 
-Configuration: see README.md (OPENWEATHER_API_KEY and AUTH_MODE settings are required).
+Configuration: see docs/configuration.md (OPENWEATHER_API_KEY and AUTH_MODE settings are required).
 `;
 
 const encoder = new TextEncoder();

@@ -6,9 +6,9 @@
  * all problems are reported at once.
  *
  * CONFIG_VARIABLES is the one list of variables: the reader accepts no other
- * name, literal defaults live only in the declarations, and the README's
- * configuration table and the start task's `--allow-env` list are checked
- * against it.
+ * name, literal defaults live only in the declarations, and the configuration
+ * table in docs/configuration.md and deno.json's permission set are generated
+ * from it (`deno task docs`) and checked against it.
  */
 
 import { AUTH_VARIABLES, type AuthConfig, readAuthConfig } from "./auth/config.ts";
@@ -22,7 +22,7 @@ import { readWeatherConfig, WEATHER_VARIABLES, type WeatherConfig } from "./weat
 
 export { ConfigError };
 
-/** Each domain's variables, in the order the README lists them, with what they configure. */
+/** Each domain's variables, in the order the docs list them, with what they configure. */
 export const CONFIG_DOMAINS = [
   { about: "the process", variables: PROCESS_VARIABLES },
   { about: "OpenWeatherMap and the weather cache", variables: WEATHER_VARIABLES },

@@ -12,13 +12,15 @@ import { listeningUrl, spawnService, within } from "./support/process.ts";
 import { startRedis } from "./support/redis.ts";
 import { type PrometheusServer, runPrometheusTool, startPrometheus } from "./support/prometheus.ts";
 import { generateTestKey, signToken } from "./support/tokens.ts";
+import { headingAnchors } from "./support/markdown.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const PROMETHEUS_DIR = new URL("deploy/prometheus/", ROOT).pathname;
 const ALERTS_FILE = `${PROMETHEUS_DIR}alerts.yml`;
 const RECORDING_FILE = `${PROMETHEUS_DIR}recording_rules.yml`;
 const DASHBOARD_FILE = new URL("deploy/grafana/genesys-weather-action.json", ROOT).pathname;
-const README = new URL("README.md", ROOT).pathname;
+/** Where the alerts' runbook lives: each alert links one of its headings. */
+const RUNBOOK = new URL("docs/operations.md", ROOT).pathname;
 
 /** The scrape job the shipped rules select on. */
 const JOB = "genesys-weather-action";
@@ -157,17 +159,18 @@ Deno.test("Prometheus scrapes the service, fires OpenWeatherKeyRefused on a 401,
     });
 
     await t.step(
-      "every alert has a severity, a summary and a description with a README runbook",
+      "every alert has a severity, a summary and a description with a runbook in docs/operations.md",
       async () => {
-        const anchors = readmeAnchors(await Deno.readTextFile(README));
+        const anchors = headingAnchors(await Deno.readTextFile(RUNBOOK));
         const alerting = rules.filter((rule) => rule.type === "alerting" && !rule.labels?.copy);
         assert.equal(alerting.length, 11);
         for (const rule of alerting) {
           assert.ok(["critical", "warning"].includes(rule.labels?.severity ?? ""), rule.name);
           assert.ok(rule.annotations?.summary, `${rule.name} has no summary`);
-          const runbook = rule.annotations?.description?.match(/README\.md#([\w-]+)/)?.[1];
-          assert.ok(runbook, `${rule.name} links no README runbook`);
-          assert.ok(anchors.has(runbook), `${rule.name}: README has no #${runbook}`);
+          const runbook = rule.annotations?.description?.match(/docs\/operations\.md#([\w-]+)/)
+            ?.[1];
+          assert.ok(runbook, `${rule.name} links no runbook entry in docs/operations.md`);
+          assert.ok(anchors.has(runbook), `${rule.name}: docs/operations.md has no #${runbook}`);
         }
       },
     );
@@ -285,15 +288,6 @@ function alertExpression(alertsYaml: string, alert: string): string {
   const expr = block?.match(/\n\s+expr: (?:>-\n)?([\s\S]*?)\n\s+for:/)?.[1];
   if (!expr) throw new Error(`No expr for ${alert} in alerts.yml`);
   return expr.split("\n").map((line) => line.trim()).join(" ");
-}
-
-/** GitHub's heading anchors: lower case, punctuation dropped, spaces as hyphens. */
-function readmeAnchors(readme: string): Set<string> {
-  return new Set(
-    [...readme.matchAll(/^#+ (.+)$/gm)].map((match) =>
-      match[1]!.toLowerCase().replace(/[^\w\- ]/g, "").replace(/ /g, "-")
-    ),
-  );
 }
 
 /** Metric name → label name → values seen, from the Prometheus text format. */

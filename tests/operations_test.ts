@@ -355,9 +355,9 @@ Deno.test("a secret in a query string reaches neither the logs nor the spans, in
           "the incoming query's secret was logged",
         );
         // Deno's own span for the request exports the query as received, and
-        // setAttribute only adds a second url.query beside it. The README says
-        // so and what to do (strip it at the proxy or the collector); this
-        // fails once Deno changes, so the README can change with it.
+        // setAttribute only adds a second url.query beside it. docs/operations.md
+        // (Tracing) says so and what to do (strip it at the proxy or the
+        // collector); this fails once Deno changes, so the docs can change with it.
         assert.equal(
           attribute(server, "url.query"),
           `client_secret=${INBOUND_SECRET}&x=${INBOUND_SECRET}`,

@@ -58,7 +58,11 @@ function unitWithStandInBinary(): { dir: string; unit: string } {
   Deno.writeTextFileSync(binary, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
   const unit = `${dir}/${UNIT_NAME}`;
   const execStart = /^ExecStart=\/usr\/local\/bin\/genesys-weather-action$/m;
-  assert.match(unitText, execStart, "the unit runs the binary where the README installs it");
+  assert.match(
+    unitText,
+    execStart,
+    "the unit runs the binary where docs/deployment.md installs it",
+  );
   Deno.writeTextFileSync(unit, unitText.replace(execStart, `ExecStart=${binary}`));
   return { dir, unit };
 }
@@ -85,21 +89,21 @@ Deno.test("genesys-weather-action.service: systemd-analyze security rates its ex
     const [, score, label] = overall;
     // systemd's scale: 0 is best, 10 worst; PERFECT, SAFE and OK are the top three labels.
     assert.ok(["PERFECT", "SAFE", "OK"].includes(label!), `exposure ${score} ${label}`);
-    // The README states the score measured with one systemd version (the one CI
-    // installs); the scoring changes between versions, so compare on that one.
-    const readme = Deno.readTextFileSync(new URL("README.md", ROOT));
-    const stated = readme.match(/with systemd (\d+)[^.]*?, exposure level (\d+\.\d) (\w+)/);
-    assert.ok(stated, "README.md states the score and the systemd version it was measured with");
+    // docs/deployment.md states the score measured with one systemd version (the
+    // one CI installs); the scoring changes between versions, so compare on that one.
+    const docs = Deno.readTextFileSync(new URL("docs/deployment.md", ROOT));
+    const stated = docs.match(/with systemd (\d+)[^.]*?, exposure level (\d+\.\d) (\w+)/);
+    assert.ok(stated, "docs/deployment.md states the score and the systemd version measured with");
     const version = (await systemdAnalyze(["--version"])).out.match(/^systemd (\d+)/)?.[1];
     if (version === stated[1]) {
-      assert.deepEqual([score, label], [stated[2], stated[3]], "update README.md's score");
+      assert.deepEqual([score, label], [stated[2], stated[3]], "update docs/deployment.md's score");
     }
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
 });
 
-Deno.test("genesys-weather-action.service hardening the README promises, and what Deno needs", async (t) => {
+Deno.test("genesys-weather-action.service hardening the docs promise, and what Deno needs", async (t) => {
   await t.step("the settings the issue lists are set as listed", () => {
     const expected: Record<string, string> = {
       DynamicUser: "yes",

@@ -1,7 +1,7 @@
 /**
  * The weather Data Action's contract, declared once, in zod.
  *
- * The README tables, the exported Genesys Data Action schemas and the tests
+ * The docs tables, the exported Genesys Data Action schemas and the tests
  * derive from these declarations. The service itself does not load this
  * module (zod costs about 10 MB of resident memory): it runs on the plain
  * types and the hand-written validator of contract.ts, which are held to the
@@ -189,7 +189,7 @@ export interface ContractField {
 }
 
 /**
- * The fields of a contract schema, via zod's JSON Schema: what the README
+ * The fields of a contract schema, via zod's JSON Schema: what the docs
  * tables and the exported Genesys contracts are both made from.
  */
 export function contractFields(schema: z.ZodObject, io: "input" | "output"): ContractField[] {

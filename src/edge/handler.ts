@@ -104,7 +104,7 @@ export function createHandler(deps: AppDeps): Handler {
     const hostIsSafe = host === null || ACCEPTABLE_HOST.test(host);
     // Only with a safe Host does request.url's path come from the request target alone.
     // (The query is never logged: with OTEL_DENO=true Deno's own request span
-    // exports it, and offers no way to change that; see the README.)
+    // exports it, and offers no way to change that; see docs/operations.md, Tracing.)
     const path = hostIsSafe ? pathOf(request.url) : "";
 
     let response: Response;

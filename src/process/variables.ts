@@ -13,7 +13,7 @@ import { readSecretFileSync, secretDirectories, SecretFileError } from "./secret
 export interface VariableSpec {
   /** The value used when the variable is unset, parsed like a real one. */
   readonly default?: string;
-  /** What the README shows as the default when it is not a literal. */
+  /** What docs/configuration.md shows as the default when it is not a literal. */
   readonly documentedDefault?: string;
   /**
    * The default on Deno Deploy (DENO_DEPLOY=true), when it must differ: Deploy

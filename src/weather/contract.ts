@@ -4,7 +4,7 @@
  *
  * Nothing here loads zod (about 10 MB of resident memory for a service that
  * idles at a few tens). The contract is declared in zod in
- * contract_schema.ts, which renders the README tables and the Genesys
+ * tools/contract_schema.ts, which renders the docs tables and the Genesys
  * schemas, and the tests hold this module to it: `deno check` fails when a
  * type here differs from the one the schema infers, and a property test
  * checks that validateWeatherRequest() answers every body as the schema does.

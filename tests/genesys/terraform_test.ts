@@ -271,9 +271,9 @@ const PROVIDER_REGIONS: Record<string, string> = {
   "eusc-de-east-1": "edee1.eusc-pure.cloud",
 };
 
-Deno.test("the README's region table pairs each host with the provider's GENESYSCLOUD_REGION", () => {
-  const readme = Deno.readTextFileSync(new URL("../../README.md", import.meta.url));
-  const rows = [...readme.matchAll(/^\| [^|]+\| `([a-z0-9.-]+)`\s*\| `([a-z0-9-]+)`\s*\|$/gm)];
+Deno.test("docs/genesys.md's region table pairs each host with the provider's GENESYSCLOUD_REGION", () => {
+  const docs = Deno.readTextFileSync(new URL("../../docs/genesys.md", import.meta.url));
+  const rows = [...docs.matchAll(/^\| [^|]+\| `([a-z0-9.-]+)`\s*\| `([a-z0-9-]+)`\s*\|$/gm)];
   const table = Object.fromEntries(rows.map(([, host, region]) => [region!, host!]));
   assert.deepEqual(table, PROVIDER_REGIONS);
 });
