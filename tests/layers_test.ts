@@ -14,10 +14,13 @@
  *   8. src/config.ts, src/service.ts, src/startup.ts: the composition root
  *   9. main.ts, serve.ts
  *
- * Build-time code (tools/, scripts/) and tests may import src/; nothing the
- * service runs imports them. CONTRIBUTING.md says why; this test holds it.
- * Every module under src/ must be in a layer: a new folder is placed here
+ * Every module under src/ must be in a layer: a new folder goes into LAYERS
  * first.
+ *
+ * Build-time code (tools/, scripts/) and tests may import src/; nothing the
+ * service runs imports them, nor loads a package only they need (zod,
+ * prom-client, ajv, ajv-draft-04, fast-check, autocannon), not even through
+ * another package. CONTRIBUTING.md says why; this test holds it.
  */
 
 import assert from "node:assert/strict";
@@ -36,6 +39,16 @@ const LAYERS: readonly (readonly string[])[] = [
   ["src/config.ts", "src/service.ts", "src/startup.ts"],
   ["main.ts", "serve.ts"],
 ];
+
+/** Used by tools/, scripts/ and tests only: the service must load none of them. */
+const BUILD_TIME_PACKAGES = new Set([
+  "zod",
+  "prom-client",
+  "ajv",
+  "ajv-draft-04",
+  "fast-check",
+  "autocannon",
+]);
 
 /** Read by main.ts for its version; data, not code. */
 const DATA_FILES = new Set(["deno.json"]);
@@ -143,4 +156,50 @@ Deno.test("src/, main.ts and serve.ts import only down the layer order, never to
   // The graph was read at all: an empty answer would pass anything.
   assert.ok(arrows.size > 100, `only ${arrows.size} imports found`);
   assert.deepEqual(wrong.sort(), []);
+});
+
+/**
+ * Every npm package the graph loads, by name, with how it is reached: the
+ * module that imports it, then each package that depends on the next. Only
+ * packages reachable from the graph's own imports count, not every package
+ * the lock file lists.
+ */
+function packagesLoaded(graph: ModuleGraph): Map<string, string> {
+  const packageOf = new Map(
+    graph.modules.filter((module) => module.kind === "npm").map((module) => [
+      module.specifier,
+      module.npmPackage ?? module.specifier.replace(/^npm:\/?/, ""),
+    ]),
+  );
+  const reachedBy = new Map<string, string>();
+  const queue: string[] = [];
+  const reach = (id: string, how: string) => {
+    if (reachedBy.has(id)) return;
+    reachedBy.set(id, how);
+    queue.push(id);
+  };
+  for (const [from, to] of importsOf(graph)) {
+    const id = packageOf.get(to);
+    if (id !== undefined) reach(id, `${pathOf(from) ?? from} imports ${id}`);
+  }
+  for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+    for (const dependency of graph.npmPackages[id]?.dependencies ?? []) {
+      reach(dependency, `${reachedBy.get(id)}, which depends on ${dependency}`);
+    }
+  }
+  // "@scope/name@1.2.3_peer@4.5.6" is the package "@scope/name".
+  const nameOf = (id: string) => graph.npmPackages[id]?.name ?? id.match(/^@?[^@]+/)![0];
+  return new Map([...reachedBy].map(([id, how]) => [nameOf(id), how]));
+}
+
+Deno.test("main.ts and serve.ts load no build-time or test package", async (t) => {
+  for (const entry of ["main.ts", "serve.ts"]) {
+    await t.step(entry, async () => {
+      const loaded = packagesLoaded(await moduleGraph(entry));
+      // The graph's packages were found at all: the service does load jose.
+      assert.ok(loaded.has("jose"), [...loaded.keys()].join(", "));
+      const buildTime = [...loaded].filter(([name]) => BUILD_TIME_PACKAGES.has(name));
+      assert.deepEqual(buildTime.map(([, how]) => how), []);
+    });
+  }
 });
