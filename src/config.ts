@@ -11,9 +11,18 @@
  * from it (`deno task docs`) and checked against it.
  */
 
-import { AUTH_VARIABLES, type AuthConfig, readAuthConfig } from "./auth/config.ts";
+import {
+  AUTH_VARIABLES,
+  type AuthConfig,
+  type JwtAuthConfig,
+  readAuthConfig,
+} from "./auth/config.ts";
 import { HTTP_VARIABLES, type HttpConfig, readHttpConfig } from "./http/config.ts";
-import { OAUTH_VARIABLES } from "./oauth/config.ts";
+import {
+  type BuiltInOAuthConfig,
+  OAUTH_VARIABLES,
+  readBuiltInIssuerSettings,
+} from "./oauth/config.ts";
 import { PROCESS_VARIABLES, type ProcessConfig, readProcessConfig } from "./process/config.ts";
 import { onDenoDeploy, type ReadVariable } from "./process/env_file.ts";
 import { ConfigError, VariableReader } from "./process/variables.ts";
@@ -43,11 +52,19 @@ export const CONFIG_VARIABLES = {
 
 export type VariableName = keyof typeof CONFIG_VARIABLES;
 
+/**
+ * How callers authenticate; in `jwt` mode with the built-in token endpoint
+ * on, that endpoint's settings too, since its tokens are among those trusted.
+ */
+export type AuthSettings =
+  | Exclude<AuthConfig, JwtAuthConfig>
+  | JwtAuthConfig & { readonly builtIn?: BuiltInOAuthConfig };
+
 export type Config =
   & ProcessConfig
   & WeatherConfig
   & HttpConfig
-  & { readonly auth: AuthConfig; readonly sharedStore: SharedStoreConfig };
+  & { readonly auth: AuthSettings; readonly sharedStore: SharedStoreConfig };
 
 /** The secret values each configuration was read with, for secretValues(). */
 const secretsOf = new WeakMap<Config, readonly string[]>();
@@ -58,7 +75,7 @@ export function loadConfig(read: ReadVariable): Config {
     ...readProcessConfig(vars),
     ...readWeatherConfig(vars),
     ...readStoreConfig(vars),
-    auth: readAuthConfig(vars),
+    auth: readAuthSettings(vars),
     ...readHttpConfig(vars),
   };
   // Else a request still within its deadline is cut off when Deploy stops the
@@ -74,6 +91,22 @@ export function loadConfig(read: ReadVariable): Config {
   if (vars.problems.length > 0) throw new ConfigError(vars.problems);
   secretsOf.set(config, vars.secrets.filter((secret) => secret !== ""));
   return deepFreeze(config);
+}
+
+/**
+ * Authentication's settings and the built-in token endpoint's, each read by
+ * its own domain: auth learns of the endpoint only what its checks need
+ * (the endpoint's issuer, scopes and token lifetime, and PUBLIC_URL as the
+ * default audience), and oauth nothing of auth.
+ */
+function readAuthSettings(vars: VariableReader<VariableName>): AuthSettings {
+  let builtIn: BuiltInOAuthConfig | undefined;
+  const auth = readAuthConfig(vars, () => {
+    const settings = readBuiltInIssuerSettings(vars);
+    builtIn = settings.builtIn;
+    return { publicUrl: settings.publicIssuer, issuer: settings.builtIn };
+  });
+  return auth.mode === "jwt" && builtIn !== undefined ? { ...auth, builtIn } : auth;
 }
 
 /**

@@ -3,19 +3,21 @@
  * `main.ts` (a process, a binary, a container) and the `deno serve` entry share.
  */
 
+import { AUTH_METRICS } from "./auth/metrics.ts";
 import { createAuthentication } from "./auth/mod.ts";
 import { createFailureThrottle } from "./auth/failure_throttle.ts";
 import { type Config, secretValues } from "./config.ts";
 import { createClientAddressResolver } from "./http/client_address.ts";
-import { REQUEST_ERRORS } from "./http/errors.ts";
 import { createDeadlineQueue } from "./http/deadlines.ts";
 import { createHandler, type Handler } from "./edge/handler.ts";
+import { EDGE_METRICS } from "./edge/metrics.ts";
 import { createBuiltInIssuer } from "./oauth/mod.ts";
 import type { Logger } from "./process/log.ts";
-import { createMetrics } from "./process/metrics.ts";
+import { createMetricsRegistry, PROCESS_METRICS, recordProcessMetrics } from "./process/metrics.ts";
 import { REDACTED, redactUrl } from "./process/redact.ts";
+import { STORE_METRICS } from "./store/metrics.ts";
 import { openSharedStore, type SharedStore } from "./store/shared_store.ts";
-import { UPSTREAM_ERROR_CODES } from "./weather/contract.ts";
+import { WEATHER_METRICS } from "./weather/metrics.ts";
 import { createWeather } from "./weather/mod.ts";
 
 export interface ServiceOptions {
@@ -30,6 +32,15 @@ export interface ServiceOptions {
  */
 const FAILED_AUTH_LIMIT = { maxFailures: 10, windowMs: 60_000 };
 
+/** Every metric family /metrics exports, each domain's table, in the order it lists them. */
+export const METRIC_FAMILIES = [
+  EDGE_METRICS,
+  WEATHER_METRICS,
+  STORE_METRICS,
+  AUTH_METRICS,
+  PROCESS_METRICS,
+] as const;
+
 export interface Service {
   handler: Handler;
   /** Closes outbound connection pools and the shared store; call after the server has drained. */
@@ -42,10 +53,8 @@ export async function createService(
   options: ServiceOptions = {},
 ): Promise<Service> {
   const now = options.now ?? Date.now;
-  const metrics = createMetrics({
-    upstream: UPSTREAM_ERROR_CODES,
-    answers: [...UPSTREAM_ERROR_CODES, ...Object.keys(REQUEST_ERRORS)],
-  });
+  const metrics = createMetricsRegistry(METRIC_FAMILIES);
+  recordProcessMetrics(metrics);
   const { sharedStore } = config;
   // Loaded and connected only when configured; an unreachable store does not stop start-up.
   const store: SharedStore | undefined = sharedStore.target

@@ -55,9 +55,12 @@ export interface BearerAuthenticatorOptions {
   /** Milliseconds since the epoch. */
   now: () => number;
   logger: Logger;
-  /** Called with "hit" or "miss" for every token that reaches the cache. */
-  onVerification?: (outcome: "hit" | "miss" | "rejected") => void;
+  /** Called for every token checked: from the cache, verified, or rejected. */
+  onVerification?: (outcome: TokenVerification) => void;
 }
+
+/** `hit`: from the verification cache; `miss`: verified now; `rejected`. */
+export type TokenVerification = "hit" | "miss" | "rejected";
 
 interface VerifiedToken {
   /** Handed out as is on every hit: nobody changes a Principal. */

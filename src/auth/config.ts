@@ -4,11 +4,6 @@
  */
 
 import {
-  type BuiltInOAuthConfig,
-  OAUTH_VARIABLES,
-  readBuiltInIssuerSettings,
-} from "../oauth/config.ts";
-import {
   MIN_SECRET_LENGTH,
   type VariableReader,
   type VariableSpecs,
@@ -115,7 +110,27 @@ export const AUTH_VARIABLES = {
   },
 } as const satisfies VariableSpecs;
 
-type AuthVariable = keyof typeof AUTH_VARIABLES | keyof typeof OAUTH_VARIABLES;
+type AuthVariable = keyof typeof AUTH_VARIABLES;
+
+/**
+ * A token issuer inside this service (the built-in token endpoint), as far as
+ * the JWT settings are checked against it: its own tokens must be able to pass.
+ */
+export interface LocalIssuer {
+  /** The `iss` of its tokens. */
+  readonly issuer: string;
+  /** Every scope it can grant. */
+  readonly scopes: readonly string[];
+  readonly tokenTtlS: number;
+}
+
+/** What the composition root knows of the service's own URL and issuer. */
+export interface LocalIssuerSettings {
+  /** The service's external URL without a trailing slash, when set: the default audience. */
+  readonly publicUrl?: string | undefined;
+  /** Set when the service issues tokens itself. */
+  readonly issuer?: LocalIssuer | undefined;
+}
 
 export interface ExternalKeySetConfig {
   readonly url: URL;
@@ -145,12 +160,18 @@ export interface JwtAuthConfig {
   readonly verificationCacheTtlS: number;
   readonly verificationCacheMaxEntries: number;
   readonly external?: ExternalKeySetConfig;
-  readonly builtIn?: BuiltInOAuthConfig;
 }
 
 export type AuthConfig = { readonly mode: "none" } | BasicAuthConfig | JwtAuthConfig;
 
-export function readAuthConfig(vars: VariableReader<AuthVariable>): AuthConfig {
+/**
+ * `localIssuer` is called only in `jwt` mode: in any other mode no token is
+ * issued or accepted, so the issuer's settings are not even read.
+ */
+export function readAuthConfig(
+  vars: VariableReader<AuthVariable>,
+  localIssuer: () => LocalIssuerSettings,
+): AuthConfig {
   const problemsBefore = vars.problems.length;
   const mode = vars.oneOf("AUTH_MODE", AUTH_MODES);
   // An invalid mode already rejects the configuration; checking the settings
@@ -170,26 +191,29 @@ export function readAuthConfig(vars: VariableReader<AuthVariable>): AuthConfig {
         }),
       };
     case "jwt":
-      return readJwtConfig(vars, realm);
+      return readJwtConfig(vars, realm, localIssuer());
   }
 }
 
-function readJwtConfig(vars: VariableReader<AuthVariable>, realm: string): JwtAuthConfig {
-  const { publicIssuer, builtIn } = readBuiltInIssuerSettings(vars);
+function readJwtConfig(
+  vars: VariableReader<AuthVariable>,
+  realm: string,
+  { publicUrl, issuer: local }: LocalIssuerSettings,
+): JwtAuthConfig {
   const external = readExternalKeySet(vars);
-  if (external === undefined && builtIn === undefined) {
+  if (external === undefined && local === undefined) {
     vars.problem(
       'AUTH_MODE "jwt" (the default) needs keys: set AUTH_JWKS_URL (your identity provider\'s key set), ' +
         'or OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET for the built-in token endpoint, or choose AUTH_MODE "basic"',
     );
   }
-  if (external !== undefined && builtIn !== undefined && external.issuer === builtIn.issuer) {
+  if (external !== undefined && local !== undefined && external.issuer === local.issuer) {
     vars.problem(
       "AUTH_ISSUER must differ from PUBLIC_URL: tokens are matched to their key set by issuer",
     );
   }
 
-  const audiences = vars.list("AUTH_AUDIENCE", publicIssuer ? [publicIssuer] : []);
+  const audiences = vars.list("AUTH_AUDIENCE", publicUrl ? [publicUrl] : []);
   if (external !== undefined && audiences.length === 0) {
     vars.problem(
       "AUTH_AUDIENCE is required with AUTH_JWKS_URL (the audience your identity provider issues tokens for), unless PUBLIC_URL is set",
@@ -197,7 +221,7 @@ function readJwtConfig(vars: VariableReader<AuthVariable>, realm: string): JwtAu
   }
   const requiredScope = vars.optionalText("AUTH_REQUIRED_SCOPE");
   if (
-    requiredScope !== undefined && builtIn !== undefined && !builtIn.scopes.includes(requiredScope)
+    requiredScope !== undefined && local !== undefined && !local.scopes.includes(requiredScope)
   ) {
     vars.problem(
       `OAUTH_SCOPES must include AUTH_REQUIRED_SCOPE "${requiredScope}", or no built-in token could pass`,
@@ -205,9 +229,9 @@ function readJwtConfig(vars: VariableReader<AuthVariable>, realm: string): JwtAu
   }
 
   const maxTokenAgeS = vars.integer("AUTH_MAX_TOKEN_AGE_S", { min: 60, max: 31_536_000 });
-  if (builtIn !== undefined && builtIn.tokenTtlS > maxTokenAgeS) {
+  if (local !== undefined && local.tokenTtlS > maxTokenAgeS) {
     vars.problem(
-      `OAUTH_TOKEN_TTL_S (${builtIn.tokenTtlS}) must not exceed AUTH_MAX_TOKEN_AGE_S (${maxTokenAgeS}), or no built-in token could pass`,
+      `OAUTH_TOKEN_TTL_S (${local.tokenTtlS}) must not exceed AUTH_MAX_TOKEN_AGE_S (${maxTokenAgeS}), or no built-in token could pass`,
     );
   }
 
@@ -225,7 +249,6 @@ function readJwtConfig(vars: VariableReader<AuthVariable>, realm: string): JwtAu
       max: 1_000_000,
     }),
     ...(external ? { external } : {}),
-    ...(builtIn ? { builtIn } : {}),
   };
 }
 

@@ -11,7 +11,8 @@ import type { AuthConfig, ExternalKeySetConfig, JwtAuthConfig } from "./config.t
 import type { FailureThrottle } from "./failure_throttle.ts";
 import { createRemoteKeySet } from "./remote_key_set.ts";
 import type { Logger } from "../process/log.ts";
-import type { Metrics } from "../process/metrics.ts";
+import type { MetricsRegistry } from "../process/metrics.ts";
+import { AUTH_METRICS } from "./metrics.ts";
 
 export type { Authenticator } from "./authenticator.ts";
 export type { TokenIssuerTrust } from "./bearer.ts";
@@ -20,7 +21,7 @@ export interface AuthenticationDeps {
   throttle: FailureThrottle;
   now: () => number;
   logger: Logger;
-  metrics: Metrics;
+  metrics: MetricsRegistry;
   /** Deno may trace outbound calls: a signed key set URL must not be. */
   outboundTraced: boolean;
 }
@@ -66,6 +67,7 @@ function createJwtAuthentication(
   otherIssuers: readonly TokenIssuerTrust[],
 ): Authentication {
   const identityProvider = auth.external && trustIdentityProvider(auth.external, deps);
+  const { tokenVerifications } = deps.metrics.recorders(AUTH_METRICS);
   const authenticator = createBearerAuthenticator({
     realm: auth.realm,
     trusted: [...(identityProvider ? [identityProvider.trust] : []), ...otherIssuers],
@@ -78,7 +80,7 @@ function createJwtAuthentication(
     verificationCacheMaxEntries: auth.verificationCacheMaxEntries,
     now: deps.now,
     logger: deps.logger,
-    onVerification: deps.metrics.tokenVerification,
+    onVerification: (result) => tokenVerifications.inc(result),
   });
   return {
     authenticator,
@@ -99,7 +101,8 @@ function trustIdentityProvider(external: ExternalKeySetConfig, deps: Authenticat
   });
   // Fetch now, so the first caller does not wait for it; failures are logged by the key set.
   keySet.prefetch();
-  deps.metrics.keySet(keySet.hasUsableKeys);
+  const { keySetUsable } = deps.metrics.recorders(AUTH_METRICS);
+  keySetUsable.setSource(() => keySet.hasUsableKeys() ? 1 : 0);
   return {
     trust: { issuer: external.issuer, getKey: keySet.getKey } satisfies TokenIssuerTrust,
     notReadyReasons: () =>

@@ -6,11 +6,12 @@
 
 import type { ClientAddressResolver } from "../http/client_address.ts";
 import type { LogFields, Logger } from "../process/log.ts";
-import type { CacheResult, Metrics } from "../process/metrics.ts";
+import type { MetricsRegistry } from "../process/metrics.ts";
 import { RequestError } from "../http/errors.ts";
 import { pathOf } from "../http/request_path.ts";
 import { errorResponse, jsonResponse, type ResponseHeaders } from "../http/responses.ts";
 import type { RouteContext, Routes } from "../http/routes.ts";
+import { EDGE_METRICS } from "./metrics.ts";
 import { createWeatherRoute, type WeatherRouteDeps } from "./weather_route.ts";
 
 export const WEATHER_PATH = "/data-action/weather";
@@ -41,7 +42,7 @@ export interface AppDeps extends WeatherRouteDeps {
   extraRoutes?: Routes;
   /** Why the service cannot serve yet; empty when ready. */
   notReadyReasons: () => string[];
-  metrics: Metrics;
+  metrics: MetricsRegistry;
   logger: Logger;
   /** Milliseconds on a monotonic clock, for request durations. */
   now?: () => number;
@@ -60,7 +61,8 @@ export type Handler = (request: Request, info?: ConnectionInfo) => Promise<Respo
 
 export function createHandler(deps: AppDeps): Handler {
   const now = deps.now ?? (() => performance.now());
-  deps.metrics.requestDeadline(deps.deadlineMs / 1000);
+  const metrics = deps.metrics.recorders(EDGE_METRICS);
+  metrics.deadline.set(deps.deadlineMs / 1000);
 
   const readyRoute = (_request: Request, context: RouteContext) => {
     const reasons = deps.notReadyReasons();
@@ -72,9 +74,9 @@ export function createHandler(deps: AppDeps): Handler {
       );
   };
   const metricsRoute = async (_request: Request, context: RouteContext) =>
-    new Response(await deps.metrics.registry.metrics(), {
+    new Response(await deps.metrics.metrics(), {
       headers: {
-        "content-type": deps.metrics.registry.contentType,
+        "content-type": deps.metrics.contentType,
         "cache-control": "no-store",
         ...context.responseHeaders,
       },
@@ -139,14 +141,15 @@ export function createHandler(deps: AppDeps): Handler {
 
     const elapsedMs = now() - started;
     // Unknown paths and methods share one label each, so scanners cannot blow up the metric's cardinality.
-    deps.metrics.request(
-      methods ? path : "unmatched",
+    const routeLabel = methods ? path : "unmatched";
+    metrics.requests.inc(
+      routeLabel,
       METHOD_LABELS.has(request.method) ? request.method : "OTHER",
       response.status,
-      elapsedMs / 1000,
     );
+    metrics.duration.observe(elapsedMs / 1000, routeLabel);
     if (path === WEATHER_PATH && request.method === "POST") {
-      deps.metrics.weatherAnswer(context.errorCode ?? "ok");
+      metrics.answers.inc(context.errorCode ?? "ok");
     }
     if (logsRequests) {
       // The root logger, with the correlation id first: the same line a child
@@ -176,7 +179,7 @@ export function createHandler(deps: AppDeps): Handler {
 class RequestContext implements RouteContext {
   errorCode?: string;
   subject?: string;
-  cache?: CacheResult;
+  cache?: string;
   readonly responseHeaders: ResponseHeaders;
   #logger: Logger | undefined;
   #clientAddress: string | undefined;

@@ -1,7 +1,6 @@
 /** The shape every route handler shares, so feature modules can add routes to the app. */
 
 import type { Logger } from "../process/log.ts";
-import type { CacheResult } from "../process/metrics.ts";
 import type { ResponseHeaders } from "./responses.ts";
 
 export interface RouteContext {
@@ -19,8 +18,8 @@ export interface RouteContext {
   errorCode?: string;
   /** Who the caller authenticated as, for the access log. */
   subject?: string;
-  /** Whether the weather came from the cache, for the access log. */
-  cache?: CacheResult;
+  /** Whether the weather came from the cache (weather's CacheResult), for the access log. */
+  cache?: string;
 }
 
 export type RouteHandler = (

@@ -15,9 +15,10 @@
  */
 
 import type { Logger } from "../process/log.ts";
-import type { Metrics } from "../process/metrics.ts";
+import type { MetricsRegistry } from "../process/metrics.ts";
 import type { BudgetAnswer, BudgetRequest, StoreBackend } from "./backend.ts";
 import type { SharedStoreConfig, SharedStoreTarget } from "./config.ts";
+import { STORE_METRICS } from "./metrics.ts";
 
 export type { BudgetAnswer, BudgetRequest } from "./backend.ts";
 
@@ -47,7 +48,7 @@ export class SharedStoreError extends Error {
 
 export interface SharedStoreDeps {
   logger: Logger;
-  metrics: Metrics;
+  metrics: MetricsRegistry;
   now: () => number;
 }
 
@@ -88,21 +89,23 @@ function failingOpen(
   backend: StoreBackend,
   config: SharedStoreConfig,
   location: string,
-  { logger, metrics }: SharedStoreDeps,
+  deps: SharedStoreDeps,
 ): SharedStore & { connectionError(error: unknown): void; connectionReady(): void } {
   const { prefix, timeoutMs } = config;
+  const { logger } = deps;
+  const metrics = deps.metrics.recorders(STORE_METRICS);
   const name = backend.kind;
   let up = true;
   let probe: ReturnType<typeof setInterval> | undefined;
   let closed = false;
-  metrics.sharedStoreUp(name, true);
+  metrics.up.set(1, name);
 
   const markUp = () => {
     if (up) return;
     up = true;
     clearInterval(probe);
     probe = undefined;
-    metrics.sharedStoreUp(name, true);
+    metrics.up.set(1, name);
     logger.info("Shared store available again: cache and budget are shared", {
       store: location,
     });
@@ -110,7 +113,7 @@ function failingOpen(
   const markDown = (operation: string, error: unknown) => {
     if (!up || closed) return;
     up = false;
-    metrics.sharedStoreUp(name, false);
+    metrics.up.set(0, name);
     logger.warn(
       "Shared store unavailable: caching in memory and using this instance's share of the budget",
       { store: location, operation, error },
@@ -136,7 +139,7 @@ function failingOpen(
     try {
       return await bounded(call());
     } catch (error) {
-      metrics.sharedStoreError(name, operation);
+      metrics.errors.inc(name, operation);
       markDown(operation, error);
       return undefined;
     }
@@ -167,10 +170,10 @@ function failingOpen(
         "backoff",
         () => backend.startBackoff(keyOf("backoff"), code, ms).then(() => true),
       )) ?? false,
-    reportGarbage: () => metrics.sharedStoreError(name, "decode"),
+    reportGarbage: () => metrics.errors.inc(name, "decode"),
     connectionError(error) {
       // The client reports a lost connection before any call fails: mark it down now.
-      if (!closed) metrics.sharedStoreError(name, "connection");
+      if (!closed) metrics.errors.inc(name, "connection");
       markDown("connection", error);
     },
     connectionReady: markUp,

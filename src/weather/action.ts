@@ -13,9 +13,8 @@ import {
   type WeatherReport,
   type WeatherRequest,
 } from "./contract.ts";
-import type { CacheResult } from "../process/metrics.ts";
 import type { Observation } from "./openweather.ts";
-import type { LookupContext, WeatherLookup, WeatherSource } from "./cache.ts";
+import type { CacheResult, LookupContext, WeatherLookup, WeatherSource } from "./cache.ts";
 
 /** The request's logger and deadline, each read only when needed (see LookupContext). */
 export type WeatherActionContext = LookupContext;

@@ -20,7 +20,7 @@
 
 import { LRUCache } from "lru-cache";
 import type { Logger } from "../process/log.ts";
-import type { CacheResult, Metrics } from "../process/metrics.ts";
+import type { WeatherMetrics } from "./metrics.ts";
 import {
   type CurrentWeatherQuery,
   type Observation,
@@ -38,10 +38,13 @@ export interface WeatherCacheOptions {
   staleMaxMs: number;
   maxEntries: number;
   now: () => number;
-  metrics: Metrics;
+  metrics: WeatherMetrics;
   /** The shared store's layer; absent: memory only. */
   shared?: SharedAnswers | undefined;
 }
+
+/** Where an answer came from. `shared`: not in this instance's memory, from the shared store. */
+export type CacheResult = "hit" | "shared" | "miss" | "stale";
 
 export interface WeatherLookup {
   /** The observation, or why there is none. */
@@ -148,7 +151,7 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
     await guard.admit(known ? "known" : "unknown");
     try {
       const observation = await client.currentWeather(query);
-      metrics.upstreamCall("ok");
+      metrics.upstreamCalls.inc("ok");
       const answer = { observation, storedAt: now() };
       remember(key, answer);
       knownNames.set(key, true);
@@ -156,7 +159,7 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
       return { answer, source: "miss" };
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
-      metrics.upstreamCall(error.code);
+      metrics.upstreamCalls.inc(error.code);
       if (error.code === "CITY_NOT_FOUND") {
         const good = cache.get(key);
         // A good answer still inside its stale window wins: the caller gets it (stale),
@@ -183,7 +186,7 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
       const key = cacheKey(query);
       const cached = cache.get(key);
       if (cached && isFresh(cached)) {
-        metrics.weatherCache("hit");
+        metrics.cacheLookups.inc("hit");
         return { result: toResult(cached), cache: "hit" };
       }
       return refreshed(key, query, context);
@@ -207,7 +210,7 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
     try {
       const outcome = await untilAborted(inFlight, context.deadline?.());
       if (outcome !== DEADLINE_REACHED) {
-        metrics.weatherCache(outcome.source);
+        metrics.cacheLookups.inc(outcome.source);
         return { result: toResult(outcome.answer), cache: outcome.source };
       }
       failure = new UpstreamError(
@@ -216,20 +219,20 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
       );
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
-      if (error instanceof ThrottledError) metrics.upstreamCall("throttled");
+      if (error instanceof ThrottledError) metrics.upstreamCalls.inc("throttled");
       failure = error;
     }
     // The refresh may have brought a stale answer from the shared store.
     const stale = cache.get(key);
     if (stale && isServable(stale)) {
-      metrics.weatherCache("stale");
+      metrics.cacheLookups.inc("stale");
       context.logger.warn("Serving a stale answer: OpenWeatherMap is failing", {
         error_code: failure.code,
         age_s: Math.round((now() - stale.storedAt) / 1000),
       });
       return { result: toResult(stale), cache: "stale" };
     }
-    metrics.weatherCache("miss");
+    metrics.cacheLookups.inc("miss");
     return { result: failure, cache: "miss" };
   }
 }

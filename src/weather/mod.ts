@@ -5,13 +5,14 @@
  */
 
 import type { Logger } from "../process/log.ts";
-import type { Metrics } from "../process/metrics.ts";
+import type { MetricsRegistry } from "../process/metrics.ts";
 import type { SharedStore } from "../store/shared_store.ts";
 import { createWeatherAction, type WeatherAction } from "./action.ts";
 import { createWeatherCache } from "./cache.ts";
 import type { WeatherConfig } from "./config.ts";
 import { createOpenWeatherClient } from "./openweather.ts";
 import { createSharedAnswers } from "./shared_answers.ts";
+import { WEATHER_METRICS } from "./metrics.ts";
 import { createUpstreamGuard } from "./upstream_guard.ts";
 
 export { actionFailureJson, type WeatherAction } from "./action.ts";
@@ -27,7 +28,7 @@ export function createWeather(
   deps: {
     now: () => number;
     logger: Logger;
-    metrics: Metrics;
+    metrics: MetricsRegistry;
     /** Shared with every other instance; absent: this process on its own. */
     shared?: { store: SharedStore; instances: number } | undefined;
     /** Deno may trace outbound calls: the key in the upstream URL must not be. */
@@ -35,6 +36,7 @@ export function createWeather(
   },
 ): Weather {
   const { openWeather, weatherCache } = config;
+  const metrics = deps.metrics.recorders(WEATHER_METRICS);
   const client = createOpenWeatherClient({ ...openWeather, outboundTraced: deps.outboundTraced });
   const guard = createUpstreamGuard({
     maxCallsPerMinute: openWeather.maxCallsPerMinute,
@@ -42,10 +44,10 @@ export function createWeather(
     backoffMs: openWeather.backoffS * 1000,
     now: deps.now,
     logger: deps.logger,
-    metrics: deps.metrics,
+    metrics,
     shared: deps.shared,
   });
-  deps.metrics.upstreamBudget(guard.remainingCalls);
+  metrics.budgetRemaining.setSource(guard.remainingCalls);
   const cache = createWeatherCache({
     client,
     guard,
@@ -55,7 +57,7 @@ export function createWeather(
     staleMaxMs: weatherCache.staleMaxS * 1000,
     maxEntries: weatherCache.maxEntries,
     now: deps.now,
-    metrics: deps.metrics,
+    metrics,
   });
   return { action: createWeatherAction(cache), close: () => client.close() };
 }

@@ -17,7 +17,7 @@
 
 import type { UpstreamErrorCode } from "./contract.ts";
 import type { Logger } from "../process/log.ts";
-import type { CityKind, Metrics } from "../process/metrics.ts";
+import type { WeatherMetrics } from "./metrics.ts";
 import type { SharedStore } from "../store/shared_store.ts";
 import { UpstreamError } from "./openweather.ts";
 
@@ -30,9 +30,12 @@ export interface UpstreamGuardOptions {
   backoffMs: number;
   now: () => number;
   logger: Logger;
-  metrics: Metrics;
+  metrics: WeatherMetrics;
   shared?: { store: SharedStore; instances: number } | undefined;
 }
+
+/** Whether a call is for a city that answered before, or for a name never seen (or not found). */
+export type CityKind = "known" | "unknown";
 
 export interface UpstreamGuard {
   /** Rejects with a ThrottledError instead of letting a call through. */
@@ -75,7 +78,7 @@ export function createUpstreamGuard(options: UpstreamGuardOptions): UpstreamGuar
   };
 
   const refuse = (kind: CityKind, reason: string, error: ThrottledError): never => {
-    metrics.budgetRefused(kind, reason);
+    metrics.budgetRefused.inc(kind, reason);
     throw error;
   };
 
@@ -157,7 +160,7 @@ export function createUpstreamGuard(options: UpstreamGuardOptions): UpstreamGuar
       }
       forgetOldCalls();
       recentCalls.push({ time: now(), unknown: kind === "unknown" });
-      metrics.budgetSpent(kind);
+      metrics.budgetSpent.inc(kind);
     },
     remainingCalls() {
       forgetOldCalls();

@@ -1,0 +1,38 @@
+/**
+ * The edge's metric families: every request by route, method and status, how
+ * long each took, and what each weather action call answered.
+ */
+
+import { REQUEST_ERRORS } from "../http/errors.ts";
+import type { FamilyTable } from "../process/metrics.ts";
+import { UPSTREAM_ERROR_CODES } from "../weather/contract.ts";
+
+export const EDGE_METRICS = {
+  requests: {
+    name: "http_requests_total",
+    help: "HTTP requests answered, by route, method and status",
+    type: "counter",
+    labels: ["route", "method", "status"],
+  },
+  duration: {
+    name: "http_request_duration_seconds",
+    help: "Time to answer, by route",
+    type: "histogram",
+    labels: ["route"],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  },
+  answers: {
+    name: "weather_answers_total",
+    help: 'Weather action answers by outcome ("ok", or the error_code the caller got)',
+    type: "counter",
+    labels: ["outcome"],
+    // Every error_code a caller can get, in a 200 (upstream) or an HTTP error.
+    known: ["ok", ...UPSTREAM_ERROR_CODES, ...Object.keys(REQUEST_ERRORS)],
+  },
+  deadline: {
+    name: "weather_request_deadline_seconds",
+    help: "REQUEST_DEADLINE_MS in seconds: every weather request is answered within this",
+    type: "gauge",
+    labels: [],
+  },
+} as const satisfies FamilyTable;
