@@ -14,7 +14,7 @@ import { createOpenWeatherClient } from "./openweather.ts";
 import { createSharedAnswers } from "./shared_answers.ts";
 import { createUpstreamGuard } from "./upstream_guard.ts";
 
-export { actionFailureJson, type WeatherAction } from "./action.ts";
+export type { WeatherAction } from "./action.ts";
 
 export interface Weather {
   action: WeatherAction;

@@ -1,5 +1,17 @@
 import assert from "node:assert/strict";
+import type { Authenticator } from "../../src/auth/mod.ts";
+import { createHandler } from "../../src/edge/handler.ts";
 import { createDeadlineQueue, type DeadlineClock } from "../../src/http/deadlines.ts";
+import { REQUEST_ERRORS } from "../../src/http/errors.ts";
+import { createLogger } from "../../src/process/log.ts";
+import { createMetrics } from "../../src/process/metrics.ts";
+import { createWeatherAction } from "../../src/weather/action.ts";
+import { createWeatherCache } from "../../src/weather/cache.ts";
+import { UPSTREAM_ERROR_CODES } from "../../src/weather/contract.ts";
+import { parseObservation } from "../../src/weather/observation.ts";
+import type { Observation } from "../../src/weather/openweather.ts";
+import { createUpstreamGuard } from "../../src/weather/upstream_guard.ts";
+import { LONDON } from "../support/fake_openweather.ts";
 
 /** A clock whose time and one pending timer the test moves by hand. */
 function manualClock() {
@@ -107,4 +119,149 @@ Deno.test("createDeadlineQueue() on the system clock fires, and close() leaves n
   queue.arm({ expired: () => assert.fail("cancelled") }).cancel();
   assert.equal(queue.pending, 0);
   queue.close();
+});
+
+// ---- The weather route's deadline, in-process, on the same hand-moved clock. ----
+
+const DEADLINE_MS = 1_000;
+const TTL_MS = 600_000;
+
+/**
+ * The real handler, action and cache; an authenticator and an upstream the
+ * test controls, each answering only when the test says so.
+ */
+function weatherRoute(authenticate: Authenticator["authenticate"]) {
+  const { clock, advance } = manualClock();
+  const metrics = createMetrics({
+    upstream: UPSTREAM_ERROR_CODES,
+    answers: [...UPSTREAM_ERROR_CODES, ...Object.keys(REQUEST_ERRORS)],
+  });
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: "info", write: (line) => lines.push(JSON.parse(line)) });
+  const upstreamCalls: PromiseWithResolvers<Observation>[] = [];
+  const cache = createWeatherCache({
+    client: {
+      currentWeather: () => {
+        upstreamCalls.push(Promise.withResolvers<Observation>());
+        return upstreamCalls.at(-1)!.promise;
+      },
+      close: () => Promise.resolve(),
+    },
+    guard: createUpstreamGuard({
+      maxCallsPerMinute: 60,
+      unknownSharePercent: 100,
+      backoffMs: 0,
+      now: clock.now,
+      logger,
+      metrics,
+    }),
+    ttlMs: TTL_MS,
+    notFoundTtlMs: TTL_MS,
+    staleMaxMs: TTL_MS,
+    maxEntries: 10,
+    now: clock.now,
+    metrics,
+  });
+  const handler = createHandler({
+    weatherAction: createWeatherAction(cache),
+    authenticator: { authenticate },
+    deadlineMs: DEADLINE_MS,
+    deadlines: createDeadlineQueue(DEADLINE_MS, clock),
+    notReadyReasons: () => [],
+    metrics,
+    logger,
+  });
+  const post = (body: BodyInit = JSON.stringify({ city_name: "London" })) =>
+    handler(
+      new Request("http://localhost/data-action/weather", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      }),
+    );
+  return { post, advance, upstreamCalls, lines };
+}
+
+/** Lets pending promises and reads run; no time passes on the test's clock. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+const london = () => parseObservation(structuredClone(LONDON));
+const letIn: Authenticator["authenticate"] = () => Promise.resolve({ subject: "test" });
+
+Deno.test("POST /data-action/weather answers 503 when authentication outlasts the deadline", async () => {
+  const late = Promise.withResolvers<{ subject: string }>();
+  const t = weatherRoute(() => late.promise);
+  const answer = t.post();
+  t.advance(DEADLINE_MS);
+  const response = await answer;
+  assert.equal(response.status, 503);
+  assert.equal(response.headers.get("retry-after"), "5");
+  assert.deepEqual(await response.json(), {
+    error_code: "AUTH_UNAVAILABLE",
+    error_message: "Credentials could not be checked in time",
+  });
+  assert.deepEqual(
+    t.lines.filter((line) => line.msg === "Request deadline reached").map((line) => line.phase),
+    ["authenticating"],
+  );
+  // Authentication finishing late changes nothing.
+  late.resolve({ subject: "late" });
+  await settle();
+  assert.equal(t.upstreamCalls.length, 0);
+});
+
+Deno.test("POST /data-action/weather answers 408 when the body outlasts the deadline", async () => {
+  const t = weatherRoute(letIn);
+  let sender!: ReadableStreamDefaultController<Uint8Array>;
+  const body = new ReadableStream<Uint8Array>({
+    start: (controller) => void (sender = controller),
+  });
+  sender.enqueue(new TextEncoder().encode('{"city_name":'));
+  const answer = t.post(body);
+  await settle(); // The route is reading the body when time moves.
+  t.advance(DEADLINE_MS);
+  const response = await answer;
+  assert.equal(response.status, 408);
+  assert.deepEqual(await response.json(), {
+    error_code: "REQUEST_TIMEOUT",
+    error_message: "Request body did not arrive in time",
+  });
+  sender.close();
+});
+
+Deno.test("POST /data-action/weather answers at the deadline while the upstream is slow", async (t) => {
+  const route = weatherRoute(letIn);
+  await t.step(
+    "nothing cached: UPSTREAM_TIMEOUT, and the late answer fills the cache",
+    async () => {
+      const answer = route.post();
+      await settle();
+      assert.equal(route.upstreamCalls.length, 1, "the upstream was asked");
+      route.advance(DEADLINE_MS);
+      const response = await answer;
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), {
+        error_code: "UPSTREAM_TIMEOUT",
+        error_message: "The weather service did not answer in time",
+      });
+      route.upstreamCalls[0]!.resolve(london());
+      await settle();
+      const cached = await route.post();
+      assert.equal((await cached.json()).city, "London");
+      assert.equal(route.upstreamCalls.length, 1, "answered from the cache");
+    },
+  );
+  await t.step("an expired answer in the cache: served stale at the deadline", async () => {
+    route.advance(TTL_MS);
+    const answer = route.post();
+    await settle();
+    assert.equal(route.upstreamCalls.length, 2, "the upstream was asked again");
+    route.advance(DEADLINE_MS);
+    const response = await answer;
+    assert.equal(response.status, 200);
+    const body = await response.json();
+    assert.equal(body.city, "London");
+    assert.equal(body.stale, true);
+    route.upstreamCalls[1]!.resolve(london());
+  });
 });
