@@ -6,12 +6,11 @@
 import type { Authenticator } from "../auth/mod.ts";
 import { validateWeatherRequest, type WeatherRequest } from "../weather/contract.ts";
 import type { WeatherAction } from "../weather/mod.ts";
-import type { DeadlineQueue } from "../http/deadlines.ts";
 import { RequestError } from "../http/errors.ts";
 import { readJsonBody } from "../http/request_body.ts";
 import { jsonTextResponse } from "../http/responses.ts";
 import type { RouteContext, RouteHandler } from "../http/routes.ts";
-import { untilAborted } from "../process/timeout.ts";
+import { type Timers, untilAborted, withDeadline } from "../process/timeout.ts";
 
 /** Sent by Genesys Cloud on every action call: the calling organisation. */
 export const ORGANIZATION_HEADER = "inin-organization-id";
@@ -23,8 +22,8 @@ export interface WeatherRouteDeps {
   genesysOrgIds?: readonly string[];
   /** Every weather request is answered within this, whatever the upstream does. */
   deadlineMs: number;
-  /** Deadlines of `deadlineMs`, shared by every request; whoever made it closes it. */
-  deadlines: DeadlineQueue;
+  /** The deadline's timers; a test's clock, else the global ones. */
+  timers?: Timers;
 }
 
 type Phase = "authenticating" | "reading" | "answering";
@@ -94,15 +93,10 @@ export function createWeatherRoute(deps: WeatherRouteDeps): RouteHandler {
     return jsonTextResponse(json, 200, context.responseHeaders);
   }
 
-  return async (request, context) => {
-    const deadline = new AbortController();
-    const armed = deps.deadlines.arm({ expired: () => deadline.abort() });
-    try {
-      return await answer(request, context, deadline.signal);
-    } finally {
-      armed.cancel();
-    }
-  };
+  return (request, context) =>
+    withDeadline((deadline) => answer(request, context, deadline), deps.deadlineMs, {
+      timers: deps.timers,
+    });
 }
 
 /**
