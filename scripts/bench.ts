@@ -45,6 +45,7 @@ import {
   note,
 } from "./bench_load.ts";
 import { freePort } from "../tests/support/free_port.ts";
+import { CORRELATION_HEADER, WEATHER_PATH } from "../src/edge/handler.ts";
 
 function positiveInteger(name: string, fallback: number): number {
   const raw = Deno.env.get(name);
@@ -64,7 +65,6 @@ const COLD_RUNS = positiveInteger("BENCH_COLD_RUNS", 15);
 const ONLY_COLD_START = Deno.env.get("BENCH_ONLY") === "cold-start";
 const ISSUER = "https://idp.bench.test/";
 const AUDIENCE = "api://genesys-weather";
-const WEATHER_PATH = "/data-action/weather";
 /** The goals of issue 12. */
 const GOAL = { fairFloorShare: 0.85, p99Ms: 5, p99Connections: 64, peakRssMiB: 90, startMs: 300 };
 const encoder = new TextEncoder();
@@ -240,7 +240,7 @@ function toRequest(url: string, { authorization, body }: LoadRequest): Request {
     method: "POST",
     headers: {
       "content-type": "application/json",
-      "inin-correlation-id": crypto.randomUUID(),
+      [CORRELATION_HEADER]: crypto.randomUUID(),
       ...(authorization === undefined ? {} : { authorization }),
     },
     body,

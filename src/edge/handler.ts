@@ -31,7 +31,7 @@ const ACCEPTABLE_CORRELATION_ID = /^[\w.:-]{1,128}$/;
 const ACCEPTABLE_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::[0-9]{1,5})?$/;
 
 /** Answered even when MAX_CONCURRENT_REQUESTS are in flight: they are cheap and probes need them. */
-const ALWAYS_ANSWERED = new Set(["/healthz", "/readyz"]);
+const ALWAYS_ANSWERED = new Set([HEALTH_PATH, READY_PATH]);
 
 /** Methods counted under their own name in metrics; any other token a client invents is "OTHER". */
 const METHOD_LABELS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
@@ -180,11 +180,7 @@ class RequestContext implements RouteContext {
     private readonly deps: Pick<AppDeps, "logger" | "clientAddress">,
   ) {
     this.logger = deps.logger.child({ correlation_id: correlationId });
-    // A literal key (CORRELATION_HEADER's value): an object literal with a
-    // computed key is built the slow way.
-    this.responseHeaders = { "inin-correlation-id": correlationId } satisfies {
-      [CORRELATION_HEADER]: string;
-    };
+    this.responseHeaders = { [CORRELATION_HEADER]: correlationId };
   }
 
   get clientAddress(): string {

@@ -18,7 +18,7 @@
  *   "known" name (it has answered before) or an "unknown" one.
  */
 
-import { LRUCache } from "lru-cache";
+import { createTtlCache } from "../process/ttl_cache.ts";
 import type { Logger } from "../process/log.ts";
 import type { CacheResult, Metrics } from "../process/metrics.ts";
 import {
@@ -95,23 +95,20 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
   // Checked here, not left to lru-cache, so the bound holds to the millisecond.
   const isServable = (answer: CachedAnswer) => now() - answer.storedAt < keptFor(answer);
 
-  const cache = new LRUCache<string, CachedAnswer>({
+  const cache = createTtlCache<string, CachedAnswer>({
     max: options.maxEntries,
     // An entry is dropped once it is too old even to be served stale. (For
     // lru-cache a ttl of 0 means "forever", hence at least 1 ms.)
     ttl: Math.max(1, options.ttlMs + options.staleMaxMs),
-    // Read the clock on every get: the default (1 ms) arms a timer per millisecond of traffic.
-    ttlResolution: 0,
-    perf: { now },
+    now,
   });
   const remember = (key: string, answer: CachedAnswer) =>
     cache.set(key, answer, { ttl: Math.max(1, answer.storedAt + keptFor(answer) - now()) });
   /** Names that have answered with weather, for the guard's "known" calls. */
-  const knownNames = new LRUCache<string, true>({
+  const knownNames = createTtlCache<string, true>({
     max: options.maxEntries,
     ttl: KNOWN_NAME_TTL_MS,
-    ttlResolution: 0,
-    perf: { now },
+    now,
   });
   const refreshing = new Map<string, Promise<Refreshed>>();
 
