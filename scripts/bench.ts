@@ -50,6 +50,7 @@ import {
   note,
 } from "./bench_load.ts";
 import { freePort } from "../tests/support/free_port.ts";
+import { CORRELATION_HEADER, WEATHER_PATH } from "../src/edge/handler.ts";
 
 function positiveInteger(name: string, fallback: number): number {
   const raw = Deno.env.get(name);
@@ -69,7 +70,6 @@ const COLD_RUNS = positiveInteger("BENCH_COLD_RUNS", 15);
 const ONLY_COLD_START = Deno.env.get("BENCH_ONLY") === "cold-start";
 const ISSUER = "https://idp.bench.test/";
 const AUDIENCE = "api://genesys-weather";
-const WEATHER_PATH = "/data-action/weather";
 /**
  * The guard rail of issue 20: readable code first, as long as the hot path
  * keeps this share of the fair floor, this p99 and this memory, and the cold
@@ -262,7 +262,7 @@ function toRequest(url: string, { authorization, body }: LoadRequest): Request {
     method: "POST",
     headers: {
       "content-type": "application/json",
-      "inin-correlation-id": crypto.randomUUID(),
+      [CORRELATION_HEADER]: crypto.randomUUID(),
       ...(authorization === undefined ? {} : { authorization }),
     },
     body,

@@ -8,6 +8,7 @@
  */
 
 import type Autocannon from "autocannon";
+import { CORRELATION_HEADER } from "../src/edge/handler.ts";
 
 export interface LoadRequest {
   /** The Authorization header's value; none when absent. */
@@ -226,7 +227,7 @@ async function autocannonGenerator(reason: string): Promise<LoadGenerator> {
       const correlationId = crypto.randomUUID();
       const headers = ({ authorization }: LoadRequest) => ({
         "content-type": "application/json",
-        "inin-correlation-id": correlationId,
+        [CORRELATION_HEADER]: correlationId,
         ...(authorization === undefined ? {} : { authorization }),
       });
       const first = spec.requests[0]!;

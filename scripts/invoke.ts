@@ -18,7 +18,8 @@
 
 import { parseArgs } from "node:util";
 import ajvDraft04 from "ajv-draft-04";
-import { customAuthAction, SERVICE_URL_PLACEHOLDER, TOKEN_PATH } from "../tools/genesys/actions.ts";
+import { customAuthAction, SERVICE_URL_PLACEHOLDER } from "../tools/genesys/actions.ts";
+import { TOKEN_PATH } from "../src/oauth/documents.ts";
 import { jsonPath, renderTemplate } from "../tools/genesys/template.ts";
 
 interface Contract {

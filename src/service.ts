@@ -8,7 +8,6 @@ import { createAuthentication } from "./auth/mod.ts";
 import { createFailureThrottle } from "./auth/failure_throttle.ts";
 import { type Config, secretValues } from "./config.ts";
 import { createClientAddressResolver } from "./http/client_address.ts";
-import { createDeadlineQueue } from "./http/deadlines.ts";
 import { createHandler, type Handler } from "./edge/handler.ts";
 import { EDGE_METRICS } from "./edge/metrics.ts";
 import { createBuiltInIssuer } from "./oauth/mod.ts";
@@ -91,15 +90,12 @@ export async function createService(
     { throttle, now, logger, metrics, outboundTraced: config.outboundTraced },
     builtInIssuer ? [builtInIssuer.trust] : [],
   );
-  // One timer for every request's deadline, stopped on close.
-  const deadlines = createDeadlineQueue(config.requestDeadlineMs);
   const handler = createHandler({
     weatherAction: weather.action,
     authenticator: authentication.authenticator,
     genesysOrgIds: config.genesysOrgIds,
     extraRoutes: builtInIssuer?.routes ?? {},
     deadlineMs: config.requestDeadlineMs,
-    deadlines,
     clientAddress: createClientAddressResolver(config.trustedProxies),
     maxConcurrentRequests: config.maxConcurrentRequests,
     notReadyReasons: authentication.notReadyReasons,
@@ -109,7 +105,6 @@ export async function createService(
   return {
     handler,
     async close() {
-      deadlines.close();
       await Promise.all([weather.close(), authentication.close(), builtInIssuer?.close()]);
       await store?.close();
     },

@@ -6,7 +6,7 @@
  * failure_throttle.ts), counted per presented user name and address.
  */
 
-import { LRUCache } from "lru-cache";
+import { createTtlCache } from "../process/ttl_cache.ts";
 import type { Authenticator, Principal } from "./authenticator.ts";
 import { basicChallenge, tooManyFailures } from "./challenge.ts";
 import { delayFailure, failureKey, type FailureThrottle } from "./failure_throttle.ts";
@@ -48,12 +48,10 @@ export function createBasicAuthenticator(options: {
   now?: () => number;
 }): Authenticator {
   const matches = credentialsChecker({ id: options.user, secret: options.password });
-  const accepted = new LRUCache<string, Principal>({
+  const accepted = createTtlCache<string, Principal>({
     max: 100,
     ttl: ACCEPTED_HEADER_TTL_MS,
-    // Read the clock on every get: the default (1 ms) arms a timer per millisecond of traffic.
-    ttlResolution: 0,
-    ...(options.now ? { perf: { now: options.now } } : {}),
+    now: options.now ?? (() => performance.now()),
   });
   async function refuse(key: string): Promise<never> {
     const answer = options.throttle.recordFailure(key);

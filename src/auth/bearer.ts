@@ -15,7 +15,7 @@
  */
 
 import { decodeJwt, type JWTPayload, jwtVerify, type JWTVerifyGetKey } from "jose";
-import { LRUCache } from "lru-cache";
+import { createTtlCache } from "../process/ttl_cache.ts";
 import type { SigningAlgorithm } from "./config.ts";
 import { RequestError } from "../http/errors.ts";
 import type { Logger } from "../process/log.ts";
@@ -71,12 +71,10 @@ interface VerifiedToken {
 
 export function createBearerAuthenticator(options: BearerAuthenticatorOptions): Authenticator {
   const { realm, now } = options;
-  const cache = new LRUCache<string, VerifiedToken>({
+  const cache = createTtlCache<string, VerifiedToken>({
     max: options.verificationCacheMaxEntries,
     ttl: Math.max(1, options.verificationCacheTtlMs),
-    // Read the clock on every get: the default (1 ms) arms a timer per millisecond of traffic.
-    ttlResolution: 0,
-    perf: { now },
+    now,
   });
 
   async function verify(token: string): Promise<VerifiedToken> {

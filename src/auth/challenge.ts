@@ -50,13 +50,16 @@ export function insufficientScope(realm: string, scope: string): RequestError {
   });
 }
 
+/** The RFC 7617 challenge, for the weather route's Basic mode and the token endpoint alike. */
+export function basicChallengeHeaders(realm: string): Record<string, string> {
+  return { "www-authenticate": `Basic realm=${quoted(realm)}, charset="UTF-8"` };
+}
+
 export function basicChallenge(
   realm: string,
   message = "Authentication is required",
 ): RequestError {
-  return new RequestError("UNAUTHORIZED", message, {
-    "www-authenticate": `Basic realm=${quoted(realm)}, charset="UTF-8"`,
-  });
+  return new RequestError("UNAUTHORIZED", message, basicChallengeHeaders(realm));
 }
 
 export function tooManyFailures(retryAfterS: number): RequestError {

@@ -32,7 +32,7 @@ const ACCEPTABLE_CORRELATION_ID = /^[\w.:-]{1,128}$/;
 const ACCEPTABLE_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::[0-9]{1,5})?$/;
 
 /** Answered even when MAX_CONCURRENT_REQUESTS are in flight: they are cheap and probes need them. */
-const ALWAYS_ANSWERED = new Set(["/healthz", "/readyz"]);
+const ALWAYS_ANSWERED = new Set([HEALTH_PATH, READY_PATH]);
 
 /** Methods counted under their own name in metrics; any other token a client invents is "OTHER". */
 const METHOD_LABELS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
@@ -95,8 +95,6 @@ export function createHandler(deps: AppDeps): Handler {
 
   const maxInFlight = deps.maxConcurrentRequests ?? Infinity;
   let inFlight = 0;
-  // At LOG_LEVEL=warn the access log's fields are not even gathered.
-  const logsRequests = deps.logger.isEnabled("info");
 
   return async (request, info) => {
     const started = now();
@@ -151,54 +149,41 @@ export function createHandler(deps: AppDeps): Handler {
     if (path === WEATHER_PATH && request.method === "POST") {
       metrics.answers.inc(context.errorCode ?? "ok");
     }
-    if (logsRequests) {
-      // The root logger, with the correlation id first: the same line a child
-      // logger would write, without making one for every request.
-      const fields: LogFields = {
-        correlation_id: correlationId,
-        method: request.method,
-        path: hostIsSafe ? path : "(invalid host)",
-        status: response.status,
-        duration_ms: Math.round(elapsedMs * 100) / 100,
-      };
-      if (context.errorCode) fields.error_code = context.errorCode;
-      if (context.cache) fields.cache = context.cache;
-      if (context.subject) fields.subject = context.subject;
-      deps.logger.info("request", fields);
-    }
+    const fields: LogFields = {
+      method: request.method,
+      path: hostIsSafe ? path : "(invalid host)",
+      status: response.status,
+      duration_ms: Math.round(elapsedMs * 100) / 100,
+    };
+    if (context.errorCode) fields.error_code = context.errorCode;
+    if (context.cache) fields.cache = context.cache;
+    if (context.subject) fields.subject = context.subject;
+    context.logger.info("request", fields);
     return response;
   };
 }
 
 /**
  * What a route knows of its request besides the Request, and leaves for the
- * access log. Its logger and the client's address are made on first use: a
- * cached answer at LOG_LEVEL=warn needs neither, and every allocation per
- * request is paid again in garbage collection.
+ * access log. The client's address is worked out on first use (see
+ * RouteContext).
  */
 class RequestContext implements RouteContext {
   errorCode?: string;
   subject?: string;
   cache?: string;
   readonly responseHeaders: ResponseHeaders;
-  #logger: Logger | undefined;
+  readonly logger: Logger;
   #clientAddress: string | undefined;
 
   constructor(
     private readonly request: Request,
     private readonly info: ConnectionInfo | undefined,
-    private readonly correlationId: string,
+    correlationId: string,
     private readonly deps: Pick<AppDeps, "logger" | "clientAddress">,
   ) {
-    // A literal key (CORRELATION_HEADER's value): an object literal with a
-    // computed key is built the slow way.
-    this.responseHeaders = { "inin-correlation-id": correlationId } satisfies {
-      [CORRELATION_HEADER]: string;
-    };
-  }
-
-  get logger(): Logger {
-    return this.#logger ??= this.deps.logger.child({ correlation_id: this.correlationId });
+    this.logger = deps.logger.child({ correlation_id: correlationId });
+    this.responseHeaders = { [CORRELATION_HEADER]: correlationId };
   }
 
   get clientAddress(): string {

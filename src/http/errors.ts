@@ -8,7 +8,7 @@ export const REQUEST_ERRORS = {
   INVALID_INPUT: {
     status: 400,
     when:
-      "Malformed JSON, not a JSON object, bytes that are not UTF-8 (so is U+FFFD, raw or escaped, in any string: it marks bytes that were not), a field of the wrong type " +
+      "Malformed JSON, not a JSON object, bytes that are not UTF-8, a field of the wrong type " +
       "or an invalid value; the message names the field",
   },
   INVALID_HOST: {

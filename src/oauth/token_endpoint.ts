@@ -6,6 +6,7 @@
 
 import { SignJWT } from "jose";
 import { delayFailure, failureKey, type FailureThrottle } from "../auth/failure_throttle.ts";
+import { basicChallengeHeaders } from "../auth/challenge.ts";
 import { credentialsChecker } from "../auth/secret_compare.ts";
 import { jsonResponse } from "../http/responses.ts";
 import type { RouteContext, RouteHandler } from "../http/routes.ts";
@@ -33,7 +34,7 @@ export interface TokenEndpointOptions {
 export function createTokenEndpoint(options: TokenEndpointOptions): RouteHandler {
   const { config } = options;
   const matchesClient = credentialsChecker({ id: config.clientId, secret: config.clientSecret });
-  const challenge = { "www-authenticate": `Basic realm="${options.realm}", charset="UTF-8"` };
+  const challenge = basicChallengeHeaders(options.realm);
 
   /**
    * Throws an OAuthError unless the request comes from the one configured

@@ -7,6 +7,7 @@
 import { parseBasicAuthorization } from "../auth/basic.ts";
 import { BodyTooLargeError, readBoundedBytes } from "../process/bounded_body.ts";
 import { mediaTypeOf } from "../http/responses.ts";
+import { TimeoutError, withTimeout } from "../process/timeout.ts";
 import { OAuthError } from "./errors.ts";
 
 const MAX_TOKEN_REQUEST_BYTES = 16 * 1024;
@@ -46,13 +47,15 @@ export async function readTokenForm(
     // answers with `Connection: close` and closes once the body is in (or the
     // client gives up), while a cancelled body would leave the connection open
     // for the next request. The read itself is bounded by the size limit.
-    const bytes = await withinDeadline(
-      readBoundedBytes(request.body, MAX_TOKEN_REQUEST_BYTES),
+    const bytes = await withTimeout(
+      () => readBoundedBytes(request.body, MAX_TOKEN_REQUEST_BYTES),
       deadlineMs,
     );
     params = new URLSearchParams(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (error) {
-    if (error instanceof OAuthError) throw error;
+    if (error instanceof TimeoutError) {
+      throw new OAuthError(408, "invalid_request", "Request body did not arrive in time");
+    }
     throw error instanceof BodyTooLargeError
       ? new OAuthError(
         413,
@@ -67,22 +70,6 @@ export async function readTokenForm(
     }
   }
   return params;
-}
-
-/** `reading`, or a 408 OAuthError once `deadlineMs` has passed (cancelling the body). */
-async function withinDeadline<T>(reading: Promise<T>, deadlineMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new OAuthError(408, "invalid_request", "Request body did not arrive in time")),
-      deadlineMs,
-    );
-  });
-  try {
-    return await Promise.race([reading, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The client's credentials as presented, or an OAuthError when there are none or two kinds. */

@@ -20,24 +20,10 @@ export async function readBoundedBytes(
   if (body === null) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const add = (chunk: Uint8Array) => {
+  for await (const chunk of body) {
     total += chunk.byteLength;
     if (total > limitBytes) throw new BodyTooLargeError(limitBytes);
     chunks.push(chunk);
-  };
-  if (body instanceof ReadableStream) {
-    // A reader loop: several microseconds cheaper per body than `for await` over the stream.
-    const reader = body.getReader();
-    try {
-      for (let read = await reader.read(); !read.done; read = await reader.read()) add(read.value);
-    } catch (error) {
-      await reader.cancel().catch(() => {});
-      throw error;
-    } finally {
-      reader.releaseLock();
-    }
-  } else {
-    for await (const chunk of body) add(chunk);
   }
   if (chunks.length === 1) return chunks[0]!;
   const bytes = new Uint8Array(total);

@@ -14,6 +14,7 @@
  */
 
 import { flushLogs, type Logger } from "./log.ts";
+import { TimeoutError, withTimeout } from "./timeout.ts";
 
 /**
  * `completed` settles when an answer is handed to the HTTP stack, a moment
@@ -127,13 +128,10 @@ export async function stopGracefully(stop: GracefulStop): Promise<number> {
 async function stopAfterDraining(stop: GracefulStop): Promise<number> {
   const inFlight = () => stop.inFlight ? { in_flight: stop.inFlight() } : {};
   stop.logger.info("Shutting down", { signal: stop.signal, grace_ms: stop.graceMs, ...inFlight() });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const cutOff = new Promise<"cut off">((resolve) => {
-    timer = setTimeout(() => resolve("cut off"), stop.graceMs);
-  });
-  const outcome = await Promise.race([stop.drained.then(() => "drained" as const), cutOff]);
-  clearTimeout(timer);
-  if (outcome === "cut off") {
+  try {
+    await withTimeout(() => stop.drained, stop.graceMs);
+  } catch (error) {
+    if (!(error instanceof TimeoutError)) throw error;
     stop.logger.warn(
       "Shutdown grace period over; requests still in flight are cut off",
       inFlight(),

@@ -31,7 +31,7 @@
  * `write` never arm one.
  */
 
-import { setBackgroundTimeout, type TimerId } from "./background_timer.ts";
+import { setBackgroundTimeout, type TimerId } from "./timeout.ts";
 
 /** How long a line may wait for others before it is written. */
 export const FLUSH_AFTER_MS = 5;

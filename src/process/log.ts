@@ -15,7 +15,7 @@
  */
 
 import { createRedactor } from "./redact.ts";
-import { createLineBuilder, type LogContext, type LogFields } from "./log_line.ts";
+import { formatLine, type LogFields } from "./log_line.ts";
 import { flushStdout, stdoutBatch } from "./line_batch.ts";
 
 export type { LogFields } from "./log_line.ts";
@@ -30,8 +30,6 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every line, e.g. a request's correlation id. */
   child(fields: LogFields): Logger;
-  /** Whether lines of `level` are written: fields need not be gathered for a line that is not. */
-  isEnabled(level: LogLevel): boolean;
 }
 
 export interface LoggerOptions {
@@ -53,9 +51,8 @@ export function flushLogs(): void {
 
 export function createLogger(options: LoggerOptions): Logger {
   const threshold = LOG_LEVELS.indexOf(options.level);
-  const builder = createLineBuilder(createRedactor(options.secrets ?? []));
-  const now = options.now;
-  const time = now ? () => now().toISOString() : currentTime;
+  const redact = createRedactor(options.secrets ?? []);
+  const now = options.now ?? (() => new Date());
   let write: (line: string, urgent: boolean) => void;
   if (options.write) {
     const writeLine = options.write;
@@ -69,38 +66,23 @@ export function createLogger(options: LoggerOptions): Logger {
     };
   }
 
-  const isEnabled = (level: LogLevel) => LOG_LEVELS.indexOf(level) >= threshold;
-  const build = (context: LogContext): Logger => {
+  const build = (context: LogFields): Logger => {
     const at = (level: LogLevel) => {
-      if (!isEnabled(level)) return () => {};
+      if (LOG_LEVELS.indexOf(level) < threshold) return () => {};
       const urgent = level === "error";
       return (message: string, fields?: LogFields) =>
-        write(builder.line(time(), level, message, context, fields), urgent);
+        write(formatLine(redact, now().toISOString(), level, message, context, fields), urgent);
     };
     return {
       debug: at("debug"),
       info: at("info"),
       warn: at("warn"),
       error: at("error"),
-      child: (fields) => build(builder.context(context, fields)),
-      isEnabled,
+      child: (fields) => build({ ...context, ...fields }),
     };
   };
-  return build(builder.root);
+  return build({});
 }
 
 /** A logger that drops everything, for code paths where logging is not the point. */
 export const silentLogger: Logger = createLogger({ level: "error", write: () => {} });
-
-let lastMs = NaN;
-let lastTime = "";
-
-/** The ISO time, formatted once per millisecond however many lines share it. */
-function currentTime(): string {
-  const ms = Date.now();
-  if (ms !== lastMs) {
-    lastMs = ms;
-    lastTime = new Date(ms).toISOString();
-  }
-  return lastTime;
-}

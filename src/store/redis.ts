@@ -16,6 +16,7 @@
  */
 
 import type { BudgetAnswer, StoreBackend } from "./backend.ts";
+import { withTimeout } from "../process/timeout.ts";
 
 /**
  * The budget, atomically and on Redis's clock (`TIME`): a sorted set of call
@@ -73,12 +74,7 @@ export async function openRedisBackend(
     options.onError(error);
     return false;
   });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    connected,
-    new Promise((resolve) => timer = setTimeout(resolve, Math.max(500, options.timeoutMs))),
-  ]);
-  clearTimeout(timer);
+  await withTimeout(() => connected, Math.max(500, options.timeoutMs)).catch(() => false);
 
   return {
     kind: "redis",
@@ -134,13 +130,7 @@ export async function openRedisBackend(
       client.on("error", () => {});
       // QUIT waits for Redis's reply; a Redis that no longer answers gets no say.
       if (client.isReady) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const gaveUp = new Promise<"gave up">((resolve) =>
-          timer = setTimeout(() => resolve("gave up"), options.timeoutMs)
-        );
-        const outcome = await Promise.race([client.close().catch(() => "gave up"), gaveUp]);
-        clearTimeout(timer);
-        if (outcome === "gave up") client.destroy();
+        await withTimeout(() => client.close(), options.timeoutMs).catch(() => client.destroy());
       } else {
         client.destroy();
       }

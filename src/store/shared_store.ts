@@ -15,6 +15,7 @@
  */
 
 import type { Logger } from "../process/log.ts";
+import { withTimeout } from "../process/timeout.ts";
 import type { MetricsRegistry } from "../process/metrics.ts";
 import type { BudgetAnswer, BudgetRequest, StoreBackend } from "./backend.ts";
 import type { SharedStoreConfig, SharedStoreTarget } from "./config.ts";
@@ -91,9 +92,9 @@ function failingOpen(
   location: string,
   deps: SharedStoreDeps,
 ): SharedStore & { connectionError(error: unknown): void; connectionReady(): void } {
-  const { prefix, timeoutMs } = config;
   const { logger } = deps;
   const metrics = deps.metrics.recorders(STORE_METRICS);
+  const { prefix, timeoutMs } = config;
   const name = backend.kind;
   let up = true;
   let probe: ReturnType<typeof setInterval> | undefined;
@@ -119,25 +120,19 @@ function failingOpen(
       { store: location, operation, error },
     );
     probe = setInterval(() => {
-      bounded(backend.ping()).then(markUp, () => {});
+      bounded(() => backend.ping()).then(markUp, () => {});
     }, PROBE_INTERVAL_MS);
   };
 
-  function bounded<T>(promise: Promise<T>): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`No answer within SHARED_STORE_TIMEOUT_MS (${timeoutMs} ms)`)),
-        timeoutMs,
-      );
+  const bounded = <T>(call: () => Promise<T>): Promise<T> =>
+    withTimeout(call, timeoutMs, {
+      message: `No answer within SHARED_STORE_TIMEOUT_MS (${timeoutMs} ms)`,
     });
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-  }
 
   async function attempt<T>(operation: string, call: () => Promise<T>): Promise<T | undefined> {
     if (!up || closed) return undefined;
     try {
-      return await bounded(call());
+      return await bounded(call);
     } catch (error) {
       metrics.errors.inc(name, operation);
       markDown(operation, error);

@@ -16,7 +16,7 @@ import {
 import type { Observation } from "./openweather.ts";
 import type { CacheResult, LookupContext, WeatherLookup, WeatherSource } from "./cache.ts";
 
-/** The request's logger and deadline, each read only when needed (see LookupContext). */
+/** The request's logger and deadline (see LookupContext). */
 export type WeatherActionContext = LookupContext;
 
 export interface WeatherActionResult {
@@ -27,11 +27,10 @@ export interface WeatherActionResult {
   cache: CacheResult;
 }
 
-/** The answer, at once for a cached one (no promise made), else a promise of it. */
 export type WeatherAction = (
   request: WeatherRequest,
   context: WeatherActionContext,
-) => WeatherActionResult | Promise<WeatherActionResult>;
+) => Promise<WeatherActionResult>;
 
 /** A report and its JSON, kept while its observation is cached. */
 interface PreparedReport {
@@ -77,18 +76,16 @@ export function createWeatherAction(weather: WeatherSource): WeatherAction {
         error: result,
       });
     }
-    return { output: actionFailure(result.code), json: actionFailureJson(result.code), cache };
+    return { output: actionFailure(result.code), json: FAILURE_JSON[result.code], cache };
   };
 
-  return (request, context) => {
+  return async (request, context) => {
     const units = request.units ?? "metric";
-    const found = weather.lookup(
+    const found = await weather.lookup(
       { city: request.city_name, countryCode: request.country_code, units, lang: request.lang },
       context,
     );
-    return found instanceof Promise
-      ? found.then((lookup) => answer(lookup, request, units, context))
-      : answer(found, request, units, context);
+    return answer(found, request, units, context);
   };
 }
 
@@ -96,11 +93,7 @@ function actionFailure(code: ActionFailure["error_code"]): ActionFailure {
   return { error_code: code, error_message: UPSTREAM_FAILURES[code].message };
 }
 
-/** `actionFailure(code)` as JSON text; there are only a few. */
-export function actionFailureJson(code: ActionFailure["error_code"]): string {
-  return FAILURE_JSON[code];
-}
-
+/** `actionFailure(code)` as JSON text, for each code: there are only a few. */
 const FAILURE_JSON = Object.fromEntries(
   UPSTREAM_ERROR_CODES.map((code) => [code, JSON.stringify(actionFailure(code))]),
 ) as Record<ActionFailure["error_code"], string>;

@@ -18,7 +18,7 @@
  *   "known" name (it has answered before) or an "unknown" one.
  */
 
-import { LRUCache } from "lru-cache";
+import { createTtlCache } from "../process/ttl_cache.ts";
 import type { Logger } from "../process/log.ts";
 import type { WeatherMetrics } from "./metrics.ts";
 import {
@@ -29,6 +29,7 @@ import {
 } from "./openweather.ts";
 import { type CachedAnswer, KNOWN_NAME_TTL_MS, type SharedAnswers } from "./shared_answers.ts";
 import { ThrottledError, type UpstreamGuard } from "./upstream_guard.ts";
+import { untilAborted } from "../process/timeout.ts";
 
 export interface WeatherCacheOptions {
   client: OpenWeatherClient;
@@ -52,28 +53,20 @@ export interface WeatherLookup {
   readonly cache: CacheResult;
 }
 
-/** What a lookup may need of its request, each read only when it is needed. */
+/** What a lookup needs of its request. */
 export interface LookupContext {
   /** The request's logger, carrying its correlation id. */
   readonly logger: Logger;
   /**
    * The request's deadline, as a signal that aborts when it is reached: the
    * wait ends (not the upstream call, which goes on to fill the cache), and
-   * the answer is a stale one or UPSTREAM_TIMEOUT. Asked for only when an
-   * answer has to be waited for, so a cached answer never makes one.
+   * the answer is a stale one or UPSTREAM_TIMEOUT.
    */
-  deadline?(): AbortSignal;
+  readonly deadline?: AbortSignal;
 }
 
 export interface WeatherSource {
-  /**
-   * The answer at once when this instance holds it fresh (no promise is made
-   * for the most common answer of all), else a promise of it.
-   */
-  lookup(
-    query: CurrentWeatherQuery,
-    context: LookupContext,
-  ): WeatherLookup | Promise<WeatherLookup>;
+  lookup(query: CurrentWeatherQuery, context: LookupContext): Promise<WeatherLookup>;
 }
 
 /**
@@ -96,8 +89,6 @@ interface Refreshed {
   readonly source: "shared" | "miss";
 }
 
-const DEADLINE_REACHED = Symbol("deadline reached");
-
 export function createWeatherCache(options: WeatherCacheOptions): WeatherSource {
   const { now, metrics, client, guard, shared } = options;
   const freshFor = (answer: CachedAnswer) =>
@@ -107,23 +98,20 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
   // Checked here, not left to lru-cache, so the bound holds to the millisecond.
   const isServable = (answer: CachedAnswer) => now() - answer.storedAt < keptFor(answer);
 
-  const cache = new LRUCache<string, CachedAnswer>({
+  const cache = createTtlCache<string, CachedAnswer>({
     max: options.maxEntries,
     // An entry is dropped once it is too old even to be served stale. (For
     // lru-cache a ttl of 0 means "forever", hence at least 1 ms.)
     ttl: Math.max(1, options.ttlMs + options.staleMaxMs),
-    // Read the clock on every get: the default (1 ms) arms a timer per millisecond of traffic.
-    ttlResolution: 0,
-    perf: { now },
+    now,
   });
   const remember = (key: string, answer: CachedAnswer) =>
     cache.set(key, answer, { ttl: Math.max(1, answer.storedAt + keptFor(answer) - now()) });
   /** Names that have answered with weather, for the guard's "known" calls. */
-  const knownNames = new LRUCache<string, true>({
+  const knownNames = createTtlCache<string, true>({
     max: options.maxEntries,
     ttl: KNOWN_NAME_TTL_MS,
-    ttlResolution: 0,
-    perf: { now },
+    now,
   });
   const refreshing = new Map<string, Promise<Refreshed>>();
 
@@ -182,72 +170,52 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
       : answer.observation;
 
   return {
-    lookup(query, context) {
+    async lookup(query, context) {
       const key = cacheKey(query);
       const cached = cache.get(key);
       if (cached && isFresh(cached)) {
         metrics.cacheLookups.inc("hit");
         return { result: toResult(cached), cache: "hit" };
       }
-      return refreshed(key, query, context);
-    },
-  };
-
-  /** A lookup that is not a fresh hit: shares or starts a refresh, and waits for it. */
-  async function refreshed(
-    key: string,
-    query: CurrentWeatherQuery,
-    context: LookupContext,
-  ): Promise<WeatherLookup> {
-    let inFlight = refreshing.get(key);
-    if (inFlight === undefined) {
-      inFlight = refresh(key, query);
-      refreshing.set(key, inFlight);
-      // Also marks a rejection nobody waits for any more (deadline passed) as handled.
-      inFlight.catch(() => {}).finally(() => refreshing.delete(key));
-    }
-    let failure: UpstreamError;
-    try {
-      const outcome = await untilAborted(inFlight, context.deadline?.());
-      if (outcome !== DEADLINE_REACHED) {
+      // Not a fresh hit: share the refresh in flight for this key, or start one.
+      let inFlight = refreshing.get(key);
+      if (inFlight === undefined) {
+        inFlight = refresh(key, query);
+        refreshing.set(key, inFlight);
+        // Also marks a rejection nobody waits for any more (deadline passed) as handled.
+        inFlight.catch(() => {}).finally(() => refreshing.delete(key));
+      }
+      const { deadline } = context;
+      let failure: UpstreamError;
+      try {
+        const outcome = await (deadline ? untilAborted(inFlight, deadline) : inFlight);
         metrics.cacheLookups.inc(outcome.source);
         return { result: toResult(outcome.answer), cache: outcome.source };
+      } catch (error) {
+        if (deadline?.aborted && error === deadline.reason) {
+          failure = new UpstreamError(
+            "UPSTREAM_TIMEOUT",
+            "REQUEST_DEADLINE_MS reached before OpenWeatherMap answered",
+          );
+        } else if (error instanceof UpstreamError) {
+          if (error instanceof ThrottledError) metrics.upstreamCalls.inc("throttled");
+          failure = error;
+        } else {
+          throw error;
+        }
       }
-      failure = new UpstreamError(
-        "UPSTREAM_TIMEOUT",
-        "REQUEST_DEADLINE_MS reached before OpenWeatherMap answered",
-      );
-    } catch (error) {
-      if (!(error instanceof UpstreamError)) throw error;
-      if (error instanceof ThrottledError) metrics.upstreamCalls.inc("throttled");
-      failure = error;
-    }
-    // The refresh may have brought a stale answer from the shared store.
-    const stale = cache.get(key);
-    if (stale && isServable(stale)) {
-      metrics.cacheLookups.inc("stale");
-      context.logger.warn("Serving a stale answer: OpenWeatherMap is failing", {
-        error_code: failure.code,
-        age_s: Math.round((now() - stale.storedAt) / 1000),
-      });
-      return { result: toResult(stale), cache: "stale" };
-    }
-    metrics.cacheLookups.inc("miss");
-    return { result: failure, cache: "miss" };
-  }
-}
-
-/** The promise's value, or DEADLINE_REACHED as soon as `signal` aborts. */
-function untilAborted<T>(
-  promise: Promise<T>,
-  signal: AbortSignal | undefined,
-): Promise<T | typeof DEADLINE_REACHED> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.resolve(DEADLINE_REACHED);
-  const { promise: aborted, resolve } = Promise.withResolvers<typeof DEADLINE_REACHED>();
-  const onAbort = () => resolve(DEADLINE_REACHED);
-  signal.addEventListener("abort", onAbort, { once: true });
-  return Promise.race([promise, aborted]).finally(() =>
-    signal.removeEventListener("abort", onAbort)
-  );
+      // The refresh may have brought a stale answer from the shared store.
+      const stale = cache.get(key);
+      if (stale && isServable(stale)) {
+        metrics.cacheLookups.inc("stale");
+        context.logger.warn("Serving a stale answer: OpenWeatherMap is failing", {
+          error_code: failure.code,
+          age_s: Math.round((now() - stale.storedAt) / 1000),
+        });
+        return { result: toResult(stale), cache: "stale" };
+      }
+      metrics.cacheLookups.inc("miss");
+      return { result: failure, cache: "miss" };
+    },
+  };
 }

@@ -202,7 +202,7 @@ const UNIT_SET: ReadonlySet<string> = new Set(UNITS);
 const LANGUAGE_SET: ReadonlySet<string> = new Set(LANGUAGES);
 
 /**
- * Checks a request body (a parsed JSON object) exactly as
+ * Checks a request body (a parsed JSON object, so no value is `undefined`) exactly as
  * `WeatherRequestSchema.safeParse(withoutBlankOptionalFields(body))` does,
  * without zod: the same request on success (unknown fields dropped, blank or
  * `null` optional fields absent), and on failure the message
@@ -258,11 +258,8 @@ export function validateWeatherRequest(body: Readonly<Record<string, unknown>>):
   // Built in the schema's field order, as the schema builds its output.
   const request: WeatherRequest = { city_name: cityName };
   if (countryCode !== undefined) request.country_code = countryCode;
-  else if (presentAsUndefined(body, "country_code")) request.country_code = undefined;
   if (units !== undefined) request.units = units as Units;
-  else if (presentAsUndefined(body, "units")) request.units = undefined;
   if (lang !== undefined) request.lang = lang as Language;
-  else if (presentAsUndefined(body, "lang")) request.lang = undefined;
   return { ok: true, request };
 }
 
@@ -311,14 +308,6 @@ function optionalChoice(
   if (text === undefined || text === NOT_A_STRING) return text;
   const choice = text.toLowerCase();
   return choices.has(choice) ? choice : NOT_A_CHOICE;
-}
-
-/**
- * The schema keeps an optional key whose value is `undefined` (as `undefined`).
- * JSON has no `undefined`, so only a caller in this process can send one.
- */
-function presentAsUndefined(body: Readonly<Record<string, unknown>>, field: string): boolean {
-  return body[field] === undefined && field in body;
 }
 
 /**

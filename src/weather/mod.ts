@@ -15,7 +15,7 @@ import { createSharedAnswers } from "./shared_answers.ts";
 import { WEATHER_METRICS } from "./metrics.ts";
 import { createUpstreamGuard } from "./upstream_guard.ts";
 
-export { actionFailureJson, type WeatherAction } from "./action.ts";
+export type { WeatherAction } from "./action.ts";
 
 export interface Weather {
   action: WeatherAction;

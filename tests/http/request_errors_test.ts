@@ -129,37 +129,44 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
       );
     });
 
-    await t.step(
-      "U+FFFD in any string, raw or escaped, reads as bytes that are not UTF-8",
-      async () => {
-        for (
-          const body of [
-            '{"city_name":"\uFFFD"}',
-            '{"city_name":"x","units":"\\ufffd"}',
-            '{"city_name":"x","extra":[{"\uFFFD":1}]}',
-          ]
-        ) {
-          await assertError(
-            await service.post(WEATHER, body),
-            400,
-            "INVALID_INPUT",
-            /^Request body must be UTF-8 encoded JSON$/,
-          );
-        }
-      },
-    );
-
-    await t.step("bytes that are not UTF-8 outside any string are not JSON", async () => {
+    await t.step("bytes that are not UTF-8 outside any string are refused as such", async () => {
       const response = await fetch(new URL(WEATHER, service.url), {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: new Uint8Array([0x7b, 0xff, 0x7d]),
       });
-      await assertError(response, 400, "INVALID_INPUT", /^Request body is not valid JSON$/);
+      await assertError(
+        response,
+        400,
+        "INVALID_INPUT",
+        /^Request body must be UTF-8 encoded JSON$/,
+      );
     });
 
     await t.step("no bad request ever reached the upstream", () => {
       assert.equal(upstream.requests.length, 0);
+    });
+
+    await t.step("U+FFFD, raw in UTF-8 or escaped, is a character like any other", async () => {
+      for (
+        const body of [
+          '{"city_name":"London","extra":"\uFFFD"}',
+          '{"city_name":"London","extra":"\\ufffd"}',
+          '{"city_name":"London","extra":[{"\uFFFD":1}]}',
+        ]
+      ) {
+        const response = await service.post(WEATHER, body);
+        assert.equal(response.status, 200, body);
+        assert.equal((await response.json()).city, "London");
+      }
+      const chunked = await fetch(new URL(WEATHER, service.url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: ReadableStream.from([new TextEncoder().encode('{"city_name":"Lond\\ufffdon"}')]),
+      });
+      assert.equal(chunked.status, 200);
+      assert.equal((await chunked.json()).error_code, "CITY_NOT_FOUND");
+      assert.equal(upstream.requests.at(-1)?.searchParams.get("q"), "Lond\uFFFDon");
     });
 
     await t.step("413 for a body over 16 KiB that declares its length", async () => {

@@ -12,14 +12,14 @@ import {
   WeatherReportSchema,
   WeatherRequestSchema,
 } from "../contract_schema.ts";
+import { WEATHER_PATH } from "../../src/edge/handler.ts";
 import { REQUEST_ERRORS } from "../../src/http/errors.ts";
+import { TOKEN_PATH } from "../../src/oauth/documents.ts";
 import type { JsonSchemaObject } from "./rules.ts";
 
 /** Replace with the service's external URL (its PUBLIC_URL) before importing. */
 export const SERVICE_URL_PLACEHOLDER = "https://YOUR-SERVICE-HOST";
 export const ACTION_NAME = "Get current weather";
-export const WEATHER_PATH = "/data-action/weather";
-export const TOKEN_PATH = "/oauth/token";
 /**
  * The one action timeout, in both the import JSON (`config.timeoutSeconds`)
  * and the Terraform (`config_timeout_seconds`). Genesys allows 1 to 60 s and

@@ -20,9 +20,9 @@ import {
   ACTION_TIMEOUT_S,
   type CustomAuthAction,
   type DataAction,
-  TOKEN_PATH,
-  WEATHER_PATH,
 } from "./actions.ts";
+import { WEATHER_PATH } from "../../src/edge/handler.ts";
+import { TOKEN_PATH } from "../../src/oauth/documents.ts";
 import { tf, toTerraformJson } from "./terraform_json.ts";
 
 export const PROVIDER_SOURCE = "mypurecloud/genesyscloud";

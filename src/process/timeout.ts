@@ -1,0 +1,87 @@
+/**
+ * Deadlines, one way: a signal that aborts when time is up, and work raced
+ * against it. `withTimeout` bounds one piece of work; `withDeadline` gives
+ * several steps one signal to race (`untilAborted`) or to hand to an API that
+ * can stop early. Work that loses the race carries on in the background; its
+ * late outcome is dropped (a late rejection counts as handled). An API that
+ * takes a signal of its own (fetch, undici) is simply given
+ * `AbortSignal.timeout(ms)`.
+ */
+
+/** The reason a deadline's signal aborts with, and what `withTimeout` rejects with. */
+export class TimeoutError extends Error {
+  override name = "TimeoutError";
+}
+
+export type TimerId = ReturnType<typeof setTimeout>;
+
+/** Where deadlines get their timers: the global ones, or a clock a test moves by hand. */
+export interface Timers {
+  set(callback: () => void, ms: number): TimerId;
+  clear(timer: TimerId): void;
+}
+
+export const SYSTEM_TIMERS: Timers = {
+  set: (callback, ms) => setTimeout(callback, ms),
+  clear: (timer) => clearTimeout(timer),
+};
+
+export interface DeadlineOptions {
+  /** The TimeoutError's message; by default "No answer within <ms> ms". */
+  message?: string;
+  timers?: Timers | undefined;
+}
+
+/**
+ * Runs `work` with a signal that aborts `ms` from now, with a TimeoutError as
+ * its reason. The timer is cleared as soon as `work` settles, so it never
+ * outlives the work.
+ */
+export async function withDeadline<T>(
+  work: (signal: AbortSignal) => Promise<T>,
+  ms: number,
+  options: DeadlineOptions = {},
+): Promise<T> {
+  const timers = options.timers ?? SYSTEM_TIMERS;
+  const controller = new AbortController();
+  const timer = timers.set(
+    () => controller.abort(new TimeoutError(options.message ?? `No answer within ${ms} ms`)),
+    ms,
+  );
+  try {
+    return await work(controller.signal);
+  } finally {
+    timers.clear(timer);
+  }
+}
+
+/** `work`'s outcome, or a TimeoutError once `ms` have passed, whichever comes first. */
+export function withTimeout<T>(
+  work: (signal: AbortSignal) => Promise<T>,
+  ms: number,
+  options: DeadlineOptions = {},
+): Promise<T> {
+  return withDeadline((signal) => untilAborted(work(signal), signal), ms, options);
+}
+
+/** `work`'s outcome, or a rejection with `signal.reason` as soon as `signal` aborts. */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  const { promise, resolve, reject } = Promise.withResolvers<T>();
+  const onAbort = () => reject(signal.reason);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
+  work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  return promise;
+}
+
+/**
+ * `setTimeout` for housekeeping that must never keep the process alive on its
+ * own (the log batch). (Deno 2.5's global timers are numbers, Deno 2.9's
+ * Node-style `Timeout` objects; `Deno.unrefTimer` takes both, whatever its
+ * declared type says.)
+ */
+export function setBackgroundTimeout(callback: () => void, ms: number): TimerId {
+  const timer = setTimeout(callback, ms);
+  Deno.unrefTimer(timer as unknown as number);
+  return timer;
+}
