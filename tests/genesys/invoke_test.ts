@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { jsonPath, renderTemplate } from "../../tools/genesys/template.ts";
 import { ERROR_BODIES, startFakeOpenWeather } from "../support/fake_openweather.ts";
-import { taskArguments } from "../support/process.ts";
+import { runToEnd, taskArguments } from "../support/process.ts";
 import { startService } from "../support/service.ts";
 import { generateTestKey, signToken } from "../support/tokens.ts";
 
@@ -10,14 +10,12 @@ const CLIENT_SECRET = "a-long-client-secret-for-invoke";
 
 /** Runs `deno task invoke` with only the given environment. */
 async function invoke(args: string[], env: Record<string, string>) {
-  const output = await new Deno.Command(Deno.execPath(), {
+  const output = await runToEnd(Deno.execPath(), {
     args: [...taskArguments("invoke"), ...args],
     cwd: ROOT,
     env: { NO_COLOR: "1", ...env },
     clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  }, "deno task invoke");
   return {
     code: output.code,
     stdout: new TextDecoder().decode(output.stdout),
