@@ -82,6 +82,14 @@ Deno.test("Grafana dashboard is current-schema JSON with a datasource variable a
 });
 
 Deno.test("Prometheus scrapes the service, fires OpenWeatherKeyRefused on a 401, and every rule reads real metrics", async (t) => {
+  // Prometheus first: it scrapes a new target only at its next 5 s reload, so
+  // that wait runs while the rest starts. The target file names the service once it listens.
+  using workDir = tempDir("monitoring-test-");
+  const targetsFile = `${workDir.path}/targets.json`;
+  await Deno.writeTextFile(targetsFile, "[]");
+  await using prometheus = await startPrometheus(await writeTestConfig(workDir.path, targetsFile));
+  const api = prometheus.api.bind(prometheus);
+
   const key = await generateTestKey("key-1");
   await using keyHost = startFakeKeyHost([key.publicJwk]);
   await using upstream = startFakeOpenWeather();
@@ -101,16 +109,16 @@ Deno.test("Prometheus scrapes the service, fires OpenWeatherKeyRefused on a 401,
     AUTH_ISSUER: ISSUER,
     AUTH_AUDIENCE: AUDIENCE,
   });
-  using workDir = tempDir("monitoring-test-");
   const url = await service.listening();
-  await using prometheus = await startPrometheus(await writeTestConfig(workDir.path, url));
-  const api = prometheus.api.bind(prometheus);
+  // Written whole, then moved into place: Prometheus never reads half a file.
+  await Deno.writeTextFile(`${targetsFile}.new`, JSON.stringify([{ targets: [url.host] }]));
+  await Deno.rename(`${targetsFile}.new`, targetsFile);
 
   await t.step("the service is scraped (target up)", async () => {
     const targets = await pollUntil("the target to be up", async () => {
       const { activeTargets } = await api<{ activeTargets: Target[] }>("api/v1/targets");
       return activeTargets.some((target) => target.health === "up") ? activeTargets : undefined;
-    }, { timeoutMs: 15_000, intervalMs: 250 });
+    }, { timeoutMs: 15_000, intervalMs: 100 });
     assert.deepEqual(targets.map((target) => [target.labels.job, target.health]), [[JOB, "up"]]);
   });
 
@@ -130,7 +138,7 @@ Deno.test("Prometheus scrapes the service, fires OpenWeatherKeyRefused on a 401,
       const { alerts } = await api<{ alerts: Alert[] }>("api/v1/alerts");
       const mine = alerts.filter((alert) => alert.labels.alertname === "OpenWeatherKeyRefused");
       return mine.some((alert) => alert.state === "firing") ? mine : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 250 });
+    }, { timeoutMs: 30_000, intervalMs: 100 });
     // The test copy (for: 1s) fires; the shipped rule (for: 1m) is at least pending.
     const states = Object.fromEntries(
       alerts.map((alert) => [alert.labels.copy ?? "shipped", alert.state]),
@@ -233,11 +241,12 @@ Deno.test("Prometheus scrapes the service, fires OpenWeatherKeyRefused on a 401,
 });
 
 /**
- * A Prometheus configuration for the test: 1 s scrapes and evaluations, the
- * shipped rule files, and a copy of OpenWeatherKeyRefused with `for: 1s` so
- * it fires within the test's time (labelled `copy: test`).
+ * A Prometheus configuration for the test: 500 ms scrapes and evaluations,
+ * the shipped rule files, a copy of OpenWeatherKeyRefused with `for: 1s` so
+ * it fires within the test's time (labelled `copy: test`), and the service's
+ * address read from `targetsFile` (file-based discovery: it may come later).
  */
-async function writeTestConfig(dir: string, service: URL): Promise<string> {
+async function writeTestConfig(dir: string, targetsFile: string): Promise<string> {
   const alerts = await Deno.readTextFile(ALERTS_FILE);
   const testRules = {
     groups: [{
@@ -253,11 +262,11 @@ async function writeTestConfig(dir: string, service: URL): Promise<string> {
   // JSON is YAML, so Prometheus reads these files as they are.
   await Deno.writeTextFile(`${dir}/test_rules.yml`, JSON.stringify(testRules));
   const config = {
-    global: { scrape_interval: "1s", evaluation_interval: "1s" },
+    global: { scrape_interval: "500ms", evaluation_interval: "500ms" },
     rule_files: [RECORDING_FILE, ALERTS_FILE, `${dir}/test_rules.yml`],
     scrape_configs: [{
       job_name: JOB,
-      static_configs: [{ targets: [service.host] }],
+      file_sd_configs: [{ files: [targetsFile], refresh_interval: "1s" }],
     }],
   };
   await Deno.writeTextFile(`${dir}/prometheus.yml`, JSON.stringify(config));
