@@ -9,6 +9,7 @@ import ajvDraft04 from "ajv-draft-04";
 import { ERROR_BODIES, startFakeOpenWeather } from "../support/fake_openweather.ts";
 import { TestClock } from "../support/clock.ts";
 import { startService, WITHOUT_UPSTREAM_PROTECTION } from "../support/service.ts";
+import { fetchWithin } from "../support/wait.ts";
 
 const read = (path: string) =>
   JSON.parse(Deno.readTextFileSync(new URL(`../../genesys/${path}`, import.meta.url)));
@@ -83,8 +84,8 @@ Deno.test("every answer of the weather action matches the exported Genesys contr
 
   const httpErrors: [number, () => Promise<Response>][] = [
     [400, () => ask("{not json")],
-    [404, () => fetch(new URL("/nope", service.url))],
-    [405, () => fetch(new URL("/data-action/weather", service.url))],
+    [404, () => fetchWithin(new URL("/nope", service.url))],
+    [405, () => fetchWithin(new URL("/data-action/weather", service.url))],
     [413, () => ask({ city_name: "x".repeat(20_000) })],
     [415, () => ask({ city_name: "London" }, { headers: { "content-type": "text/plain" } })],
   ];
@@ -145,7 +146,7 @@ Deno.test("a stale answer and the auth errors match the contract too", async (t)
     // A malformed token is refused before keys are needed; a well-formed one needs them.
     assert.equal(response.status, 401);
     await assertMatchesContract(response, "HTTP 401 (jwt)");
-    const ready = await fetch(new URL("/readyz", jwt.url));
+    const ready = await fetchWithin(new URL("/readyz", jwt.url));
     assert.equal(ready.status, 503);
     await assertMatchesContract(ready, "HTTP 503 (readyz)");
   });

@@ -3,6 +3,7 @@ import { decodeJwt, decodeProtectedHeader, exportJWK, exportPKCS8, generateKeyPa
 import { TestClock } from "../support/clock.ts";
 import { startFakeOpenWeather } from "../support/fake_openweather.ts";
 import { startService } from "../support/service.ts";
+import { fetchWithin } from "../support/wait.ts";
 
 const CLIENT_ID = "genesys-cloud";
 const CLIENT_SECRET = "a-long-client-secret+with%special:chars";
@@ -21,7 +22,7 @@ async function setUp(extra: Record<string, string> = {}) {
     ...extra,
   }, { now: clock.now });
   const requestToken = (form: Record<string, string>, headers: Record<string, string> = {}) =>
-    fetch(new URL("/oauth/token", service.url), {
+    fetchWithin(new URL("/oauth/token", service.url), {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
       body: new URLSearchParams(form),
@@ -86,7 +87,7 @@ Deno.test("the built-in token endpoint issues RFC 9068 tokens that open the weat
     const header = decodeProtectedHeader(accessToken);
     assert.equal(header.typ, "at+jwt");
     assert.equal(header.alg, "RS256");
-    const jwks = await (await fetch(new URL("/.well-known/jwks.json", t.service.url))).json();
+    const jwks = await (await fetchWithin(new URL("/.well-known/jwks.json", t.service.url))).json();
     assert.equal(header.kid, jwks.keys[0].kid);
     const claims = decodeJwt(accessToken);
     assert.equal(claims.iss, PUBLIC_URL);
@@ -139,7 +140,7 @@ Deno.test("the built-in token endpoint issues RFC 9068 tokens that open the weat
   });
 
   await s.step("the JWKS publishes the public key only", async () => {
-    const response = await fetch(new URL("/.well-known/jwks.json", t.service.url));
+    const response = await fetchWithin(new URL("/.well-known/jwks.json", t.service.url));
     assert.equal(response.status, 200);
     assert.equal(response.headers.get("cache-control"), "public, max-age=300");
     const { keys } = await response.json();
@@ -152,7 +153,7 @@ Deno.test("the built-in token endpoint issues RFC 9068 tokens that open the weat
   });
 
   await s.step("RFC 8414 metadata describes the endpoint", async () => {
-    const response = await fetch(
+    const response = await fetchWithin(
       new URL("/.well-known/oauth-authorization-server", t.service.url),
     );
     assert.equal(response.status, 200);
@@ -253,7 +254,7 @@ Deno.test("POST /oauth/token answers RFC 6749 §5.2 errors", async (s) => {
     );
   });
   await s.step("invalid_request for a JSON body", async () => {
-    const response = await fetch(new URL("/oauth/token", t.service.url), {
+    const response = await fetchWithin(new URL("/oauth/token", t.service.url), {
       method: "POST",
       headers: { "content-type": "application/json", ...t.basic(CLIENT_ID, CLIENT_SECRET) },
       body: JSON.stringify({ grant_type: "client_credentials" }),
@@ -261,7 +262,7 @@ Deno.test("POST /oauth/token answers RFC 6749 §5.2 errors", async (s) => {
     await assertOAuthError(response, 400, "invalid_request");
   });
   await s.step("invalid_request for a repeated parameter", async () => {
-    const response = await fetch(new URL("/oauth/token", t.service.url), {
+    const response = await fetchWithin(new URL("/oauth/token", t.service.url), {
       method: "POST",
       headers: {
         "content-type": "application/x-www-form-urlencoded",
@@ -272,7 +273,7 @@ Deno.test("POST /oauth/token answers RFC 6749 §5.2 errors", async (s) => {
     await assertOAuthError(response, 400, "invalid_request");
   });
   await s.step("405 with Allow for GET", async () => {
-    const response = await fetch(new URL("/oauth/token", t.service.url));
+    const response = await fetchWithin(new URL("/oauth/token", t.service.url));
     assert.equal(response.status, 405);
     assert.equal(response.headers.get("allow"), "POST");
     await response.body?.cancel();

@@ -13,6 +13,7 @@ import {
 import { TestClock } from "../support/clock.ts";
 import { type RunningService, startService } from "../support/service.ts";
 import { type RedisServer, startRedis } from "../support/redis.ts";
+import { fetchWithin } from "../support/wait.ts";
 
 const WEATHER = "/data-action/weather";
 
@@ -28,7 +29,7 @@ function lastCacheResult(service: RunningService): unknown {
 }
 
 async function metric(service: RunningService, series: string): Promise<number | undefined> {
-  const text = await (await fetch(new URL("/metrics", service.url))).text();
+  const text = await (await fetchWithin(new URL("/metrics", service.url))).text();
   const line = text.split("\n").find((line) => line.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
@@ -176,7 +177,7 @@ Deno.test("a store that fails is a cache miss and the local budget, never a fail
       for (let i = 0; i < 4; i++) await ask(service, `Nowhere ${i}`);
       assert.equal(group.upstream.requests.length, 2, "4 / 2 instances = 2 calls");
       assert.equal(await metric(service, 'shared_store_up{backend="redis"}'), 0);
-      const ready = await fetch(new URL("/readyz", service.url));
+      const ready = await fetchWithin(new URL("/readyz", service.url));
       assert.equal(ready.status, 200);
       await ready.body?.cancel();
       assert.ok(!service.logLines.join("\n").includes("a-redis-password-123"));

@@ -122,7 +122,7 @@ async function startPrometheusOn(
   try {
     await pollUntil(`prometheus on port ${port} to be ready`, async () => {
       if (exited) throw new ExitedAtStart(`prometheus exited at start:\n${stderr}`);
-      const response = await fetch(new URL("/-/ready", url));
+      const response = await fetchWithin(new URL("/-/ready", url), {}, 1_000);
       await response.body?.cancel();
       return response.status === 200 || undefined;
     }, { timeoutMs: readyWithinMs, intervalMs: 100, giveUpOn: (e) => e instanceof ExitedAtStart });

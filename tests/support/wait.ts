@@ -50,7 +50,9 @@ export async function pollUntil<T>(
   let lastError: unknown;
   for (;;) {
     try {
-      const result = await attempt();
+      // An attempt that hangs (a connection accepted and never answered) ends at the deadline.
+      const remainingMs = Math.max(0, giveUpAt - performance.now());
+      const result = await within(remainingMs, Promise.resolve(attempt()), what);
       if (result !== undefined) return result;
     } catch (error) {
       if (giveUpOn(error)) throw error;
