@@ -60,7 +60,7 @@ Deno.test("main.ts healthcheck exits 0 while the service answers /healthz, else 
 });
 
 /** Whether `deno compile` can build here: it downloads its runtime (denort) unless DENORT_BIN names one. */
-async function tryCompile(): Promise<{ binary: string } | { skipped: string }> {
+async function tryCompile(): Promise<{ binary: string; dir: string } | { skipped: string }> {
   const dir = Deno.makeTempDirSync();
   const binary = `${dir}/genesys-weather-action`;
   const { tasks } = JSON.parse(read("deno.json")) as { tasks: Record<string, string> };
@@ -78,7 +78,8 @@ async function tryCompile(): Promise<{ binary: string } | { skipped: string }> {
     "deno compile",
     120_000,
   );
-  if (output.success) return { binary };
+  if (output.success) return { binary, dir };
+  Deno.removeSync(dir, { recursive: true });
   const reason =
     new TextDecoder().decode(output.stderr).split("\n").find((line) =>
       /error|Download/i.test(line)
@@ -100,10 +101,14 @@ Deno.test({
   ignore: "skipped" in compiled,
   async fn() {
     if (!("binary" in compiled)) return;
-    const help = await runToEnd(compiled.binary, { args: ["--help"] }, "the binary's --help");
-    assert.match(new TextDecoder().decode(help.stdout), /healthcheck/);
-    // The same checks the release workflow runs on each Linux binary before publishing.
-    await smokeTest({ binary: compiled.binary });
+    try {
+      const help = await runToEnd(compiled.binary, { args: ["--help"] }, "the binary's --help");
+      assert.match(new TextDecoder().decode(help.stdout), /healthcheck/);
+      // The same checks the release workflow runs on each Linux binary before publishing.
+      await smokeTest({ binary: compiled.binary });
+    } finally {
+      Deno.removeSync(compiled.dir, { recursive: true });
+    }
   },
 });
 
