@@ -16,18 +16,14 @@
 import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
 import { startFakeOpenWeather, TEST_API_KEY } from "../tests/support/fake_openweather.ts";
-import { listeningUrl, postWeather, spawnService, within } from "../tests/support/process.ts";
+import { postWeather, runToEnd, spawnService } from "../tests/support/process.ts";
 
 /** How to run the artifact under test: a binary on this machine, or an image. */
 export type Artifact = { binary: string } | { image: string };
 
-async function run(program: string, args: string[], cwd?: string): Promise<Deno.CommandOutput> {
-  return await new Deno.Command(program, {
-    args,
-    ...(cwd === undefined ? {} : { cwd }),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+/** Runs a command to its end; a minute is plenty, even for `docker stop` or a cold `docker run`. */
+function run(program: string, args: string[]): Promise<Deno.CommandOutput> {
+  return runToEnd(program, { args }, `${program} ${args[0]}`, 60_000);
 }
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes).trim();
@@ -53,29 +49,26 @@ export async function smokeTest(artifact: Artifact, report = (_line: string) => 
     OPENWEATHER_BASE_URL: upstream.url.href,
   };
   const service = "binary" in artifact
-    ? spawnService(env, workdir, { program: artifact.binary, args: [] })
-    : spawnService({}, workdir, {
-      program: "docker",
-      args: [
-        "run",
-        "--rm",
-        "--name",
-        container,
-        "--network",
-        "host",
-        ...Object.entries({ ...env, OPENWEATHER_API_KEY: TEST_API_KEY })
-          .flatMap(([name, value]) => ["-e", `${name}=${value}`]),
-        artifact.image,
-      ],
+    ? spawnService(env, { cwd: workdir, command: { program: artifact.binary, args: [] } })
+    : spawnService({}, {
+      cwd: workdir,
+      command: {
+        program: "docker",
+        args: [
+          "run",
+          "--rm",
+          "--name",
+          container,
+          "--network",
+          "host",
+          ...Object.entries({ ...env, OPENWEATHER_API_KEY: TEST_API_KEY })
+            .flatMap(([name, value]) => ["-e", `${name}=${value}`]),
+          artifact.image,
+        ],
+      },
     });
   try {
-    const url = listeningUrl(
-      await within(
-        30_000,
-        service.waitForLine((line) => line.msg === "Listening"),
-        "the Listening log line",
-      ),
-    );
+    const url = await service.listening(30_000);
     report(`serving on ${url.href}`);
 
     const response = await postWeather(url, "London");
@@ -86,14 +79,12 @@ export async function smokeTest(artifact: Artifact, report = (_line: string) => 
     report(`POST /data-action/weather: ${response.status} ${JSON.stringify(body)}`);
 
     const healthcheck = "binary" in artifact
-      ? await new Deno.Command(artifact.binary, {
+      ? await runToEnd(artifact.binary, {
         args: ["healthcheck"],
         cwd: workdir,
         env: { ...env, PORT: url.port },
         clearEnv: true,
-        stdout: "piped",
-        stderr: "piped",
-      }).output()
+      }, "healthcheck")
       : await run("docker", [
         "exec",
         "-e",
@@ -107,7 +98,7 @@ export async function smokeTest(artifact: Artifact, report = (_line: string) => 
 
     if ("binary" in artifact) service.child.kill("SIGTERM");
     else await run("docker", ["stop", "--time", "15", container]);
-    const { code, stderr } = await within(20_000, service.exited, "exit after SIGTERM");
+    const { code, stderr } = await service.waitForExit(20_000);
     assert.equal(code, 0, `exit code after SIGTERM; stderr: ${stderr}`);
     assert.equal(stderr, "", "only JSON log lines, on stdout");
     assert.equal(service.lines.at(-1)?.msg, "Stopped");

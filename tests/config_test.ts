@@ -3,6 +3,7 @@ import { ConfigError } from "../src/config.ts";
 import { environmentWithEnvFile, readEnvFile } from "../src/process/env_file.ts";
 import { describeConfig } from "../src/service.ts";
 import { configProblems, loadConfigFrom } from "./support/config.ts";
+import { tempDir } from "./support/temp_dir.ts";
 
 const SECRET = "owm-secret-key-0123456789abcdef";
 const MINIMAL = { OPENWEATHER_API_KEY: SECRET, AUTH_MODE: "none" };
@@ -164,64 +165,63 @@ Deno.test("loadConfig() names each invalid variable and what it expects", async 
   });
 });
 
+// The environment is given, not set: test files run in parallel in one process, and
+// Deno.env.set() here would change it under every other test running at the same time.
 Deno.test("environmentWithEnvFile() reads .env beneath the real environment", async () => {
-  const dir = Deno.makeTempDirSync();
-  try {
-    const path = `${dir}/.env`;
-    Deno.writeTextFileSync(
-      path,
-      '# comment\nGWA_TEST_FROM_FILE=file\nGWA_TEST_BOTH=file\nGWA_TEST_QUOTED="a b # c"\n',
-    );
-    Deno.env.set("GWA_TEST_BOTH", "real");
-    const read = await environmentWithEnvFile(path);
-    assert.equal(read("GWA_TEST_FROM_FILE"), "file");
-    assert.equal(read("GWA_TEST_BOTH"), "real");
-    assert.equal(read("GWA_TEST_QUOTED"), "a b # c");
-    assert.equal(read("GWA_TEST_NOWHERE"), undefined);
-    // Reading the file must not have written it into the environment.
-    assert.equal(Deno.env.get("GWA_TEST_FROM_FILE"), undefined);
-  } finally {
-    Deno.env.delete("GWA_TEST_BOTH");
-    Deno.removeSync(dir, { recursive: true });
-  }
+  using dir = tempDir();
+  const path = `${dir.path}/.env`;
+  Deno.writeTextFileSync(
+    path,
+    '# comment\nGWA_TEST_FROM_FILE=file\nGWA_TEST_BOTH=file\nGWA_TEST_QUOTED="a b # c"\n',
+  );
+  const real: Record<string, string> = { GWA_TEST_BOTH: "real" };
+  const read = await environmentWithEnvFile(path, (name) => real[name]);
+  assert.equal(read("GWA_TEST_FROM_FILE"), "file");
+  assert.equal(read("GWA_TEST_BOTH"), "real");
+  assert.equal(read("GWA_TEST_QUOTED"), "a b # c");
+  assert.equal(read("GWA_TEST_NOWHERE"), undefined);
+  // Reading the file must not have written it into the environment.
+  assert.deepEqual(real, { GWA_TEST_BOTH: "real" });
+  assert.equal(Deno.env.get("GWA_TEST_FROM_FILE"), undefined);
+  // By default the real environment is the process's.
+  assert.equal((await environmentWithEnvFile(path))("PATH"), Deno.env.get("PATH"));
 });
 
 Deno.test("environmentWithEnvFile() reads no .env on Deno Deploy (DENO_DEPLOY=true)", async () => {
-  const dir = Deno.makeTempDirSync();
-  try {
-    const path = `${dir}/.env`;
-    Deno.writeTextFileSync(path, "GWA_TEST_FROM_FILE=file\n");
-    assert.equal((await environmentWithEnvFile(path))("GWA_TEST_FROM_FILE"), "file");
-    Deno.env.set("DENO_DEPLOY", "true");
-    assert.equal((await environmentWithEnvFile(path))("GWA_TEST_FROM_FILE"), undefined);
-  } finally {
-    Deno.env.delete("DENO_DEPLOY");
-    Deno.removeSync(dir, { recursive: true });
-  }
+  using dir = tempDir();
+  const path = `${dir.path}/.env`;
+  Deno.writeTextFileSync(path, "GWA_TEST_FROM_FILE=file\n");
+  const real: Record<string, string> = {};
+  assert.equal(
+    (await environmentWithEnvFile(path, (name) => real[name]))("GWA_TEST_FROM_FILE"),
+    "file",
+  );
+  real.DENO_DEPLOY = "true";
+  assert.equal(
+    (await environmentWithEnvFile(path, (name) => real[name]))("GWA_TEST_FROM_FILE"),
+    undefined,
+  );
 });
 
 Deno.test("readEnvFile() parses dotenv syntax: export, quotes, escapes, comments", async () => {
-  const dir = Deno.makeTempDirSync();
-  try {
-    const path = `${dir}/.env`;
-    Deno.writeTextFileSync(
-      path,
-      "export A=1\nB='single # kept'\nC=\"two\\nlines\"\nD=bare # comment\n#E=no\nF=\n",
-    );
-    assert.deepEqual(await readEnvFile(path), {
-      A: "1",
-      B: "single # kept",
-      C: "two\nlines",
-      D: "bare",
-      F: "",
-    });
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
+  using dir = tempDir();
+  const path = `${dir.path}/.env`;
+  Deno.writeTextFileSync(
+    path,
+    "export A=1\nB='single # kept'\nC=\"two\\nlines\"\nD=bare # comment\n#E=no\nF=\n",
+  );
+  assert.deepEqual(await readEnvFile(path), {
+    A: "1",
+    B: "single # kept",
+    C: "two\nlines",
+    D: "bare",
+    F: "",
+  });
 });
 
 Deno.test("readEnvFile() treats a missing file as empty", async () => {
-  assert.deepEqual(await readEnvFile(`${Deno.makeTempDirSync()}/absent.env`), {});
+  using dir = tempDir();
+  assert.deepEqual(await readEnvFile(`${dir.path}/absent.env`), {});
 });
 
 Deno.test("loadConfig() authentication settings", async (t) => {

@@ -19,9 +19,9 @@ import {
   type ServiceProcess,
   spawnService,
   taskArguments,
-  within,
 } from "./support/process.ts";
 import { freePort } from "./support/free_port.ts";
+import { fetchWithin } from "./support/wait.ts";
 
 const DENO = Deno.env.get("DENO_BIN") ?? Deno.execPath();
 const SERVE_TS = new URL("../serve.ts", import.meta.url).pathname;
@@ -43,9 +43,11 @@ const TLS_SETTINGS = Object.fromEntries(
 
 const MODES = {
   "deno serve": (env: Record<string, string>) =>
-    spawnService({ ...TLS_SETTINGS, ...env }, Deno.makeTempDirSync(), {
-      program: DENO,
-      args: taskArguments("serve", ["--host", "127.0.0.1", "--port", "0"]),
+    spawnService({ ...TLS_SETTINGS, ...env }, {
+      command: {
+        program: DENO,
+        args: taskArguments("serve", ["--host", "127.0.0.1", "--port", "0"]),
+      },
     }),
   Deploy: (env: Record<string, string>) =>
     spawnService(
@@ -56,108 +58,90 @@ const MODES = {
         DENO_DEPLOY: "true",
         ...env,
       },
-      Deno.makeTempDirSync(),
-      { program: DENO, args: ["run", "-A", "--config", CONFIG, SERVE_TS] },
+      { command: { program: DENO, args: ["run", "-A", "--config", CONFIG, SERVE_TS] } },
     ),
 };
 
 async function listening(service: ServiceProcess): Promise<URL> {
-  const [, port] = await within(
-    20_000,
-    service.waitForStderr(/Listening on http:\/\/[^:]+:(\d+)/),
-    "Listening",
-  );
+  // An old Deno may first fetch its npm packages.
+  const [, port] = await service.waitForStderr(/Listening on http:\/\/[^:]+:(\d+)/, 20_000);
   return new URL(`http://127.0.0.1:${port}`);
 }
 
 for (const [mode, start] of Object.entries(MODES)) {
   Deno.test(`serve.ts (${mode}, ${version}) answers a weather request and drains on SIGINT`, async (t) => {
-    const upstream = startFakeOpenWeather();
-    const service = start({
+    await using upstream = startFakeOpenWeather();
+    await using service = start({
       OPENWEATHER_API_KEY: TEST_API_KEY,
       AUTH_MODE: "none",
       OPENWEATHER_BASE_URL: upstream.url.href,
     });
-    let release = () => {};
-    try {
-      const url = await listening(service);
+    const url = await listening(service);
 
-      await t.step("POST /data-action/weather answers from the upstream", async () => {
-        const response = await postWeather(url, "London");
-        assert.equal(response.status, 200);
-        assert.equal((await response.json()).city, "London");
-      });
+    await t.step("POST /data-action/weather answers from the upstream", async () => {
+      const response = await postWeather(url, "London");
+      assert.equal(response.status, 200);
+      assert.equal((await response.json()).city, "London");
+    });
 
-      await t.step("SIGINT lets the request in flight finish, then exits 0", async () => {
-        release = upstream.hold();
-        const inFlight = postWeather(url, "São Paulo");
-        await within(10_000, upstream.waitForRequests(2), "the upstream request");
-        const signalled = performance.now();
-        service.child.kill("SIGINT");
-        const shuttingDown = await within(
-          10_000,
-          service.waitForLine((line) => line.msg === "Shutting down"),
-          "Shutting down",
-        );
-        assert.equal(shuttingDown.in_flight, 1);
-        release();
-        const response = await inFlight;
-        assert.equal(response.status, 200);
-        assert.equal((await response.json()).city, "São Paulo");
-        const { code, stderr } = await within(10_000, service.exited, "exit");
-        assert.ok(performance.now() - signalled < DEPLOY_KILL_AFTER_MS);
-        assert.equal(code, 0, stderr);
-        assert.equal(service.lines.at(-1)!.msg, "Stopped");
-        assert.doesNotMatch(stderr, /error/i);
-      });
-
-      await t.step("the API key appeared in no log line", () => {
-        assert.ok(!JSON.stringify(service.lines).includes(TEST_API_KEY));
-      });
-    } finally {
+    await t.step("SIGINT lets the request in flight finish, then exits 0", async () => {
+      const release = upstream.hold();
+      const inFlight = postWeather(url, "São Paulo");
+      await upstream.waitForRequests(2);
+      const signalled = performance.now();
+      service.child.kill("SIGINT");
+      const shuttingDown = await service.waitForLine(
+        (line) => line.msg === "Shutting down",
+        "the Shutting down line",
+      );
+      assert.equal(shuttingDown.in_flight, 1);
       release();
-      await service.stop();
-      await upstream.close();
-    }
+      const response = await inFlight;
+      assert.equal(response.status, 200);
+      assert.equal((await response.json()).city, "São Paulo");
+      const { code, stderr } = await service.waitForExit();
+      assert.ok(performance.now() - signalled < DEPLOY_KILL_AFTER_MS);
+      assert.equal(code, 0, stderr);
+      assert.equal(service.lines.at(-1)!.msg, "Stopped");
+      assert.doesNotMatch(stderr, /error/i);
+    });
+
+    await t.step("the API key appeared in no log line", () => {
+      assert.ok(!JSON.stringify(service.lines).includes(TEST_API_KEY));
+    });
   });
 }
 
 Deno.test(`serve.ts (Deploy, ${version}) answers within Deploy's 5 s even when the upstream never does`, async () => {
-  const upstream = startFakeOpenWeather();
-  const release = upstream.hold();
+  await using upstream = startFakeOpenWeather();
+  upstream.hold();
   // Deploy's defaults: SHUTDOWN_GRACE_MS 4000, REQUEST_DEADLINE_MS 3500, upstream timeout 3000.
-  const service = MODES.Deploy({
+  await using service = MODES.Deploy({
     OPENWEATHER_API_KEY: TEST_API_KEY,
     AUTH_MODE: "none",
     OPENWEATHER_BASE_URL: upstream.url.href,
   });
-  try {
-    const url = await listening(service);
-    const configuration = service.lines.find((line) => line.msg === "Configuration")!;
-    assert.equal(configuration.shutdownGraceMs, 4000);
-    assert.equal(configuration.requestDeadlineMs, 3500);
-    const inFlight = postWeather(url, "London");
-    await within(10_000, upstream.waitForRequests(1), "the upstream request");
-    const signalled = performance.now();
-    service.child.kill("SIGINT");
-    const response = await inFlight;
-    assert.equal(response.status, 200);
-    assert.equal((await response.json()).error_code, "UPSTREAM_TIMEOUT");
-    const { code } = await within(10_000, service.exited, "exit");
-    const stoppedAfterMs = performance.now() - signalled;
-    assert.equal(code, 0);
-    assert.ok(stoppedAfterMs < 4_500, `stopped ${Math.round(stoppedAfterMs)} ms after SIGINT`);
-  } finally {
-    release();
-    await service.stop();
-    await upstream.close();
-  }
+  const url = await listening(service);
+  const configuration = service.lines.find((line) => line.msg === "Configuration")!;
+  assert.equal(configuration.shutdownGraceMs, 4000);
+  assert.equal(configuration.requestDeadlineMs, 3500);
+  const inFlight = postWeather(url, "London");
+  await upstream.waitForRequests(1);
+  const signalled = performance.now();
+  service.child.kill("SIGINT");
+  const response = await inFlight;
+  assert.equal(response.status, 200);
+  assert.equal((await response.json()).error_code, "UPSTREAM_TIMEOUT");
+  const { code } = await service.waitForExit();
+  const stoppedAfterMs = performance.now() - signalled;
+  assert.equal(code, 0);
+  assert.ok(stoppedAfterMs < 4_500, `stopped ${Math.round(stoppedAfterMs)} ms after SIGINT`);
 });
 
 for (const [mode, start] of Object.entries(MODES)) {
   Deno.test(`serve.ts (${mode}, ${version}) with a bad configuration logs it once and exits 1`, async () => {
-    const service = start({ AUTH_MODE: "none", OPENWEATHER_TIMEOUT_MS: "soon" });
-    const { code, stderr } = await within(20_000, service.exited, "exit");
+    await using service = start({ AUTH_MODE: "none", OPENWEATHER_TIMEOUT_MS: "soon" });
+    const { code, stderr } = await service.waitForExit(20_000);
     assert.equal(code, 1);
     assert.equal(service.lines.length, 1, JSON.stringify(service.lines));
     const [line] = service.lines;
@@ -174,25 +158,23 @@ Deno.test(`deno task serve --port N serve.ts (${version}) listens on N`, async (
   const port = freePort();
   const service = spawnService(
     { ...TLS_SETTINGS, OPENWEATHER_API_KEY: TEST_API_KEY, AUTH_MODE: "none" },
-    new URL("..", import.meta.url).pathname,
     {
-      program: DENO,
-      args: ["task", "serve", "--host", "127.0.0.1", "--port", String(port), "serve.ts"],
+      cwd: new URL("..", import.meta.url).pathname,
+      command: {
+        program: DENO,
+        args: ["task", "serve", "--host", "127.0.0.1", "--port", String(port), "serve.ts"],
+      },
     },
   );
   try {
-    const [, listening] = await within(
-      20_000,
-      service.waitForStderr(/Listening on http:\/\/[^:]+:(\d+)/),
-      "Listening",
-    );
+    const [, listening] = await service.waitForStderr(/Listening on http:\/\/[^:]+:(\d+)/, 20_000);
     assert.equal(Number(listening), port);
-    const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+    const response = await fetchWithin(`http://127.0.0.1:${port}/healthz`);
     assert.equal(response.status, 200);
     await response.body?.cancel();
   } finally {
     // `deno task` forwards SIGINT to deno serve; SIGKILL would orphan it.
     service.child.kill("SIGINT");
-    assert.equal((await within(10_000, service.exited, "exit")).code, 0);
+    assert.equal((await service.waitForExit()).code, 0);
   }
 });

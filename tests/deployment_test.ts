@@ -8,94 +8,78 @@ import assert from "node:assert/strict";
 import { CONFIG_VARIABLES } from "../src/config.ts";
 import { smokeTest } from "../scripts/smoke_binary.ts";
 import { startFakeOpenWeather, TEST_API_KEY } from "./support/fake_openweather.ts";
-import {
-  listeningUrl,
-  postWeather,
-  spawnService,
-  taskArguments,
-  within,
-} from "./support/process.ts";
+import { postWeather, runToEnd, spawnService, taskArguments } from "./support/process.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const read = (path: string) => Deno.readTextFileSync(new URL(path, ROOT));
 
 Deno.test("deno serve serve.ts (the Deno Deploy entry) serves the same service", async () => {
-  const upstream = startFakeOpenWeather();
-  const service = spawnService(
-    {
-      OPENWEATHER_API_KEY: TEST_API_KEY,
-      AUTH_MODE: "none",
-      OPENWEATHER_BASE_URL: upstream.url.href,
-    },
-    Deno.makeTempDirSync(),
-    {
+  await using upstream = startFakeOpenWeather();
+  await using service = spawnService({
+    OPENWEATHER_API_KEY: TEST_API_KEY,
+    AUTH_MODE: "none",
+    OPENWEATHER_BASE_URL: upstream.url.href,
+  }, {
+    command: {
       program: Deno.execPath(),
       args: taskArguments("serve", ["--host", "127.0.0.1", "--port", "0"]),
     },
-  );
-  try {
-    const [, port] = await within(
-      10_000,
-      service.waitForStderr(/Listening on http:\/\/[^:]+:(\d+)/),
-      "deno serve",
-    );
-    const response = await postWeather(new URL(`http://127.0.0.1:${port}`), "London");
-    assert.equal(response.status, 200);
-    assert.equal((await response.json()).city, "London");
-    // The same start-up as main.ts: configuration logged, open endpoint warned about.
-    assert.ok(service.lines.some((line) => line.msg === "Configuration"));
-    assert.ok(service.lines.some((line) => String(line.msg).startsWith('AUTH_MODE is "none"')));
-  } finally {
-    service.child.kill("SIGTERM");
-    await service.exited;
-    await upstream.close();
-  }
+  });
+  const [, port] = await service.waitForStderr(/Listening on http:\/\/[^:]+:(\d+)/);
+  const response = await postWeather(new URL(`http://127.0.0.1:${port}`), "London");
+  assert.equal(response.status, 200);
+  assert.equal((await response.json()).city, "London");
+  // The same start-up as main.ts: configuration logged, open endpoint warned about.
+  assert.ok(service.lines.some((line) => line.msg === "Configuration"));
+  assert.ok(service.lines.some((line) => String(line.msg).startsWith('AUTH_MODE is "none"')));
 });
 
 Deno.test("main.ts healthcheck exits 0 while the service answers /healthz, else 1", async () => {
-  const upstream = startFakeOpenWeather();
+  await using upstream = startFakeOpenWeather();
   const env = { OPENWEATHER_API_KEY: TEST_API_KEY, AUTH_MODE: "none", HOST: "127.0.0.1" };
-  const service = spawnService(
-    { ...env, PORT: "0", OPENWEATHER_BASE_URL: upstream.url.href },
-    Deno.makeTempDirSync(),
-  );
-  const healthcheck = (port: string) =>
-    new Deno.Command(Deno.execPath(), {
+  await using service = spawnService({
+    ...env,
+    PORT: "0",
+    OPENWEATHER_BASE_URL: upstream.url.href,
+  });
+  const healthcheck = async (port: string) => {
+    const output = await runToEnd(Deno.execPath(), {
       args: [...taskArguments("start"), "healthcheck"],
+      cwd: service.cwd,
       env: { ...env, PORT: port },
       stdout: "null",
       stderr: "null",
-    }).output().then((output) => output.code);
-  try {
-    const url = listeningUrl(
-      await within(10_000, service.waitForLine((line) => line.msg === "Listening"), "Listening"),
-    );
-    assert.equal(await healthcheck(url.port), 0);
-    service.child.kill("SIGTERM");
-    await service.exited;
-    assert.equal(await healthcheck(url.port), 1);
-  } finally {
-    await service.exited;
-    await upstream.close();
-  }
+    }, "main.ts healthcheck");
+    return output.code;
+  };
+  const url = await service.listening();
+  assert.equal(await healthcheck(url.port), 0);
+  service.child.kill("SIGTERM");
+  await service.waitForExit();
+  assert.equal(await healthcheck(url.port), 1);
 });
 
 /** Whether `deno compile` can build here: it downloads its runtime (denort) unless DENORT_BIN names one. */
-async function tryCompile(): Promise<{ binary: string } | { skipped: string }> {
+async function tryCompile(): Promise<{ binary: string; dir: string } | { skipped: string }> {
   const dir = Deno.makeTempDirSync();
   const binary = `${dir}/genesys-weather-action`;
   const { tasks } = JSON.parse(read("deno.json")) as { tasks: Record<string, string> };
   const args = tasks.compile!.split(/\s+/).slice(1).map((arg) =>
     arg === "dist/genesys-weather-action" ? binary : arg
   );
-  const output = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ROOT.pathname,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (output.success) return { binary };
+  // Building takes a while where it works; where it cannot download, it fails at once.
+  const output = await runToEnd(
+    Deno.execPath(),
+    {
+      args,
+      cwd: ROOT.pathname,
+      env: { NO_COLOR: "1" },
+    },
+    "deno compile",
+    120_000,
+  );
+  if (output.success) return { binary, dir };
+  Deno.removeSync(dir, { recursive: true });
   const reason =
     new TextDecoder().decode(output.stderr).split("\n").find((line) =>
       /error|Download/i.test(line)
@@ -117,11 +101,14 @@ Deno.test({
   ignore: "skipped" in compiled,
   async fn() {
     if (!("binary" in compiled)) return;
-    const help = await new Deno.Command(compiled.binary, { args: ["--help"], stdout: "piped" })
-      .output();
-    assert.match(new TextDecoder().decode(help.stdout), /healthcheck/);
-    // The same checks the release workflow runs on each Linux binary before publishing.
-    await smokeTest({ binary: compiled.binary });
+    try {
+      const help = await runToEnd(compiled.binary, { args: ["--help"] }, "the binary's --help");
+      assert.match(new TextDecoder().decode(help.stdout), /healthcheck/);
+      // The same checks the release workflow runs on each Linux binary before publishing.
+      await smokeTest({ binary: compiled.binary });
+    } finally {
+      Deno.removeSync(compiled.dir, { recursive: true });
+    }
   },
 });
 

@@ -8,10 +8,12 @@
 import assert from "node:assert/strict";
 import { startFakeKeyHost } from "./support/fake_jwks.ts";
 import { startFakeOpenWeather, TEST_API_KEY } from "./support/fake_openweather.ts";
-import { listeningUrl, spawnService, within } from "./support/process.ts";
+import { spawnService } from "./support/process.ts";
 import { startRedis } from "./support/redis.ts";
-import { type PrometheusServer, runPrometheusTool, startPrometheus } from "./support/prometheus.ts";
+import { runPrometheusTool, startPrometheus } from "./support/prometheus.ts";
+import { tempDir } from "./support/temp_dir.ts";
 import { generateTestKey, signToken } from "./support/tokens.ts";
+import { fetchWithin, pollUntil } from "./support/wait.ts";
 import { headingAnchors } from "./support/markdown.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -82,15 +84,23 @@ Deno.test("Grafana dashboard is current-schema JSON with a datasource variable a
 });
 
 Deno.test("Prometheus scrapes the service, fires OpenWeatherKeyRefused on a 401, and every rule reads real metrics", async (t) => {
+  // Prometheus first: it scrapes a new target only at its next 5 s reload, so
+  // that wait runs while the rest starts. The target file names the service once it listens.
+  using workDir = tempDir("monitoring-test-");
+  const targetsFile = `${workDir.path}/targets.json`;
+  await Deno.writeTextFile(targetsFile, "[]");
+  await using prometheus = await startPrometheus(await writeTestConfig(workDir.path, targetsFile));
+  const api = prometheus.api.bind(prometheus);
+
   const key = await generateTestKey("key-1");
-  const keyHost = startFakeKeyHost([key.publicJwk]);
-  const upstream = startFakeOpenWeather();
+  await using keyHost = startFakeKeyHost([key.publicJwk]);
+  await using upstream = startFakeOpenWeather();
   upstream.respondWith(() =>
     Response.json({ cod: 401, message: "Invalid API key" }, { status: 401 })
   );
   // A real shared store, so its metrics are exported and checked like the others.
-  const redis = await startRedis();
-  const service = spawnService({
+  await using redis = await startRedis();
+  await using service = spawnService({
     SHARED_STORE_URL: redis.url,
     OPENWEATHER_API_KEY: TEST_API_KEY,
     OPENWEATHER_BASE_URL: upstream.url.href,
@@ -100,158 +110,145 @@ Deno.test("Prometheus scrapes the service, fires OpenWeatherKeyRefused on a 401,
     AUTH_JWKS_URL: keyHost.url.href,
     AUTH_ISSUER: ISSUER,
     AUTH_AUDIENCE: AUDIENCE,
-  }, Deno.makeTempDirSync());
-  const workDir = await Deno.makeTempDir({ prefix: "monitoring-test-" });
-  let prometheus: PrometheusServer | undefined;
-  try {
-    const url = listeningUrl(
-      await within(10_000, service.waitForLine((line) => line.msg === "Listening"), "Listening"),
+  });
+  const url = await service.listening();
+  // Written whole, then moved into place: Prometheus never reads half a file.
+  await Deno.writeTextFile(`${targetsFile}.new`, JSON.stringify([{ targets: [url.host] }]));
+  await Deno.rename(`${targetsFile}.new`, targetsFile);
+
+  await t.step("the service is scraped (target up)", async () => {
+    const targets = await pollUntil("the target to be up", async () => {
+      const { activeTargets } = await api<{ activeTargets: Target[] }>("api/v1/targets");
+      return activeTargets.some((target) => target.health === "up") ? activeTargets : undefined;
+    }, { timeoutMs: 15_000, intervalMs: 100 });
+    assert.deepEqual(targets.map((target) => [target.labels.job, target.health]), [[JOB, "up"]]);
+  });
+
+  await t.step("a 401 from OpenWeatherMap makes OpenWeatherKeyRefused fire", async () => {
+    const nowS = Math.floor(Date.now() / 1000);
+    const token = await signToken({ key, nowS, claims: { iss: ISSUER, aud: AUDIENCE } });
+    for (const city of ["London", "Paris", "Berlin"]) {
+      const response = await fetchWithin(new URL("/data-action/weather", url), {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ city_name: city }),
+      });
+      assert.equal(response.status, 200);
+      assert.equal((await response.json()).error_code, "UPSTREAM_AUTH_FAILED");
+    }
+    const alerts = await pollUntil("OpenWeatherKeyRefused to fire", async () => {
+      const { alerts } = await api<{ alerts: Alert[] }>("api/v1/alerts");
+      const mine = alerts.filter((alert) => alert.labels.alertname === "OpenWeatherKeyRefused");
+      return mine.some((alert) => alert.state === "firing") ? mine : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 100 });
+    // The test copy (for: 1s) fires; the shipped rule (for: 1m) is at least pending.
+    const states = Object.fromEntries(
+      alerts.map((alert) => [alert.labels.copy ?? "shipped", alert.state]),
     );
-    const configFile = await writeTestConfig(workDir, url);
-    prometheus = await startPrometheus(configFile, 10_000);
-    const api = prometheus.api.bind(prometheus);
+    assert.equal(states["test"], "firing");
+    assert.ok(["pending", "firing"].includes(states["shipped"]!), JSON.stringify(alerts));
+    const firing = alerts.find((alert) => alert.labels.copy === "test")!;
+    assert.equal(firing.labels.job, JOB);
+    assert.equal(firing.labels.severity, "critical");
+  });
 
-    await t.step("the service is scraped (target up)", async () => {
-      const targets = await pollUntil(15_000, "the target to be up", async () => {
-        const { activeTargets } = await api<{ activeTargets: Target[] }>("api/v1/targets");
-        return activeTargets.some((target) => target.health === "up") ? activeTargets : undefined;
-      });
-      assert.deepEqual(targets.map((target) => [target.labels.job, target.health]), [[JOB, "up"]]);
-    });
+  const groups = (await api<{ groups: RuleGroup[] }>("api/v1/rules")).groups;
+  const rules = groups.flatMap((group) => group.rules);
 
-    await t.step("a 401 from OpenWeatherMap makes OpenWeatherKeyRefused fire", async () => {
-      const nowS = Math.floor(Date.now() / 1000);
-      const token = await signToken({ key, nowS, claims: { iss: ISSUER, aud: AUDIENCE } });
-      for (const city of ["London", "Paris", "Berlin"]) {
-        const response = await fetch(new URL("/data-action/weather", url), {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-          body: JSON.stringify({ city_name: city }),
-        });
-        assert.equal(response.status, 200);
-        assert.equal((await response.json()).error_code, "UPSTREAM_AUTH_FAILED");
+  await t.step("every shipped rule evaluates without error on the real metrics", () => {
+    const shipped = groups.filter((group) => group.file !== `${workDir.path}/test_rules.yml`);
+    assert.equal(shipped.flatMap((group) => group.rules).length, 25);
+    for (const rule of shipped.flatMap((group) => group.rules)) {
+      assert.equal(rule.health, "ok", `${rule.name}: ${rule.lastError}`);
+    }
+  });
+
+  await t.step(
+    "every alert has a severity, a summary and a description with a runbook in docs/operations.md",
+    async () => {
+      const anchors = headingAnchors(await Deno.readTextFile(RUNBOOK));
+      const alerting = rules.filter((rule) => rule.type === "alerting" && !rule.labels?.copy);
+      assert.equal(alerting.length, 11);
+      for (const rule of alerting) {
+        assert.ok(["critical", "warning"].includes(rule.labels?.severity ?? ""), rule.name);
+        assert.ok(rule.annotations?.summary, `${rule.name} has no summary`);
+        const runbook = rule.annotations?.description?.match(/docs\/operations\.md#([\w-]+)/)?.[1];
+        assert.ok(runbook, `${rule.name} links no runbook entry in docs/operations.md`);
+        assert.ok(anchors.has(runbook), `${rule.name}: docs/operations.md has no #${runbook}`);
       }
-      const alerts = await pollUntil(30_000, "OpenWeatherKeyRefused to fire", async () => {
-        const { alerts } = await api<{ alerts: Alert[] }>("api/v1/alerts");
-        const mine = alerts.filter((alert) => alert.labels.alertname === "OpenWeatherKeyRefused");
-        return mine.some((alert) => alert.state === "firing") ? mine : undefined;
-      });
-      // The test copy (for: 1s) fires; the shipped rule (for: 1m) is at least pending.
-      const states = Object.fromEntries(
-        alerts.map((alert) => [alert.labels.copy ?? "shipped", alert.state]),
+    },
+  );
+
+  await t.step(
+    "every metric and label the rules and the dashboard use is in /metrics",
+    async () => {
+      const response = await fetchWithin(new URL("/metrics", url));
+      const exported = parseExposition(await response.text());
+      const recorded = new Set(
+        rules.filter((rule) => rule.type === "recording").map((rule) => rule.name),
       );
-      assert.equal(states["test"], "firing");
-      assert.ok(["pending", "firing"].includes(states["shipped"]!), JSON.stringify(alerts));
-      const firing = alerts.find((alert) => alert.labels.copy === "test")!;
-      assert.equal(firing.labels.job, JOB);
-      assert.equal(firing.labels.severity, "critical");
-    });
-
-    const groups = (await api<{ groups: RuleGroup[] }>("api/v1/rules")).groups;
-    const rules = groups.flatMap((group) => group.rules);
-
-    await t.step("every shipped rule evaluates without error on the real metrics", () => {
-      const shipped = groups.filter((group) => group.file !== `${workDir}/test_rules.yml`);
-      assert.equal(shipped.flatMap((group) => group.rules).length, 25);
-      for (const rule of shipped.flatMap((group) => group.rules)) {
-        assert.equal(rule.health, "ok", `${rule.name}: ${rule.lastError}`);
-      }
-    });
-
-    await t.step(
-      "every alert has a severity, a summary and a description with a runbook in docs/operations.md",
-      async () => {
-        const anchors = headingAnchors(await Deno.readTextFile(RUNBOOK));
-        const alerting = rules.filter((rule) => rule.type === "alerting" && !rule.labels?.copy);
-        assert.equal(alerting.length, 11);
-        for (const rule of alerting) {
-          assert.ok(["critical", "warning"].includes(rule.labels?.severity ?? ""), rule.name);
-          assert.ok(rule.annotations?.summary, `${rule.name} has no summary`);
-          const runbook = rule.annotations?.description?.match(/docs\/operations\.md#([\w-]+)/)
-            ?.[1];
-          assert.ok(runbook, `${rule.name} links no runbook entry in docs/operations.md`);
-          assert.ok(anchors.has(runbook), `${rule.name}: docs/operations.md has no #${runbook}`);
-        }
-      },
-    );
-
-    await t.step(
-      "every metric and label the rules and the dashboard use is in /metrics",
-      async () => {
-        const response = await fetch(new URL("/metrics", url));
-        const exported = parseExposition(await response.text());
-        const recorded = new Set(
-          rules.filter((rule) => rule.type === "recording").map((rule) => rule.name),
-        );
-        const dashboard = JSON.parse(await Deno.readTextFile(DASHBOARD_FILE)) as Dashboard;
-        const queries = [
-          ...rules.filter((rule) => !rule.labels?.copy).map((rule) => ({
-            where: `rule ${rule.name}`,
-            expr: rule.query,
-          })),
-          ...dashboard.panels.flatMap((panel) =>
-            (panel.targets ?? []).map((target) => ({
-              where: `panel "${panel.title}"`,
-              expr: target.expr,
-            }))
-          ),
-        ];
-        const checked = new Set<string>();
-        for (const { where, expr } of queries) {
-          for (const selector of selectorsOf(expr)) {
-            if (recorded.has(selector.name)) continue;
-            if (selector.name === "up") continue; // Prometheus's own series per target.
-            const family = exported.get(selector.name);
-            assert.ok(family, `${where} uses ${selector.name}, which /metrics does not export`);
-            checked.add(selector.name);
-            for (const matcher of selector.matchers) {
-              if (matcher.label === "job" || matcher.label === "instance") continue;
-              const values = family.get(matcher.label);
-              assert.ok(values, `${where}: ${selector.name} has no label ${matcher.label}`);
-              if (matcher.op === "=") {
-                assert.ok(
-                  values.has(matcher.value),
-                  `${where}: ${selector.name}{${matcher.label}="${matcher.value}"} is never exported`,
-                );
-              }
+      const dashboard = JSON.parse(await Deno.readTextFile(DASHBOARD_FILE)) as Dashboard;
+      const queries = [
+        ...rules.filter((rule) => !rule.labels?.copy).map((rule) => ({
+          where: `rule ${rule.name}`,
+          expr: rule.query,
+        })),
+        ...dashboard.panels.flatMap((panel) =>
+          (panel.targets ?? []).map((target) => ({
+            where: `panel "${panel.title}"`,
+            expr: target.expr,
+          }))
+        ),
+      ];
+      const checked = new Set<string>();
+      for (const { where, expr } of queries) {
+        for (const selector of selectorsOf(expr)) {
+          if (recorded.has(selector.name)) continue;
+          if (selector.name === "up") continue; // Prometheus's own series per target.
+          const family = exported.get(selector.name);
+          assert.ok(family, `${where} uses ${selector.name}, which /metrics does not export`);
+          checked.add(selector.name);
+          for (const matcher of selector.matchers) {
+            if (matcher.label === "job" || matcher.label === "instance") continue;
+            const values = family.get(matcher.label);
+            assert.ok(values, `${where}: ${selector.name} has no label ${matcher.label}`);
+            if (matcher.op === "=") {
+              assert.ok(
+                values.has(matcher.value),
+                `${where}: ${selector.name}{${matcher.label}="${matcher.value}"} is never exported`,
+              );
             }
           }
         }
-        // The parser must have found the metrics the kit is about, or this test proves nothing.
-        for (
-          const name of [
-            "weather_answers_total",
-            "http_request_duration_seconds_bucket",
-            "weather_request_deadline_seconds",
-            "openweather_calls_total",
-            "openweather_call_budget_remaining",
-            "weather_cache_lookups_total",
-            "http_requests_total",
-            "auth_token_verifications_total",
-            "auth_key_set_usable",
-            "process_resident_memory_bytes",
-          ]
-        ) {
-          assert.ok(checked.has(name), `no rule or panel reads ${name}`);
-        }
-      },
-    );
-  } finally {
-    await prometheus?.stop();
-    await service.stop();
-    await upstream.close();
-    await keyHost.close();
-    await redis.stop();
-    await Deno.remove(workDir, { recursive: true });
-  }
+      }
+      // The parser must have found the metrics the kit is about, or this test proves nothing.
+      for (
+        const name of [
+          "weather_answers_total",
+          "http_request_duration_seconds_bucket",
+          "weather_request_deadline_seconds",
+          "openweather_calls_total",
+          "openweather_call_budget_remaining",
+          "weather_cache_lookups_total",
+          "http_requests_total",
+          "auth_token_verifications_total",
+          "auth_key_set_usable",
+          "process_resident_memory_bytes",
+        ]
+      ) {
+        assert.ok(checked.has(name), `no rule or panel reads ${name}`);
+      }
+    },
+  );
 });
 
 /**
- * A Prometheus configuration for the test: 1 s scrapes and evaluations, the
- * shipped rule files, and a copy of OpenWeatherKeyRefused with `for: 1s` so
- * it fires within the test's time (labelled `copy: test`).
+ * A Prometheus configuration for the test: 500 ms scrapes and evaluations,
+ * the shipped rule files, a copy of OpenWeatherKeyRefused with `for: 1s` so
+ * it fires within the test's time (labelled `copy: test`), and the service's
+ * address read from `targetsFile` (file-based discovery: it may come later).
  */
-async function writeTestConfig(dir: string, service: URL): Promise<string> {
+async function writeTestConfig(dir: string, targetsFile: string): Promise<string> {
   const alerts = await Deno.readTextFile(ALERTS_FILE);
   const testRules = {
     groups: [{
@@ -267,11 +264,11 @@ async function writeTestConfig(dir: string, service: URL): Promise<string> {
   // JSON is YAML, so Prometheus reads these files as they are.
   await Deno.writeTextFile(`${dir}/test_rules.yml`, JSON.stringify(testRules));
   const config = {
-    global: { scrape_interval: "1s", evaluation_interval: "1s" },
+    global: { scrape_interval: "500ms", evaluation_interval: "500ms" },
     rule_files: [RECORDING_FILE, ALERTS_FILE, `${dir}/test_rules.yml`],
     scrape_configs: [{
       job_name: JOB,
-      static_configs: [{ targets: [service.host] }],
+      file_sd_configs: [{ files: [targetsFile], refresh_interval: "1s" }],
     }],
   };
   await Deno.writeTextFile(`${dir}/prometheus.yml`, JSON.stringify(config));
@@ -353,20 +350,6 @@ function selectorsOf(expr: string): Selector[] {
     }
   }
   return selectors;
-}
-
-async function pollUntil<T>(
-  ms: number,
-  what: string,
-  attempt: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const result = await attempt();
-    if (result !== undefined) return result;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
 }
 
 interface Dashboard {

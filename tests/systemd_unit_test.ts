@@ -6,6 +6,8 @@
 
 import assert from "node:assert/strict";
 import { CONFIG_VARIABLES } from "../src/config.ts";
+import { runToEnd } from "./support/process.ts";
+import { type TempDir, tempDir } from "./support/temp_dir.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const UNIT_NAME = "genesys-weather-action.service";
@@ -28,13 +30,12 @@ const valuesOf = (key: string) => settings.filter(([name]) => name === key).map(
 async function systemdAnalyze(args: string[]): Promise<{ code: number; out: string }> {
   let output: Deno.CommandOutput;
   try {
-    output = await new Deno.Command("systemd-analyze", {
+    output = await runToEnd("systemd-analyze", {
       args,
       env: { SYSTEMD_COLORS: "0", SYSTEMD_PAGER: "" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    }, `systemd-analyze ${args[0]}`);
   } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
     throw new Error(
       "systemd-analyze is missing: install Debian's systemd package (`apt-get install -y systemd`)",
       { cause: error },
@@ -52,11 +53,11 @@ async function systemdAnalyze(args: string[]): Promise<{ code: number; out: stri
  * executable: `verify` checks that the binary exists, and the real one is
  * installed only on the VM.
  */
-function unitWithStandInBinary(): { dir: string; unit: string } {
-  const dir = Deno.makeTempDirSync();
-  const binary = `${dir}/genesys-weather-action`;
+function unitWithStandInBinary(): TempDir & { unit: string } {
+  const dir = tempDir();
+  const binary = `${dir.path}/genesys-weather-action`;
   Deno.writeTextFileSync(binary, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
-  const unit = `${dir}/${UNIT_NAME}`;
+  const unit = `${dir.path}/${UNIT_NAME}`;
   const execStart = /^ExecStart=\/usr\/local\/bin\/genesys-weather-action$/m;
   assert.match(
     unitText,
@@ -64,42 +65,34 @@ function unitWithStandInBinary(): { dir: string; unit: string } {
     "the unit runs the binary where docs/deployment.md installs it",
   );
   Deno.writeTextFileSync(unit, unitText.replace(execStart, `ExecStart=${binary}`));
-  return { dir, unit };
+  return Object.assign(dir, { unit });
 }
 
 Deno.test("genesys-weather-action.service passes systemd-analyze verify, without warnings", async () => {
-  const { dir, unit } = unitWithStandInBinary();
-  try {
-    const { code, out } = await systemdAnalyze(["verify", unit]);
-    assert.equal(code, 0, out);
-    // verify exits 0 on unknown keys and misspelt values, and only warns: any output is a finding.
-    assert.equal(out.trim(), "");
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
+  using stand = unitWithStandInBinary();
+  const { code, out } = await systemdAnalyze(["verify", stand.unit]);
+  assert.equal(code, 0, out);
+  // verify exits 0 on unknown keys and misspelt values, and only warns: any output is a finding.
+  assert.equal(out.trim(), "");
 });
 
 Deno.test("genesys-weather-action.service: systemd-analyze security rates its exposure OK or better", async () => {
-  const { dir, unit } = unitWithStandInBinary();
-  try {
-    const { code, out } = await systemdAnalyze(["security", "--offline=true", unit]);
-    assert.equal(code, 0, out);
-    const overall = out.match(/Overall exposure level for \S+: (\d+\.\d) (\w+)/);
-    assert.ok(overall, out);
-    const [, score, label] = overall;
-    // systemd's scale: 0 is best, 10 worst; PERFECT, SAFE and OK are the top three labels.
-    assert.ok(["PERFECT", "SAFE", "OK"].includes(label!), `exposure ${score} ${label}`);
-    // docs/deployment.md states the score measured with one systemd version (the
-    // one CI installs); the scoring changes between versions, so compare on that one.
-    const docs = Deno.readTextFileSync(new URL("docs/deployment.md", ROOT));
-    const stated = docs.match(/with systemd (\d+)[^.]*?, exposure level (\d+\.\d) (\w+)/);
-    assert.ok(stated, "docs/deployment.md states the score and the systemd version measured with");
-    const version = (await systemdAnalyze(["--version"])).out.match(/^systemd (\d+)/)?.[1];
-    if (version === stated[1]) {
-      assert.deepEqual([score, label], [stated[2], stated[3]], "update docs/deployment.md's score");
-    }
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
+  using stand = unitWithStandInBinary();
+  const { code, out } = await systemdAnalyze(["security", "--offline=true", stand.unit]);
+  assert.equal(code, 0, out);
+  const overall = out.match(/Overall exposure level for \S+: (\d+\.\d) (\w+)/);
+  assert.ok(overall, out);
+  const [, score, label] = overall;
+  // systemd's scale: 0 is best, 10 worst; PERFECT, SAFE and OK are the top three labels.
+  assert.ok(["PERFECT", "SAFE", "OK"].includes(label!), `exposure ${score} ${label}`);
+  // docs/deployment.md states the score measured with one systemd version (the
+  // one CI installs); the scoring changes between versions, so compare on that one.
+  const docs = Deno.readTextFileSync(new URL("docs/deployment.md", ROOT));
+  const stated = docs.match(/with systemd (\d+)[^.]*?, exposure level (\d+\.\d) (\w+)/);
+  assert.ok(stated, "docs/deployment.md states the score and the systemd version measured with");
+  const version = (await systemdAnalyze(["--version"])).out.match(/^systemd (\d+)/)?.[1];
+  if (version === stated[1]) {
+    assert.deepEqual([score, label], [stated[2], stated[3]], "update docs/deployment.md's score");
   }
 });
 

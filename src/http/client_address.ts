@@ -7,7 +7,14 @@
  * The proxies' list is walked from the right (the entry the nearest proxy
  * appended) past every trusted proxy; the first untrusted entry is the
  * client. Entries further left were written by someone not trusted.
+ *
+ * Addresses and ranges are parsed by ipaddr.js (what Express's proxy-addr
+ * uses), and every address is answered in one canonical spelling
+ * (`::ffff:192.0.2.1` and `192.0.2.1` alike as `192.0.2.1`, IPv6 as RFC
+ * 5952 writes it), so the failed-login throttle counts one client once.
  */
+
+import ipaddr from "ipaddr.js";
 
 /** An address range: the first `bits` bits of `network`, in one of the two families. */
 export interface AddressRange {
@@ -16,76 +23,63 @@ export interface AddressRange {
   readonly bits: number;
 }
 
-interface ParsedAddress {
-  family: 4 | 6;
-  value: bigint;
+type Address = ipaddr.IPv4 | ipaddr.IPv6;
+type Range = readonly [network: Address, bits: number];
+
+/**
+ * IPv4 in four decimal parts without leading zeros only: ipaddr.js also reads
+ * `10.1`, `0x0a.0.0.1`, `010.0.0.1` and `167772161`, which programs disagree
+ * on (is `010` eight or ten?), so such a spelling is no address here.
+ */
+function fourPartDecimal(text: string): boolean {
+  return ipaddr.IPv4.isValidFourPartDecimal(text);
 }
 
-function parseIPv4(text: string): bigint | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4) return undefined;
-  let value = 0n;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined;
-    value = (value << 8n) | BigInt(Number(part));
+/**
+ * An IPv4 or IPv6 address, optionally in brackets, IPv4-mapped IPv6
+ * (`::ffff:192.0.2.1`) read as the IPv4 address it carries; undefined when
+ * it is neither.
+ */
+function parseAddress(text: string): Address | undefined {
+  const bare = text.trim().replace(/^\[(.*)\]$/, "$1");
+  if (fourPartDecimal(bare)) return ipaddr.IPv4.parse(bare);
+  if (!ipaddr.IPv6.isValid(bare)) return undefined;
+  // An IPv4 tail (::ffff:192.0.2.1) is held to the same four decimal parts.
+  const unzoned = bare.replace(/%.*$/, "");
+  const tail = unzoned.slice(unzoned.lastIndexOf(":") + 1);
+  if (tail.includes(".") && !fourPartDecimal(tail)) return undefined;
+  return ipaddr.process(bare);
+}
+
+/**
+ * `192.0.2.0/24`, `2001:db8::/32` or a single address. An IPv4-mapped range
+ * (`::ffff:10.0.0.0/104`) is the IPv4 range it maps (`10.0.0.0/8`); one
+ * shorter than the mapped prefix (/96) mixes the families and is refused.
+ */
+function parseRange(text: string): Range | undefined {
+  const trimmed = text.trim();
+  const slash = trimmed.lastIndexOf("/");
+  const address = parseAddress(slash < 0 ? trimmed : trimmed.slice(0, slash));
+  if (address === undefined) return undefined;
+  if (slash < 0) return [address, address.kind() === "ipv4" ? 32 : 128];
+  if (!ipaddr.isValidCIDR(trimmed)) return undefined;
+  const [network, bits] = ipaddr.parseCIDR(trimmed);
+  if (network instanceof ipaddr.IPv6 && network.isIPv4MappedAddress()) {
+    return bits >= 96 ? [network.toIPv4Address(), bits - 96] : undefined;
   }
-  return value;
-}
-
-function parseIPv6(text: string): bigint | undefined {
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const groupsOf = (half: string): string[] | undefined => {
-    if (half === "") return [];
-    const groups = half.split(":");
-    const last = groups[groups.length - 1]!;
-    // An IPv4 tail (::ffff:192.0.2.1) stands for two groups.
-    if (last.includes(".")) {
-      const v4 = parseIPv4(last);
-      if (v4 === undefined) return undefined;
-      groups.splice(groups.length - 1, 1, (v4 >> 16n).toString(16), (v4 & 0xffffn).toString(16));
-    }
-    return groups.every((group) => /^[0-9a-fA-F]{1,4}$/.test(group)) ? groups : undefined;
-  };
-  const head = groupsOf(halves[0]!);
-  const tail = halves.length === 2 ? groupsOf(halves[1]!) : [];
-  if (head === undefined || tail === undefined) return undefined;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
-  const groups = [...head, ...Array<string>(missing).fill("0"), ...tail];
-  return groups.reduce((value, group) => (value << 16n) | BigInt(parseInt(group, 16)), 0n);
-}
-
-const IPV4_MAPPED_PREFIX = 0xffffn << 32n;
-
-/** An IPv4 or IPv6 address; IPv4-mapped IPv6 (::ffff:a.b.c.d) counts as IPv4. */
-function parseAddress(text: string): ParsedAddress | undefined {
-  const bare = text.trim().replace(/^\[(.*)\]$/, "$1").replace(/%.*$/, "");
-  const v4 = parseIPv4(bare);
-  if (v4 !== undefined) return { family: 4, value: v4 };
-  const v6 = parseIPv6(bare);
-  if (v6 === undefined) return undefined;
-  if (v6 >> 32n === 0xffffn) return { family: 4, value: v6 - IPV4_MAPPED_PREFIX };
-  return { family: 6, value: v6 };
+  return [network, bits];
 }
 
 /** `192.0.2.0/24`, `2001:db8::/32`, or a single address; undefined when it is none of these. */
 export function parseAddressRange(text: string): AddressRange | undefined {
-  const [addressText = "", bitsText, ...rest] = text.trim().split("/");
-  const address = parseAddress(addressText);
-  if (address === undefined || rest.length > 0) return undefined;
-  const width = address.family === 4 ? 32 : 128;
-  const bits = bitsText === undefined ? width : /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : NaN;
-  if (!(bits >= 0 && bits <= width)) return undefined;
+  const range = parseRange(text);
+  if (range === undefined) return undefined;
+  const [network, bits] = range;
+  const bytes = network.toByteArray();
+  const width = bytes.length * 8;
+  const value = bytes.reduce((value, byte) => (value << 8n) | BigInt(byte), 0n);
   const mask = ((1n << BigInt(bits)) - 1n) << BigInt(width - bits);
-  return { family: address.family, network: address.value & mask, bits };
-}
-
-function inRange(address: ParsedAddress, range: AddressRange): boolean {
-  if (address.family !== range.family) return false;
-  const width = address.family === 4 ? 32 : 128;
-  const shift = BigInt(width - range.bits);
-  return address.value >> shift === range.network >> shift;
+  return { family: network.kind() === "ipv4" ? 4 : 6, network: value & mask, bits };
 }
 
 /** The `for=` addresses of a `Forwarded` header (RFC 7239), in order; ports dropped. */
@@ -112,27 +106,34 @@ export type ClientAddressResolver = (request: Request, peer: string) => string;
 export function createClientAddressResolver(
   trustedProxyRanges: readonly string[],
 ): ClientAddressResolver {
-  const trustedProxies = trustedProxyRanges.flatMap((text) => parseAddressRange(text) ?? []);
-  const trusted = (text: string) => {
-    const address = parseAddress(text);
-    return address !== undefined && trustedProxies.some((range) => inRange(address, range));
-  };
+  const trustedProxies = trustedProxyRanges.map(parseRange).filter((range) => range !== undefined);
+  const trusted = (address: Address) =>
+    trustedProxies.some(([network, bits]) =>
+      network.kind() === address.kind() && address.match(network, bits)
+    );
   return (request, peer) => {
-    if (trustedProxies.length === 0 || !trusted(peer)) return peer;
+    const peerAddress = parseAddress(peer);
+    // "local" (a Unix socket) or anything else that is no address stays as it is.
+    const client = peerAddress?.toString() ?? peer;
+    if (peerAddress === undefined || trustedProxies.length === 0 || !trusted(peerAddress)) {
+      return client;
+    }
     const xForwardedFor = request.headers.get("x-forwarded-for");
     const forwarded = request.headers.get("forwarded");
     const chain = xForwardedFor !== null
-      ? xForwardedFor.split(",").map((entry) => entry.trim())
+      ? xForwardedFor.split(",")
       : forwarded !== null
       ? forwardedFor(forwarded)
       : [];
+    const addresses: Address[] = [];
     for (let i = chain.length - 1; i >= 0; i--) {
-      const entry = chain[i]!;
+      const address = parseAddress(chain[i]!);
       // Garbage ("unknown", an obfuscated id) ends the walk: nothing left of it is reliable.
-      if (parseAddress(entry) === undefined) return peer;
-      if (!trusted(entry)) return entry.replace(/^\[(.*)\]$/, "$1");
+      if (address === undefined) return client;
+      if (!trusted(address)) return address.toString();
+      addresses.push(address);
     }
-    // Every hop is a trusted proxy (or there is no header): the nearest one is all we know.
-    return chain[0]?.replace(/^\[(.*)\]$/, "$1") ?? peer;
+    // Every hop is a trusted proxy (or there is no header): the furthest one is all we know.
+    return addresses.at(-1)?.toString() ?? client;
   };
 }

@@ -37,8 +37,11 @@ export function onDenoDeploy(read: ReadVariable = (name) => Deno.env.get(name)):
   return read("DENO_DEPLOY") === "true";
 }
 
-export async function environmentWithEnvFile(envFilePath = ".env"): Promise<ReadVariable> {
-  const real: ReadVariable = (name) => Deno.env.get(name);
+/** `real` is the process environment unless a test gives another (tests share one process). */
+export async function environmentWithEnvFile(
+  envFilePath = ".env",
+  real: ReadVariable = (name) => Deno.env.get(name),
+): Promise<ReadVariable> {
   if (onDenoDeploy(real)) return real;
   const fileVariables = await readEnvFile(envFilePath);
   return (name) => real(name) ?? fileVariables[name];

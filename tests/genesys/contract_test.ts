@@ -9,6 +9,7 @@ import ajvDraft04 from "ajv-draft-04";
 import { ERROR_BODIES, startFakeOpenWeather } from "../support/fake_openweather.ts";
 import { TestClock } from "../support/clock.ts";
 import { startService, WITHOUT_UPSTREAM_PROTECTION } from "../support/service.ts";
+import { fetchWithin } from "../support/wait.ts";
 
 const read = (path: string) =>
   JSON.parse(Deno.readTextFileSync(new URL(`../../genesys/${path}`, import.meta.url)));
@@ -43,75 +44,70 @@ async function assertMatchesContract(
 
 Deno.test("every answer of the weather action matches the exported Genesys contract", async (t) => {
   const clock = new TestClock();
-  const upstream = startFakeOpenWeather();
-  const service = await startService({
+  await using upstream = startFakeOpenWeather();
+  await using service = await startService({
     ...WITHOUT_UPSTREAM_PROTECTION,
     OPENWEATHER_BASE_URL: upstream.url.href,
     OPENWEATHER_TIMEOUT_MS: "100",
   }, { now: clock.now });
   const ask = (body: unknown, init?: RequestInit) =>
     service.post("/data-action/weather", body, init);
-  try {
-    for (const units of ["metric", "imperial", "standard"]) {
-      await t.step(`success in ${units} units`, async () => {
-        const body = await assertMatchesContract(await ask({ city_name: "London", units }), units);
-        assert.equal(body.units, units);
-      });
-    }
-    const failures: [string, () => Response | Promise<Response>][] = [
-      ["CITY_NOT_FOUND", () => Response.json(ERROR_BODIES[404], { status: 404 })],
-      ["UPSTREAM_AUTH_FAILED", () => Response.json(ERROR_BODIES[401], { status: 401 })],
-      ["UPSTREAM_RATE_LIMITED", () => Response.json(ERROR_BODIES[429], { status: 429 })],
-      ["UPSTREAM_UNAVAILABLE", () => new Response("oops", { status: 500 })],
-    ];
-    for (const [code, respond] of failures) {
-      await t.step(`error_code ${code}`, async () => {
-        upstream.respondWith(respond);
-        const body = await assertMatchesContract(await ask({ city_name: "London" }), code);
-        assert.equal(body.error_code, code);
-      });
-    }
-    upstream.respondWith(undefined);
-    await t.step("error_code UPSTREAM_TIMEOUT", async () => {
-      const release = upstream.hold();
-      try {
-        const body = await assertMatchesContract(await ask({ city_name: "London" }), "timeout");
-        assert.equal(body.error_code, "UPSTREAM_TIMEOUT");
-      } finally {
-        release();
-      }
+  for (const units of ["metric", "imperial", "standard"]) {
+    await t.step(`success in ${units} units`, async () => {
+      const body = await assertMatchesContract(await ask({ city_name: "London", units }), units);
+      assert.equal(body.units, units);
     });
-
-    const httpErrors: [number, () => Promise<Response>][] = [
-      [400, () => ask("{not json")],
-      [404, () => fetch(new URL("/nope", service.url))],
-      [405, () => fetch(new URL("/data-action/weather", service.url))],
-      [413, () => ask({ city_name: "x".repeat(20_000) })],
-      [415, () => ask({ city_name: "London" }, { headers: { "content-type": "text/plain" } })],
-    ];
-    for (const [status, send] of httpErrors) {
-      await t.step(`HTTP ${status}`, async () => {
-        const response = await send();
-        assert.equal(response.status, status);
-        await assertMatchesContract(response, `HTTP ${status}`);
-      });
+  }
+  const failures: [string, () => Response | Promise<Response>][] = [
+    ["CITY_NOT_FOUND", () => Response.json(ERROR_BODIES[404], { status: 404 })],
+    ["UPSTREAM_AUTH_FAILED", () => Response.json(ERROR_BODIES[401], { status: 401 })],
+    ["UPSTREAM_RATE_LIMITED", () => Response.json(ERROR_BODIES[429], { status: 429 })],
+    ["UPSTREAM_UNAVAILABLE", () => new Response("oops", { status: 500 })],
+  ];
+  for (const [code, respond] of failures) {
+    await t.step(`error_code ${code}`, async () => {
+      upstream.respondWith(respond);
+      const body = await assertMatchesContract(await ask({ city_name: "London" }), code);
+      assert.equal(body.error_code, code);
+    });
+  }
+  upstream.respondWith(undefined);
+  await t.step("error_code UPSTREAM_TIMEOUT", async () => {
+    const release = upstream.hold();
+    try {
+      const body = await assertMatchesContract(await ask({ city_name: "London" }), "timeout");
+      assert.equal(body.error_code, "UPSTREAM_TIMEOUT");
+    } finally {
+      release();
     }
-  } finally {
-    await service.close();
-    await upstream.close();
+  });
+
+  const httpErrors: [number, () => Promise<Response>][] = [
+    [400, () => ask("{not json")],
+    [404, () => fetchWithin(new URL("/nope", service.url))],
+    [405, () => fetchWithin(new URL("/data-action/weather", service.url))],
+    [413, () => ask({ city_name: "x".repeat(20_000) })],
+    [415, () => ask({ city_name: "London" }, { headers: { "content-type": "text/plain" } })],
+  ];
+  for (const [status, send] of httpErrors) {
+    await t.step(`HTTP ${status}`, async () => {
+      const response = await send();
+      assert.equal(response.status, status);
+      await assertMatchesContract(response, `HTTP ${status}`);
+    });
   }
 });
 
 Deno.test("a stale answer and the auth errors match the contract too", async (t) => {
   const clock = new TestClock();
-  const upstream = startFakeOpenWeather();
-  const basic = await startService({
+  await using upstream = startFakeOpenWeather();
+  await using basic = await startService({
     AUTH_MODE: "basic",
     BASIC_AUTH_USER: "genesys",
     BASIC_AUTH_PASSWORD: "a-good-password",
     OPENWEATHER_BASE_URL: upstream.url.href,
   }, { now: clock.now });
-  const jwt = await startService({
+  await using jwt = await startService({
     AUTH_MODE: "jwt",
     AUTH_JWKS_URL: "http://127.0.0.1:9/jwks.json",
     AUTH_ISSUER: "https://idp.example.test/",
@@ -121,43 +117,37 @@ Deno.test("a stale answer and the auth errors match the contract too", async (t)
     basic.post("/data-action/weather", { city_name: "London" }, {
       headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) },
     });
-  try {
-    await t.step("a stale answer", async () => {
-      await (await as(`Basic ${btoa("genesys:a-good-password")}`)).text();
-      clock.advance(601_000);
-      upstream.respondWith(() => new Response("down", { status: 503 }));
-      const body = await assertMatchesContract(
-        await as(`Basic ${btoa("genesys:a-good-password")}`),
-        "stale",
-      );
-      assert.equal(body.stale, true);
+  await t.step("a stale answer", async () => {
+    await (await as(`Basic ${btoa("genesys:a-good-password")}`)).text();
+    clock.advance(601_000);
+    upstream.respondWith(() => new Response("down", { status: 503 }));
+    const body = await assertMatchesContract(
+      await as(`Basic ${btoa("genesys:a-good-password")}`),
+      "stale",
+    );
+    assert.equal(body.stale, true);
+  });
+  await t.step("HTTP 401", async () => {
+    const response = await as();
+    assert.equal(response.status, 401);
+    await assertMatchesContract(response, "HTTP 401");
+  });
+  await t.step("HTTP 429", async () => {
+    for (let i = 0; i < 10; i++) await (await as(`Basic ${btoa(`genesys:guess-${i}`)}`)).text();
+    const response = await as(`Basic ${btoa("genesys:guess-10")}`);
+    assert.equal(response.status, 429);
+    await assertMatchesContract(response, "HTTP 429");
+  });
+  await t.step("HTTP 503", async () => {
+    await jwt.waitForLog("Key set could not be fetched");
+    const response = await jwt.post("/data-action/weather", {}, {
+      headers: { "content-type": "application/json", authorization: "Bearer a.b.c" },
     });
-    await t.step("HTTP 401", async () => {
-      const response = await as();
-      assert.equal(response.status, 401);
-      await assertMatchesContract(response, "HTTP 401");
-    });
-    await t.step("HTTP 429", async () => {
-      for (let i = 0; i < 10; i++) await (await as(`Basic ${btoa(`genesys:guess-${i}`)}`)).text();
-      const response = await as(`Basic ${btoa("genesys:guess-10")}`);
-      assert.equal(response.status, 429);
-      await assertMatchesContract(response, "HTTP 429");
-    });
-    await t.step("HTTP 503", async () => {
-      await jwt.waitForLog("Key set could not be fetched");
-      const response = await jwt.post("/data-action/weather", {}, {
-        headers: { "content-type": "application/json", authorization: "Bearer a.b.c" },
-      });
-      // A malformed token is refused before keys are needed; a well-formed one needs them.
-      assert.equal(response.status, 401);
-      await assertMatchesContract(response, "HTTP 401 (jwt)");
-      const ready = await fetch(new URL("/readyz", jwt.url));
-      assert.equal(ready.status, 503);
-      await assertMatchesContract(ready, "HTTP 503 (readyz)");
-    });
-  } finally {
-    await basic.close();
-    await jwt.close();
-    await upstream.close();
-  }
+    // A malformed token is refused before keys are needed; a well-formed one needs them.
+    assert.equal(response.status, 401);
+    await assertMatchesContract(response, "HTTP 401 (jwt)");
+    const ready = await fetchWithin(new URL("/readyz", jwt.url));
+    assert.equal(ready.status, 503);
+    await assertMatchesContract(ready, "HTTP 503 (readyz)");
+  });
 });

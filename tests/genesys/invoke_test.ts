@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { jsonPath, renderTemplate } from "../../tools/genesys/template.ts";
 import { ERROR_BODIES, startFakeOpenWeather } from "../support/fake_openweather.ts";
-import { taskArguments } from "../support/process.ts";
+import { runToEnd, taskArguments } from "../support/process.ts";
 import { startService } from "../support/service.ts";
 import { generateTestKey, signToken } from "../support/tokens.ts";
 
@@ -10,14 +10,12 @@ const CLIENT_SECRET = "a-long-client-secret-for-invoke";
 
 /** Runs `deno task invoke` with only the given environment. */
 async function invoke(args: string[], env: Record<string, string>) {
-  const output = await new Deno.Command(Deno.execPath(), {
+  const output = await runToEnd(Deno.execPath(), {
     args: [...taskArguments("invoke"), ...args],
     cwd: ROOT,
     env: { NO_COLOR: "1", ...env },
     clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  }, "deno task invoke");
   return {
     code: output.code,
     stdout: new TextDecoder().decode(output.stdout),
@@ -51,98 +49,92 @@ Deno.test("renderTemplate() and jsonPath() cover what the exported definitions u
 });
 
 Deno.test("deno task invoke runs the action as Genesys would", async (t) => {
-  const upstream = startFakeOpenWeather();
-  const oauth = await startService({
+  await using upstream = startFakeOpenWeather();
+  await using oauth = await startService({
     AUTH_MODE: "jwt",
     OAUTH_CLIENT_ID: "genesys",
     OAUTH_CLIENT_SECRET: CLIENT_SECRET,
     PUBLIC_URL: "https://weather.example.test",
     OPENWEATHER_BASE_URL: upstream.url.href,
   });
-  const basic = await startService({
+  await using basic = await startService({
     AUTH_MODE: "basic",
     BASIC_AUTH_USER: "genesys",
     BASIC_AUTH_PASSWORD: "basic-password",
     OPENWEATHER_BASE_URL: upstream.url.href,
   });
   const url = (service: { url: URL }) => service.url.href.replace(/\/$/, "");
-  try {
-    await t.step("User Defined (OAuth): custom auth action, request, output contract", async () => {
-      const { code, stdout, stderr } = await invoke(
-        ["--url", url(oauth), "--city", "London", "--country", "GB", "--credentials-from-env"],
-        { OAUTH_CLIENT_ID: "genesys", OAUTH_CLIENT_SECRET: CLIENT_SECRET },
-      );
-      assert.equal(code, 0, stdout + stderr);
-      assert.match(stdout, /Step 1 \(custom auth action\): got a token/);
-      assert.match(stdout, /Step 2 \(action request\): HTTP 200/);
-      assert.match(stdout, /Step 3 \(output contract\): the answer matches the success schema/);
-      assert.match(stdout, /^ {2}temperature = 11\.05$/m);
-      assert.match(stdout, /^ {2}condition = "Light rain"$/m);
-      assert.match(stdout, /^ {2}error_code = NOT_SET$/m);
-      assert.ok(!stdout.includes(CLIENT_SECRET));
-    });
-    await t.step("--scope reaches the token endpoint: a scope it lacks is refused", async () => {
-      const { code, stdout } = await invoke(
-        ["--url", url(oauth), "--city", "London", "--scope", "admin", "--credentials-from-env"],
-        { OAUTH_CLIENT_ID: "genesys", OAUTH_CLIENT_SECRET: CLIENT_SECRET },
-      );
-      assert.equal(code, 1, stdout);
-      assert.match(stdout, /^Step 1 \(custom auth action\) failed: HTTP 400 invalid_scope/m);
-    });
-    await t.step("a wrong client secret fails at step 1, saying why", async () => {
-      const { code, stdout } = await invoke(
-        ["--url", url(oauth), "--city", "London", "--credentials-from-env"],
-        { OAUTH_CLIENT_ID: "genesys", OAUTH_CLIENT_SECRET: "not-the-secret-at-all" },
-      );
-      assert.equal(code, 1);
-      assert.match(stdout, /^Step 1 \(custom auth action\) failed: HTTP 401 invalid_client/m);
-    });
-    await t.step("Basic Auth", async () => {
+  await t.step("User Defined (OAuth): custom auth action, request, output contract", async () => {
+    const { code, stdout, stderr } = await invoke(
+      ["--url", url(oauth), "--city", "London", "--country", "GB", "--credentials-from-env"],
+      { OAUTH_CLIENT_ID: "genesys", OAUTH_CLIENT_SECRET: CLIENT_SECRET },
+    );
+    assert.equal(code, 0, stdout + stderr);
+    assert.match(stdout, /Step 1 \(custom auth action\): got a token/);
+    assert.match(stdout, /Step 2 \(action request\): HTTP 200/);
+    assert.match(stdout, /Step 3 \(output contract\): the answer matches the success schema/);
+    assert.match(stdout, /^ {2}temperature = 11\.05$/m);
+    assert.match(stdout, /^ {2}condition = "Light rain"$/m);
+    assert.match(stdout, /^ {2}error_code = NOT_SET$/m);
+    assert.ok(!stdout.includes(CLIENT_SECRET));
+  });
+  await t.step("--scope reaches the token endpoint: a scope it lacks is refused", async () => {
+    const { code, stdout } = await invoke(
+      ["--url", url(oauth), "--city", "London", "--scope", "admin", "--credentials-from-env"],
+      { OAUTH_CLIENT_ID: "genesys", OAUTH_CLIENT_SECRET: CLIENT_SECRET },
+    );
+    assert.equal(code, 1, stdout);
+    assert.match(stdout, /^Step 1 \(custom auth action\) failed: HTTP 400 invalid_scope/m);
+  });
+  await t.step("a wrong client secret fails at step 1, saying why", async () => {
+    const { code, stdout } = await invoke(
+      ["--url", url(oauth), "--city", "London", "--credentials-from-env"],
+      { OAUTH_CLIENT_ID: "genesys", OAUTH_CLIENT_SECRET: "not-the-secret-at-all" },
+    );
+    assert.equal(code, 1);
+    assert.match(stdout, /^Step 1 \(custom auth action\) failed: HTTP 401 invalid_client/m);
+  });
+  await t.step("Basic Auth", async () => {
+    const { code, stdout } = await invoke(
+      [
+        "--url",
+        url(basic),
+        "--city",
+        "London",
+        "--credential-type",
+        "basic",
+        "--credentials-from-env",
+      ],
+      { BASIC_AUTH_USER: "genesys", BASIC_AUTH_PASSWORD: "basic-password" },
+    );
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /^ {2}city = "London"$/m);
+  });
+  await t.step(
+    "an answer with an error_code exits 3 and shows the weather fields as NOT_SET",
+    async () => {
+      upstream.respondWith(() => Response.json(ERROR_BODIES[401], { status: 401 }));
       const { code, stdout } = await invoke(
         [
           "--url",
           url(basic),
           "--city",
-          "London",
+          "Nowhere",
           "--credential-type",
           "basic",
           "--credentials-from-env",
         ],
         { BASIC_AUTH_USER: "genesys", BASIC_AUTH_PASSWORD: "basic-password" },
       );
-      assert.equal(code, 0, stdout);
-      assert.match(stdout, /^ {2}city = "London"$/m);
-    });
-    await t.step(
-      "an answer with an error_code exits 3 and shows the weather fields as NOT_SET",
-      async () => {
-        upstream.respondWith(() => Response.json(ERROR_BODIES[401], { status: 401 }));
-        const { code, stdout } = await invoke(
-          [
-            "--url",
-            url(basic),
-            "--city",
-            "Nowhere",
-            "--credential-type",
-            "basic",
-            "--credentials-from-env",
-          ],
-          { BASIC_AUTH_USER: "genesys", BASIC_AUTH_PASSWORD: "basic-password" },
-        );
-        assert.equal(code, 3, stdout);
-        assert.match(stdout, /^ {2}error_code = "UPSTREAM_AUTH_FAILED"$/m);
-        assert.match(stdout, /^ {2}temperature = NOT_SET$/m);
-      },
-    );
-    await t.step("a bad input fails before calling, and missing arguments exit 2", async () => {
-      const wrong = await invoke(["--url", url(basic), "--credential-type", "basic"], {});
-      assert.equal(wrong.code, 2);
-    });
-  } finally {
-    await oauth.close();
-    await basic.close();
-    await upstream.close();
-  }
+      assert.equal(code, 3, stdout);
+      assert.match(stdout, /^ {2}error_code = "UPSTREAM_AUTH_FAILED"$/m);
+      assert.match(stdout, /^ {2}temperature = NOT_SET$/m);
+    },
+  );
+  await t.step("a bad input fails before calling, and missing arguments exit 2", async () => {
+    const wrong = await invoke(["--url", url(basic), "--credential-type", "basic"], {});
+    assert.equal(wrong.code, 2);
+  });
 });
 
 /**
@@ -181,13 +173,14 @@ async function startAudienceProvider(clientId: string, clientSecret: string) {
     jwksUrl: `${issuer}.well-known/jwks.json`,
     bodies,
     close: () => server.shutdown(),
+    [Symbol.asyncDispose]: () => server.shutdown(),
   };
 }
 
 Deno.test("deno task invoke --audience gets a token from an identity provider that needs one", async (t) => {
-  const idp = await startAudienceProvider("genesys-m2m", CLIENT_SECRET);
-  const upstream = startFakeOpenWeather();
-  const service = await startService({
+  await using idp = await startAudienceProvider("genesys-m2m", CLIENT_SECRET);
+  await using upstream = startFakeOpenWeather();
+  await using service = await startService({
     AUTH_MODE: "jwt",
     AUTH_JWKS_URL: idp.jwksUrl,
     AUTH_ISSUER: idp.issuer,
@@ -205,39 +198,33 @@ Deno.test("deno task invoke --audience gets a token from an identity provider th
     idp.tokenUrl,
     "--credentials-from-env",
   ];
-  try {
-    await t.step("without --audience the provider refuses at step 1", async () => {
-      const { code, stdout } = await invoke(base, env);
-      assert.equal(code, 1, stdout);
-      assert.match(
-        stdout,
-        /^Step 1 \(custom auth action\) failed: HTTP 403 access_denied No audience/m,
-      );
-      assert.equal(idp.bodies.at(-1), "grant_type=client_credentials");
-    });
-    await t.step("with --audience and --scope the whole flow works", async () => {
-      const { code, stdout } = await invoke(
-        [...base, "--audience", "https://weather.example.test/", "--scope", "weather.read"],
-        env,
-      );
-      assert.equal(code, 0, stdout);
-      assert.equal(
-        idp.bodies.at(-1),
-        "grant_type=client_credentials&scope=weather.read&audience=https%3A%2F%2Fweather.example.test%2F",
-      );
-      assert.match(stdout, /^ {2}condition = "Light rain"$/m);
-    });
-    await t.step("a token for another audience is refused by the service at step 2", async () => {
-      const { code, stdout } = await invoke(
-        [...base, "--audience", "api://another", "--scope", "weather.read"],
-        env,
-      );
-      assert.equal(code, 1, stdout);
-      assert.match(stdout, /^Step 2 \(action request\) failed: HTTP 401/m);
-    });
-  } finally {
-    await service.close();
-    await upstream.close();
-    await idp.close();
-  }
+  await t.step("without --audience the provider refuses at step 1", async () => {
+    const { code, stdout } = await invoke(base, env);
+    assert.equal(code, 1, stdout);
+    assert.match(
+      stdout,
+      /^Step 1 \(custom auth action\) failed: HTTP 403 access_denied No audience/m,
+    );
+    assert.equal(idp.bodies.at(-1), "grant_type=client_credentials");
+  });
+  await t.step("with --audience and --scope the whole flow works", async () => {
+    const { code, stdout } = await invoke(
+      [...base, "--audience", "https://weather.example.test/", "--scope", "weather.read"],
+      env,
+    );
+    assert.equal(code, 0, stdout);
+    assert.equal(
+      idp.bodies.at(-1),
+      "grant_type=client_credentials&scope=weather.read&audience=https%3A%2F%2Fweather.example.test%2F",
+    );
+    assert.match(stdout, /^ {2}condition = "Light rain"$/m);
+  });
+  await t.step("a token for another audience is refused by the service at step 2", async () => {
+    const { code, stdout } = await invoke(
+      [...base, "--audience", "api://another", "--scope", "weather.read"],
+      env,
+    );
+    assert.equal(code, 1, stdout);
+    assert.match(stdout, /^Step 2 \(action request\) failed: HTTP 401/m);
+  });
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { createClientAddressResolver, parseAddressRange } from "../../src/http/client_address.ts";
 
 const request = (headers: Record<string, string>) =>
@@ -47,4 +48,133 @@ Deno.test("createClientAddressResolver() believes forwarding headers from truste
     const none = createClientAddressResolver([]);
     assert.equal(none(request({ "x-forwarded-for": "203.0.113.9" }), "10.0.0.1"), "10.0.0.1");
   });
+});
+
+Deno.test("parseAddressRange() refuses IPv4 spellings that programs read differently", () => {
+  // ipaddr.js alone reads all of these (as inet_aton does); "010" is 8 to some and 10 to others.
+  const odd = ["10.1", "10.0.1", "167772161", "0x0a.0.0.1", "010.0.0.1", "10.0.0.01", "1e1.0.0.1"];
+  for (const text of odd) {
+    assert.equal(parseAddressRange(text), undefined, text);
+    assert.equal(parseAddressRange(`${text}/32`), undefined, `${text}/32`);
+    assert.equal(parseAddressRange(`::ffff:${text}`), undefined, `::ffff:${text}`);
+  }
+  for (const bad of ["10.0.0.0/08x", "10.0.0.0/", "/8", "10.0.0.0/8/8", "[10.0.0.0/8]", ""]) {
+    assert.equal(parseAddressRange(bad), undefined, bad);
+  }
+});
+
+Deno.test("parseAddressRange() reads ranges as their network, IPv4-mapped ones as IPv4", () => {
+  const tenSlashEight = { family: 4, network: 10n << 24n, bits: 8 };
+  assert.deepEqual(parseAddressRange(" 10.9.8.7/8 "), tenSlashEight);
+  assert.deepEqual(parseAddressRange("::ffff:10.0.0.0/104"), tenSlashEight);
+  assert.deepEqual(parseAddressRange("::FFFF:a00:0/104"), tenSlashEight);
+  assert.deepEqual(parseAddressRange("::ffff:10.1.1.1"), {
+    family: 4,
+    network: (10n << 24n) | 0x010101n,
+    bits: 32,
+  });
+  // Shorter than the mapped prefix, the range would be half IPv6, half IPv4.
+  assert.equal(parseAddressRange("::ffff:10.0.0.0/64"), undefined);
+  assert.deepEqual(
+    parseAddressRange("2001:DB8:0:0:0:0:0:0/32"),
+    parseAddressRange("2001:db8::/32"),
+  );
+  assert.deepEqual(parseAddressRange("0.0.0.0/0"), { family: 4, network: 0n, bits: 0 });
+  assert.equal(parseAddressRange("fe80::1%eth0")?.family, 6);
+});
+
+// The properties below run against ranges with both families in them.
+const PROXIES = ["10.0.0.0/8", "2001:db8::/32"];
+const octet = fc.integer({ min: 0, max: 255 });
+const ipv4 = fc.tuple(octet, octet, octet, octet);
+const group = fc.integer({ min: 0, max: 0xffff });
+const dotted = (o: number[]) => o.join(".");
+const hex = (n: number) => n.toString(16);
+/** A trusted proxy (10.0.0.0/8) and a client (outside 10.0.0.0/8), as four octets. */
+const trustedV4 = fc.tuple(fc.constant(10), octet, octet, octet);
+const clientV4 = ipv4.filter(([first]) => first !== 10);
+/** Spellings of one IPv4 address that all mean it, as a proxy may write them. */
+const ipv4Spelling = (o: number[]) =>
+  fc.constantFrom(
+    dotted(o),
+    `::ffff:${dotted(o)}`,
+    `::FFFF:${dotted(o)}`,
+    `0:0:0:0:0:ffff:${dotted(o)}`,
+    `::ffff:${hex(o[0]! * 256 + o[1]!)}:${hex(o[2]! * 256 + o[3]!)}`,
+    `[::ffff:${dotted(o)}]`,
+    ` ${dotted(o)} `,
+  );
+
+Deno.test("createClientAddressResolver() answers every spelling of an IPv4 address as a.b.c.d", () => {
+  const resolve = createClientAddressResolver(PROXIES);
+  const none = createClientAddressResolver([]);
+  fc.assert(
+    fc.property(
+      clientV4.chain((o) => fc.tuple(fc.constant(o), ipv4Spelling(o))),
+      trustedV4.chain((o) => ipv4Spelling(o)),
+      ([client, spelling], proxy) => {
+        assert.equal(resolve(request({ "x-forwarded-for": spelling }), "10.0.0.1"), dotted(client));
+        // A trusted proxy is trusted however the socket spells it.
+        assert.equal(resolve(request({ "x-forwarded-for": spelling }), proxy), dotted(client));
+        assert.equal(none(request({}), spelling.trim().replace(/^\[|\]$/g, "")), dotted(client));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("createClientAddressResolver() answers every spelling of an IPv6 address the same way", () => {
+  const resolve = createClientAddressResolver(PROXIES);
+  assert.equal(
+    resolve(request({ "x-forwarded-for": "2001:DB9:0000:0:0:0:0:0001" }), "10.0.0.1"),
+    "2001:db9::1",
+  );
+  fc.assert(
+    fc.property(
+      fc.array(group, { minLength: 8, maxLength: 8 }).filter((g) => g[0] !== 0),
+      (groups) => {
+        const spellings = [
+          groups.map(hex).join(":"),
+          groups.map((g) => hex(g).toUpperCase().padStart(4, "0")).join(":"),
+          `[${groups.map(hex).join(":")}]`,
+        ];
+        const answers = spellings.map((spelling) =>
+          resolve(request({ "x-forwarded-for": spelling }), "10.0.0.1")
+        );
+        const canonical = answers[0]!;
+        assert.deepEqual(answers, spellings.map(() => canonical));
+        // Canonical: lower case, no leading zeros, and its own spelling.
+        assert.equal(canonical, canonical.toLowerCase());
+        assert.doesNotMatch(canonical, /(^|:)0[0-9a-f]/);
+        assert.equal(resolve(request({ "x-forwarded-for": canonical }), "10.0.0.1"), canonical);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("createClientAddressResolver() answers the rightmost untrusted hop, however hops are spelled", () => {
+  const resolve = createClientAddressResolver(PROXIES);
+  const hop = fc.oneof(
+    trustedV4.chain((o) => ipv4Spelling(o).map((text) => ({ text, trusted: true, is: dotted(o) }))),
+    clientV4.chain((o) => ipv4Spelling(o).map((text) => ({ text, trusted: false, is: dotted(o) }))),
+    // Groups above zero: no "::" to place, so the canonical spelling is plain.
+    fc.array(fc.integer({ min: 1, max: 0xffff }), { minLength: 6, maxLength: 6 }).map((g) => ({
+      text: `2001:DB8:${g.map((n) => hex(n).padStart(4, "0")).join(":")}`,
+      trusted: true,
+      is: `2001:db8:${g.map(hex).join(":")}`,
+    })),
+  );
+  fc.assert(
+    fc.property(fc.array(hop, { minLength: 1, maxLength: 6 }), (hops) => {
+      const header = hops.map((h) => h.text).join(",");
+      // Every hop trusted: the furthest one is the closest to the client we know.
+      const expected = (hops.findLast((h) => !h.trusted) ?? hops[0]!).is;
+      assert.equal(resolve(request({ "x-forwarded-for": header }), "10.0.0.1"), expected);
+      // An odd spelling to the right of the client ends the walk at the proxy.
+      const odd = resolve(request({ "x-forwarded-for": `${header}, 010.0.0.1` }), "10.0.0.1");
+      assert.equal(odd, "10.0.0.1");
+    }),
+    { numRuns: 300 },
+  );
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { MAX_REQUEST_BODY_BYTES } from "../../src/http/request_body.ts";
 import { startFakeOpenWeather } from "../support/fake_openweather.ts";
 import { startService } from "../support/service.ts";
+import { fetchWithin } from "../support/wait.ts";
 
 const WEATHER = "/data-action/weather";
 
@@ -96,7 +97,7 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
         0x22,
         0x7d,
       ]);
-      const response = await fetch(new URL(WEATHER, service.url), {
+      const response = await fetchWithin(new URL(WEATHER, service.url), {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: bytes,
@@ -116,7 +117,7 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
         0x22,
         0x7d,
       ]);
-      const response = await fetch(new URL(WEATHER, service.url), {
+      const response = await fetchWithin(new URL(WEATHER, service.url), {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: ReadableStream.from([bytes]),
@@ -130,7 +131,7 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
     });
 
     await t.step("bytes that are not UTF-8 outside any string are refused as such", async () => {
-      const response = await fetch(new URL(WEATHER, service.url), {
+      const response = await fetchWithin(new URL(WEATHER, service.url), {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: new Uint8Array([0x7b, 0xff, 0x7d]),
@@ -159,7 +160,7 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
         assert.equal(response.status, 200, body);
         assert.equal((await response.json()).city, "London");
       }
-      const chunked = await fetch(new URL(WEATHER, service.url), {
+      const chunked = await fetchWithin(new URL(WEATHER, service.url), {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: ReadableStream.from([new TextEncoder().encode('{"city_name":"Lond\\ufffdon"}')]),
@@ -188,7 +189,7 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
           controller.enqueue(chunk);
         },
       });
-      const response = await fetch(new URL(WEATHER, service.url), {
+      const response = await fetchWithin(new URL(WEATHER, service.url), {
         method: "POST",
         headers: { "content-type": "application/json" },
         body,
@@ -201,7 +202,7 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
       const body = ReadableStream.from(
         [json.slice(0, 5), json.slice(5)].map((part) => new TextEncoder().encode(part)),
       );
-      const response = await fetch(new URL(WEATHER, service.url), {
+      const response = await fetchWithin(new URL(WEATHER, service.url), {
         method: "POST",
         headers: { "content-type": "application/json" },
         body,
@@ -258,7 +259,7 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
     });
 
     await t.step("405 with Allow for a wrong method", async () => {
-      const get = await fetch(new URL(WEATHER, service.url));
+      const get = await fetchWithin(new URL(WEATHER, service.url));
       assert.equal(get.headers.get("allow"), "POST");
       await assertError(get, 405, "METHOD_NOT_ALLOWED");
       const post = await service.post("/healthz", {});
@@ -268,15 +269,15 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
 
     await t.step("404 JSON for an unknown path", async () => {
       await assertError(
-        await fetch(new URL("/data-action/weather/extra", service.url)),
+        await fetchWithin(new URL("/data-action/weather/extra", service.url)),
         404,
         "NOT_FOUND",
       );
-      await assertError(await fetch(new URL("/", service.url)), 404, "NOT_FOUND");
+      await assertError(await fetchWithin(new URL("/", service.url)), 404, "NOT_FOUND");
     });
 
     await t.step("GET /healthz answers 200 while the process is up", async () => {
-      const response = await fetch(new URL("/healthz", service.url));
+      const response = await fetchWithin(new URL("/healthz", service.url));
       assert.equal(response.status, 200);
       assert.deepEqual(await response.json(), { status: "ok" });
     });

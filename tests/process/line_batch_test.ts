@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createLineBatch } from "../../src/process/line_batch.ts";
-import { within } from "../support/process.ts";
+import { within } from "../support/wait.ts";
 
 const decoder = new TextDecoder();
 

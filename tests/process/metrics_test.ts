@@ -10,12 +10,13 @@ import { startFakeKeyHost } from "../support/fake_jwks.ts";
 import { startFakeOpenWeather } from "../support/fake_openweather.ts";
 import { type RunningService, startService } from "../support/service.ts";
 import { generateTestKey, signToken } from "../support/tokens.ts";
+import { fetchWithin } from "../support/wait.ts";
 
 const ISSUER = "https://idp.example.test/";
 const AUDIENCE = "api://genesys-weather";
 
 async function scrape(service: RunningService): Promise<(series: string) => number | undefined> {
-  const text = await (await fetch(new URL("/metrics", service.url))).text();
+  const text = await (await fetchWithin(new URL("/metrics", service.url))).text();
   return (series) => {
     const line = text.split("\n").find((line) => line.startsWith(`${series} `));
     return line === undefined ? undefined : Number(line.slice(series.length + 1));

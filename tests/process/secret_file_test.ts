@@ -4,7 +4,8 @@ import { createLogger } from "../../src/process/log.ts";
 import { readSecretFileSync, SecretFileError } from "../../src/process/secret_file.ts";
 import { describeConfig } from "../../src/service.ts";
 import { startFakeOpenWeather, TEST_API_KEY } from "../support/fake_openweather.ts";
-import { listeningUrl, postWeather, spawnService, within } from "../support/process.ts";
+import { postWeather, spawnService } from "../support/process.ts";
+import { tempDir } from "../support/temp_dir.ts";
 import { configProblems, loadConfigFrom } from "../support/config.ts";
 
 const API_KEY = "file-owm-key-0123456789abcdef";
@@ -202,45 +203,34 @@ Deno.test("a secret read from a file is never logged", () => {
 });
 
 Deno.test("main.ts reads OPENWEATHER_API_KEY_FILE from ./secrets/ under the start task's permissions", async () => {
-  const upstream = startFakeOpenWeather();
-  const workdir = Deno.makeTempDirSync();
-  Deno.mkdirSync(`${workdir}/secrets`);
-  Deno.writeTextFileSync(`${workdir}/secrets/openweather_api_key`, `${TEST_API_KEY}\n`);
-  Deno.writeTextFileSync(`${workdir}/elsewhere`, `${TEST_API_KEY}\n`);
-  const service = spawnService({
-    AUTH_MODE: "none",
-    HOST: "127.0.0.1",
-    PORT: "0",
-    OPENWEATHER_BASE_URL: upstream.url.href,
-    OPENWEATHER_API_KEY_FILE: "secrets/openweather_api_key",
-  }, workdir);
-  try {
-    const url = listeningUrl(
-      await within(10_000, service.waitForLine((line) => line.msg === "Listening"), "Listening"),
-    );
-    const response = await postWeather(url, "London");
+  await using upstream = startFakeOpenWeather();
+  using workdir = tempDir();
+  Deno.mkdirSync(`${workdir.path}/secrets`);
+  Deno.writeTextFileSync(`${workdir.path}/secrets/openweather_api_key`, `${TEST_API_KEY}\n`);
+  Deno.writeTextFileSync(`${workdir.path}/elsewhere`, `${TEST_API_KEY}\n`);
+  {
+    await using service = spawnService({
+      AUTH_MODE: "none",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      OPENWEATHER_BASE_URL: upstream.url.href,
+      OPENWEATHER_API_KEY_FILE: "secrets/openweather_api_key",
+    }, { cwd: workdir.path });
+    const response = await postWeather(await service.listening(), "London");
     assert.equal(response.status, 200);
     assert.equal((await response.json()).city, "London");
     assert.ok(!JSON.stringify(service.lines).includes(TEST_API_KEY));
-  } finally {
-    await service.stop();
   }
   // The same file reached through .. from ./secrets/ is refused, whatever --allow-read says.
-  const escaping = spawnService({
+  await using escaping = spawnService({
     AUTH_MODE: "none",
     PORT: "0",
     OPENWEATHER_API_KEY_FILE: "secrets/../elsewhere",
-  }, workdir);
-  try {
-    assert.equal((await within(10_000, escaping.exited, "exit")).code, 1);
-    assert.match(
-      String(escaping.lines[0]?.msg),
-      /OPENWEATHER_API_KEY_FILE "secrets\/\.\.\/elsewhere"/,
-    );
-    assert.ok(!JSON.stringify(escaping.lines).includes(TEST_API_KEY));
-  } finally {
-    await escaping.stop();
-    await upstream.close();
-    Deno.removeSync(workdir, { recursive: true });
-  }
+  }, { cwd: workdir.path });
+  assert.equal((await escaping.waitForExit()).code, 1);
+  assert.match(
+    String(escaping.lines[0]?.msg),
+    /OPENWEATHER_API_KEY_FILE "secrets\/\.\.\/elsewhere"/,
+  );
+  assert.ok(!JSON.stringify(escaping.lines).includes(TEST_API_KEY));
 });

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { secretValues } from "../../src/config.ts";
 import { describeConfig } from "../../src/service.ts";
 import { startFakeOpenWeather, TEST_API_KEY } from "../support/fake_openweather.ts";
-import { listeningUrl, postWeather, spawnService, within } from "../support/process.ts";
+import { postWeather, spawnService } from "../support/process.ts";
 import { configProblems, loadConfigFrom } from "../support/config.ts";
 import { freePort } from "../support/free_port.ts";
+import { fetchWithin } from "../support/wait.ts";
 
 const MINIMAL = { OPENWEATHER_API_KEY: TEST_API_KEY, AUTH_MODE: "none" };
 const PASSWORD = "s3cret-redis-password";
@@ -118,11 +119,8 @@ Deno.test("describeConfig() shows where the store is, never its password", () =>
 });
 
 Deno.test("main.ts with a malformed SHARED_STORE_URL stops at start, quoting nothing of it", async () => {
-  const service = spawnService(
-    { ...MINIMAL, SHARED_STORE_URL: `redis//:${PASSWORD}@host` },
-    Deno.makeTempDirSync(),
-  );
-  const { code, stderr } = await service.exited;
+  await using service = spawnService({ ...MINIMAL, SHARED_STORE_URL: `redis//:${PASSWORD}@host` });
+  const { code, stderr } = await service.waitForExit();
   assert.equal(code, 1);
   assert.equal(stderr, "");
   assert.match(String(service.lines[0]!.msg), /SHARED_STORE_URL must be a redis:\/\//);
@@ -130,39 +128,32 @@ Deno.test("main.ts with a malformed SHARED_STORE_URL stops at start, quoting not
 });
 
 Deno.test("main.ts starts and answers while the store at SHARED_STORE_URL is unreachable", async () => {
-  const upstream = startFakeOpenWeather();
+  await using upstream = startFakeOpenWeather();
   const port = freePort();
-  const service = spawnService({
+  await using service = spawnService({
     ...MINIMAL,
     OPENWEATHER_BASE_URL: upstream.url.href,
     HOST: "127.0.0.1",
     PORT: "0",
     SHARED_STORE_URL: `redis://:${PASSWORD}@127.0.0.1:${port}`,
-  }, Deno.makeTempDirSync());
-  try {
-    const url = listeningUrl(
-      await within(15_000, service.waitForLine((line) => line.msg === "Listening"), "Listening"),
-    );
-    const response = await postWeather(url, "London");
-    assert.equal(response.status, 200);
-    assert.equal((await response.json()).city, "London");
-    const ready = await fetch(new URL("/readyz", url));
-    assert.equal(ready.status, 200);
-    await ready.body?.cancel();
-    const configuration = service.lines.find((line) => line.msg === "Configuration")!;
-    assert.deepEqual((configuration.sharedStore as Record<string, unknown>).target, {
-      kind: "redis",
-      connection: "[REDACTED]",
-      location: `redis://:[REDACTED]@127.0.0.1:${port}`,
-    });
-    assert.ok(!JSON.stringify(service.lines).includes(PASSWORD));
-    assert.equal(
-      service.lines.filter((line) => String(line.msg).startsWith("Shared store unavailable"))
-        .length,
-      1,
-    );
-  } finally {
-    await service.stop();
-    await upstream.close();
-  }
+  });
+  const url = await service.listening(15_000);
+  const response = await postWeather(url, "London");
+  assert.equal(response.status, 200);
+  assert.equal((await response.json()).city, "London");
+  const ready = await fetchWithin(new URL("/readyz", url));
+  assert.equal(ready.status, 200);
+  await ready.body?.cancel();
+  const configuration = service.lines.find((line) => line.msg === "Configuration")!;
+  assert.deepEqual((configuration.sharedStore as Record<string, unknown>).target, {
+    kind: "redis",
+    connection: "[REDACTED]",
+    location: `redis://:[REDACTED]@127.0.0.1:${port}`,
+  });
+  assert.ok(!JSON.stringify(service.lines).includes(PASSWORD));
+  assert.equal(
+    service.lines.filter((line) => String(line.msg).startsWith("Shared store unavailable"))
+      .length,
+    1,
+  );
 });

@@ -13,6 +13,7 @@ import {
 import { TestClock } from "../support/clock.ts";
 import { type RunningService, startService } from "../support/service.ts";
 import { type RedisServer, startRedis } from "../support/redis.ts";
+import { fetchWithin } from "../support/wait.ts";
 
 const WEATHER = "/data-action/weather";
 
@@ -28,7 +29,7 @@ function lastCacheResult(service: RunningService): unknown {
 }
 
 async function metric(service: RunningService, series: string): Promise<number | undefined> {
-  const text = await (await fetch(new URL("/metrics", service.url))).text();
+  const text = await (await fetchWithin(new URL("/metrics", service.url))).text();
   const line = text.split("\n").find((line) => line.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
@@ -58,6 +59,9 @@ async function startGroup(count: number, variables: Record<string, string>) {
     async close() {
       await Promise.all(services.map((service) => service.close()));
       await upstream.close();
+    },
+    async [Symbol.asyncDispose]() {
+      await this.close();
     },
   };
 }
@@ -127,34 +131,26 @@ async function askWhileUpstreamHangs(
 Deno.test("REQUEST_DEADLINE_MS with OpenWeatherMap hanging serves the stale answer, not UPSTREAM_TIMEOUT", async (t) => {
   const variables = { REQUEST_DEADLINE_MS: "200", OPENWEATHER_TIMEOUT_MS: "10000" };
   await t.step("without a store", async () => {
-    const group = await startGroup(1, variables);
+    await using group = await startGroup(1, variables);
     const [service] = group.services as [RunningService];
-    try {
-      const fresh = await ask(service, "London");
-      group.clock.advance(601_000);
-      const { answer, elapsedMs } = await askWhileUpstreamHangs(service, group.upstream, "London");
-      assert.deepEqual(answer, { ...fresh, stale: true });
-      assert.equal(lastCacheResult(service), "stale");
-      assert.ok(elapsedMs < 5_000, `answered after ${elapsedMs} ms`);
-    } finally {
-      await group.close();
-    }
+    const fresh = await ask(service, "London");
+    group.clock.advance(601_000);
+    const { answer, elapsedMs } = await askWhileUpstreamHangs(service, group.upstream, "London");
+    assert.deepEqual(answer, { ...fresh, stale: true });
+    assert.equal(lastCacheResult(service), "stale");
+    assert.ok(elapsedMs < 5_000, `answered after ${elapsedMs} ms`);
   });
 
   let redis: RedisServer | undefined;
   await t.step("with a store: the stale answer another instance fetched", async () => {
     redis = await startRedis();
-    const group = await startGroup(2, { ...variables, SHARED_STORE_URL: redis.url });
+    await using group = await startGroup(2, { ...variables, SHARED_STORE_URL: redis.url });
     const [a, b] = group.services as [RunningService, RunningService];
-    try {
-      const fresh = await ask(a, "London");
-      group.clock.advance(601_000);
-      const { answer } = await askWhileUpstreamHangs(b, group.upstream, "London");
-      assert.deepEqual(answer, { ...fresh, stale: true });
-      assert.equal(lastCacheResult(b), "stale");
-    } finally {
-      await group.close();
-    }
+    const fresh = await ask(a, "London");
+    group.clock.advance(601_000);
+    const { answer } = await askWhileUpstreamHangs(b, group.upstream, "London");
+    assert.deepEqual(answer, { ...fresh, stale: true });
+    assert.equal(lastCacheResult(b), "stale");
   });
   await redis?.stop();
 });
@@ -181,7 +177,7 @@ Deno.test("a store that fails is a cache miss and the local budget, never a fail
       for (let i = 0; i < 4; i++) await ask(service, `Nowhere ${i}`);
       assert.equal(group.upstream.requests.length, 2, "4 / 2 instances = 2 calls");
       assert.equal(await metric(service, 'shared_store_up{backend="redis"}'), 0);
-      const ready = await fetch(new URL("/readyz", service.url));
+      const ready = await fetchWithin(new URL("/readyz", service.url));
       assert.equal(ready.status, 200);
       await ready.body?.cancel();
       assert.ok(!service.logLines.join("\n").includes("a-redis-password-123"));
@@ -198,43 +194,33 @@ Deno.test("a store that fails is a cache miss and the local budget, never a fail
   });
 
   await t.step("a store refusing the password", async () => {
-    const redis = await startRedis({ args: ["--requirepass", "the-right-password-42"] });
-    const group = await startGroup(1, {
+    await using redis = await startRedis({ args: ["--requirepass", "the-right-password-42"] });
+    await using group = await startGroup(1, {
       SHARED_STORE_URL: `redis://:the-wrong-password-42@127.0.0.1:${redis.port}`,
     });
     const [service] = group.services as [RunningService];
-    try {
-      assert.equal((await ask(service, "London")).city, "London");
-      assert.equal((await ask(service, "London")).city, "London");
-      assert.equal(group.upstream.requests.length, 1, "this instance's memory still caches");
-      assert.equal(await metric(service, 'shared_store_up{backend="redis"}'), 0);
-      const log = service.logLines.join("\n");
-      assert.ok(!log.includes("the-wrong-password-42"));
-      assert.equal(log.split("Shared store unavailable").length - 1, 1);
-    } finally {
-      await group.close();
-      await redis.stop();
-    }
+    assert.equal((await ask(service, "London")).city, "London");
+    assert.equal((await ask(service, "London")).city, "London");
+    assert.equal(group.upstream.requests.length, 1, "this instance's memory still caches");
+    assert.equal(await metric(service, 'shared_store_up{backend="redis"}'), 0);
+    const log = service.logLines.join("\n");
+    assert.ok(!log.includes("the-wrong-password-42"));
+    assert.equal(log.split("Shared store unavailable").length - 1, 1);
   });
 
   await t.step("a store holding garbage", async () => {
-    const redis = await startRedis();
-    const group = await startGroup(1, { SHARED_STORE_URL: redis.url });
+    await using redis = await startRedis();
+    await using group = await startGroup(1, { SHARED_STORE_URL: redis.url });
     const [service] = group.services as [RunningService];
-    try {
-      const key = `genesys-weather:answer:${JSON.stringify(["london", "", "metric", ""])}`;
-      assert.equal(await redis.command("SET", key, "{not json"), "+OK\r\n");
-      assert.equal((await ask(service, "London")).city, "London");
-      assert.equal(group.upstream.requests.length, 1);
-      assert.equal(
-        await metric(service, 'shared_store_errors_total{backend="redis",operation="decode"}'),
-        1,
-      );
-      // The good answer replaced the garbage.
-      assert.match(await redis.command("GET", key), /"observation"/);
-    } finally {
-      await group.close();
-      await redis.stop();
-    }
+    const key = `genesys-weather:answer:${JSON.stringify(["london", "", "metric", ""])}`;
+    assert.equal(await redis.command("SET", key, "{not json"), "+OK\r\n");
+    assert.equal((await ask(service, "London")).city, "London");
+    assert.equal(group.upstream.requests.length, 1);
+    assert.equal(
+      await metric(service, 'shared_store_errors_total{backend="redis",operation="decode"}'),
+      1,
+    );
+    // The good answer replaced the garbage.
+    assert.match(await redis.command("GET", key), /"observation"/);
   });
 });

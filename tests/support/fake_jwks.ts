@@ -4,10 +4,11 @@
  */
 
 import type { JWK } from "jose";
+import { WAIT_MS, within } from "./wait.ts";
 
 export type KeyHostMode = "serve" | "down" | "garbage" | "empty" | "stall";
 
-export interface FakeKeyHost {
+export interface FakeKeyHost extends AsyncDisposable {
   readonly url: URL;
   /** How many times the key set was requested. */
   readonly requestCount: () => number;
@@ -44,6 +45,10 @@ export function startFakeKeyHost(keys: JWK[]): FakeKeyHost {
     }
   });
 
+  const close = async () => {
+    for (const release of stalled) release();
+    await within(WAIT_MS, server.shutdown(), "the key host to stop");
+  };
   return {
     url: new URL(`http://127.0.0.1:${server.addr.port}/.well-known/jwks.json`),
     requestCount: () => count,
@@ -53,9 +58,7 @@ export function startFakeKeyHost(keys: JWK[]): FakeKeyHost {
     setMode(next) {
       mode = next;
     },
-    async close() {
-      for (const release of stalled) release();
-      await server.shutdown();
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }

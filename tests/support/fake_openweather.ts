@@ -7,6 +7,7 @@
  */
 
 import { freePort } from "./free_port.ts";
+import { WAIT_MS, within } from "./wait.ts";
 
 export const TEST_API_KEY = "test-owm-key-0123456789abcdef0123";
 
@@ -65,15 +66,15 @@ const KNOWN_CITIES: Record<string, { name: string; country: string }> = {
 
 export type UpstreamHandler = (request: Request, url: URL) => Response | Promise<Response>;
 
-export interface FakeOpenWeather {
+export interface FakeOpenWeather extends AsyncDisposable {
   /** The endpoint URL to configure as OPENWEATHER_BASE_URL. */
   readonly url: URL;
   /** Every request URL received, in order. */
   readonly requests: URL[];
   /** Replaces the realistic behaviour; `undefined` restores it. */
   respondWith(handler: UpstreamHandler | undefined): void;
-  /** Resolves once `count` requests in all have arrived. */
-  waitForRequests(count: number): Promise<void>;
+  /** Resolves once `count` requests in all have arrived; fails after `timeoutMs`. */
+  waitForRequests(count: number, timeoutMs?: number): Promise<void>;
   /** Holds every answer until the returned function is called. */
   hold(): () => void;
   close(): Promise<void>;
@@ -86,6 +87,10 @@ export function startFakeOpenWeather(apiKey = TEST_API_KEY): FakeOpenWeather {
   const releases = new Set<() => void>();
   const requestWaiters: { count: number; resolve: () => void }[] = [];
 
+  const close = async () => {
+    for (const release of [...releases]) release();
+    await within(WAIT_MS, server.shutdown(), "the OpenWeatherMap stand-in to stop");
+  };
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
     async (request) => {
@@ -106,11 +111,15 @@ export function startFakeOpenWeather(apiKey = TEST_API_KEY): FakeOpenWeather {
     respondWith(handler) {
       override = handler;
     },
-    waitForRequests(count) {
+    waitForRequests(count, timeoutMs = WAIT_MS) {
       if (requests.length >= count) return Promise.resolve();
       const { promise, resolve } = Promise.withResolvers<void>();
       requestWaiters.push({ count, resolve });
-      return promise;
+      return within(
+        timeoutMs,
+        promise,
+        () => `${count} requests at the OpenWeatherMap stand-in (${requests.length} came)`,
+      );
     },
     hold() {
       const { promise, resolve } = Promise.withResolvers<void>();
@@ -123,10 +132,8 @@ export function startFakeOpenWeather(apiKey = TEST_API_KEY): FakeOpenWeather {
       releases.add(release);
       return release;
     },
-    async close() {
-      for (const release of [...releases]) release();
-      await server.shutdown();
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
 
@@ -183,7 +190,9 @@ function round2(value: number): number {
  * closes: for answers `Deno.serve` will not produce, such as a body shorter
  * than its Content-Length.
  */
-export function startRawHttpServer(raw: string): { url: URL; close: () => Promise<void> } {
+export function startRawHttpServer(
+  raw: string,
+): { url: URL; close: () => Promise<void> } & AsyncDisposable {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const connections = new Set<Deno.Conn>();
   const accepting = (async () => {
@@ -206,17 +215,19 @@ export function startRawHttpServer(raw: string): { url: URL; close: () => Promis
     }
   })().catch(() => {});
   const { port } = listener.addr as Deno.NetAddr;
+  const close = async () => {
+    listener.close();
+    for (const connection of connections) {
+      try {
+        connection.close();
+      } catch { /* already closed */ }
+    }
+    await within(WAIT_MS, accepting, "the raw HTTP server to stop");
+  };
   return {
     url: new URL(`http://127.0.0.1:${port}/data/2.5/weather`),
-    async close() {
-      listener.close();
-      for (const connection of connections) {
-        try {
-          connection.close();
-        } catch { /* already closed */ }
-      }
-      await accepting;
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
 

@@ -3,6 +3,8 @@
  * `deno task` (or a compiled binary), so permission flags are tested too.
  */
 
+import { fetchWithin, WAIT_MS, within } from "./wait.ts";
+
 const ROOT = new URL("../../", import.meta.url);
 
 /**
@@ -37,29 +39,48 @@ export function taskArguments(
   ];
 }
 
-export interface ServiceProcess {
+export interface ServiceProcess extends AsyncDisposable {
   readonly child: Deno.ChildProcess;
+  /** The directory it runs in: the one given, else an empty temp dir that stop() removes. */
+  readonly cwd: string;
   /** Log lines seen on stdout so far, parsed. */
   readonly lines: Record<string, unknown>[];
-  /** Resolves with the first line (past or future) that matches. */
-  waitForLine(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+  /**
+   * Resolves with the first line (past or future) that matches; fails when the
+   * process exits first or `timeoutMs` passes, naming `what` was awaited.
+   */
+  waitForLine(
+    match: (line: Record<string, unknown>) => boolean,
+    what?: string,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
+  /** The URL of the `Listening` line, once it comes (0.0.0.0 made 127.0.0.1). */
+  listening(timeoutMs?: number): Promise<URL>;
   /** Resolves with the first match of `pattern` in stderr, as it arrives. */
-  waitForStderr(pattern: RegExp): Promise<RegExpMatchArray>;
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Resolves when the process exits, with everything it wrote to stderr. */
-  readonly exited: Promise<{ code: number; stderr: string }>;
-  /** Kills the process if it still runs, and waits for it: for `finally` blocks. */
+  waitForExit(timeoutMs?: number): Promise<{ code: number; stderr: string }>;
+  /** Kills the process if it still runs, and waits for it; `await using` calls it. */
   stop(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  /** The working directory; an empty temp dir when not given (no stray .env or secrets/). */
+  cwd?: string;
+  /** Another command line than main.ts under the start task's flags. */
+  command?: { program: string; args: string[] };
 }
 
 /** Starts main.ts (or another command line) with only `env`, plus what Deno needs to find its cache. */
 export function spawnService(
   env: Record<string, string>,
-  cwd = Deno.cwd(),
-  command: { program: string; args: string[] } = {
-    program: Deno.execPath(),
-    args: taskArguments("start"),
-  },
+  {
+    cwd,
+    command = { program: Deno.execPath(), args: taskArguments("start") },
+  }: SpawnOptions = {},
 ): ServiceProcess {
+  const ownDir = cwd === undefined ? Deno.makeTempDirSync({ prefix: "service-cwd-" }) : undefined;
+  const dir = cwd ?? ownDir!;
   const inherited = Object.fromEntries(
     ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"].flatMap((name) => {
       const value = Deno.env.get(name);
@@ -68,7 +89,7 @@ export function spawnService(
   );
   const child = new Deno.Command(command.program, {
     args: command.args,
-    cwd,
+    cwd: dir,
     env: { ...inherited, NO_COLOR: "1", ...env },
     clearEnv: true,
     stdin: "null",
@@ -77,10 +98,10 @@ export function spawnService(
   }).spawn();
 
   const lines: Record<string, unknown>[] = [];
-  const waiters: {
+  const waiters = new Set<{
     match: (line: Record<string, unknown>) => boolean;
     resolve: (line: Record<string, unknown>) => void;
-  }[] = [];
+  }>();
   const stdoutDone = (async () => {
     let buffered = "";
     for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
@@ -90,15 +111,16 @@ export function spawnService(
         const line = JSON.parse(buffered.slice(0, newline)) as Record<string, unknown>;
         buffered = buffered.slice(newline + 1);
         lines.push(line);
-        for (const waiter of [...waiters]) {
+        for (const waiter of waiters) {
           if (waiter.match(line)) {
-            waiters.splice(waiters.indexOf(waiter), 1);
+            waiters.delete(waiter);
             waiter.resolve(line);
           }
         }
       }
     }
   })();
+
   let stderrText = "";
   const stderrWaiters = new Set<() => void>();
   const stderr = (async () => {
@@ -113,67 +135,106 @@ export function spawnService(
     code: status.code,
     stderr,
   }));
+  /** What the process wrote so far, for the message of a wait that failed. */
+  const written = () => `; stdout:\n${JSON.stringify(lines, null, 2)}\nstderr:\n${stderrText}`;
 
-  return {
-    child,
-    lines,
-    waitForLine(match) {
-      const seen = lines.find(match);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        waiters.push({ match, resolve });
-        // A process that exits without the line must fail the test, not hang it.
-        child.status.then(() => stdoutDone).then(() =>
-          reject(
-            new Error(
-              `Process exited without the expected log line; saw:\n${
-                JSON.stringify(lines, null, 2)
-              }`,
-            ),
-          )
-        );
-      });
-    },
-    waitForStderr(pattern) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const match = stderrText.match(pattern);
-          if (match) {
-            stderrWaiters.delete(check);
-            resolve(match);
-          }
-        };
-        stderrWaiters.add(check);
-        check();
-        stderr.then(() => {
-          if (stderrWaiters.delete(check)) {
-            reject(new Error(`Process exited; stderr was:\n${stderrText}`));
-          }
-        });
-      });
-    },
-    async stop() {
+  const waitForLine: ServiceProcess["waitForLine"] = (
+    match,
+    what = "a matching log line",
+    timeoutMs = WAIT_MS,
+  ) => {
+    const already = lines.find(match);
+    if (already) return Promise.resolve(already);
+    const { promise, resolve, reject } = Promise.withResolvers<Record<string, unknown>>();
+    const waiter = { match, resolve };
+    waiters.add(waiter);
+    // A process that exits without the line must fail the test at once.
+    exited.then(() => reject(new Error(`Process exited without ${what}${written()}`)));
+    return within(timeoutMs, promise, () => `${what}${written()}`).finally(() =>
+      waiters.delete(waiter)
+    );
+  };
+
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    stopped ??= (async () => {
       try {
         child.kill("SIGKILL");
       } catch { /* already exited */ }
-      await exited;
+      await within(WAIT_MS, exited, "the process to exit after SIGKILL");
+      if (ownDir !== undefined) Deno.removeSync(ownDir, { recursive: true });
+    })();
+
+  return {
+    child,
+    cwd: dir,
+    lines,
+    waitForLine,
+    async listening(timeoutMs) {
+      return listeningUrl(
+        await waitForLine((line) => line.msg === "Listening", "the Listening line", timeoutMs),
+      );
     },
-    exited,
+    waitForStderr(pattern, timeoutMs = WAIT_MS) {
+      const { promise, resolve, reject } = Promise.withResolvers<RegExpMatchArray>();
+      const check = () => {
+        const match = stderrText.match(pattern);
+        if (match) {
+          stderrWaiters.delete(check);
+          resolve(match);
+        }
+      };
+      stderrWaiters.add(check);
+      check();
+      stderr.then(() => {
+        if (stderrWaiters.delete(check)) {
+          reject(new Error(`Process exited without writing ${pattern} to stderr${written()}`));
+        }
+      });
+      return within(timeoutMs, promise, () => `${pattern} in stderr${written()}`).finally(() =>
+        stderrWaiters.delete(check)
+      );
+    },
+    waitForExit(timeoutMs = WAIT_MS) {
+      return within(timeoutMs, exited, () => `the process to exit${written()}`);
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
   };
 }
 
-/** Rejects after `ms` instead of letting a broken test hang the suite. */
-export function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/**
+ * Runs a command to its end, as `new Deno.Command(program, options).output()`
+ * does (stdout and stderr piped unless told), but kills it and fails when
+ * `timeoutMs` passes, naming `what` was run.
+ */
+export async function runToEnd(
+  program: string,
+  options: Deno.CommandOptions = {},
+  what = program,
+  timeoutMs = WAIT_MS,
+): Promise<Deno.CommandOutput> {
+  const child = new Deno.Command(program, {
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    ...options,
+  }).spawn();
+  const output = child.output();
+  try {
+    return await within(timeoutMs, output, `${what} to finish`);
+  } catch (error) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited meanwhile */ }
+    await output.catch(() => {});
+    throw error;
+  }
 }
 
 /** POSTs `{ city_name }` to the weather action of a service running as a process. */
 export function postWeather(url: URL, city: string): Promise<Response> {
-  return fetch(new URL("/data-action/weather", url), {
+  return fetchWithin(new URL("/data-action/weather", url), {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ city_name: city }),

@@ -6,6 +6,8 @@
  */
 
 import { freePort } from "./free_port.ts";
+import { runToEnd } from "./process.ts";
+import { fetchWithin, pollUntil, WAIT_MS, within } from "./wait.ts";
 
 export interface CommandResult {
   code: number;
@@ -16,7 +18,7 @@ export interface CommandResult {
 export async function runPrometheusTool(program: string, args: string[]): Promise<CommandResult> {
   let result: Deno.CommandOutput;
   try {
-    result = await new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).output();
+    result = await runToEnd(program, { args }, `${program} ${args.slice(0, 2).join(" ")}`);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) throw missing(program);
     throw error;
@@ -35,21 +37,39 @@ function missing(program: string): Error {
   );
 }
 
-export interface PrometheusServer {
+export interface PrometheusServer extends AsyncDisposable {
   readonly url: URL;
   /** GET on Prometheus's HTTP API; returns the `data` of a successful answer. */
   api<T>(path: string): Promise<T>;
-  /** Kills the server, waits for it and removes its storage. */
+  /** Kills the server, waits for it and removes its storage; `await using` calls it. */
   stop(): Promise<void>;
+}
+
+class ExitedAtStart extends Error {
+  override name = "ExitedAtStart";
 }
 
 /** Starts `prometheus` with `configFile`, and resolves once its readiness endpoint says ready. */
 export async function startPrometheus(
   configFile: string,
+  readyWithinMs = WAIT_MS,
+): Promise<PrometheusServer> {
+  // A port found free may be taken again before prometheus binds it: try a few.
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startPrometheusOn(freePort(), configFile, readyWithinMs);
+    } catch (error) {
+      if (!(error instanceof ExitedAtStart) || attempt === 3) throw error;
+    }
+  }
+}
+
+async function startPrometheusOn(
+  port: number,
+  configFile: string,
   readyWithinMs: number,
 ): Promise<PrometheusServer> {
   const storage = await Deno.makeTempDir({ prefix: "prometheus-tsdb-" });
-  const port = freePort();
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("prometheus", {
@@ -73,22 +93,20 @@ export async function startPrometheus(
     for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) stderr += text;
   })();
   const url = new URL(`http://127.0.0.1:${port}/`);
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already exited */ }
-    await child.status;
-    await stderrDone;
-    await Deno.remove(storage, { recursive: true });
-  };
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    stopped ??= (async () => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already exited */ }
+      await within(WAIT_MS, Promise.all([child.status, stderrDone]), "prometheus to exit");
+      await Deno.remove(storage, { recursive: true });
+    })();
 
   const server: PrometheusServer = {
     url,
     async api<T>(path: string): Promise<T> {
-      const response = await fetch(new URL(path, url));
+      const response = await fetchWithin(new URL(path, url));
       const body = await response.json() as { status: string; data: T; error?: string };
       if (response.status !== 200 || body.status !== "success") {
         throw new Error(`Prometheus ${path}: ${response.status} ${body.error ?? ""}`);
@@ -96,19 +114,21 @@ export async function startPrometheus(
       return body.data;
     },
     stop,
+    [Symbol.asyncDispose]: stop,
   };
 
-  const deadline = Date.now() + readyWithinMs;
   let exited = false;
   child.status.then(() => exited = true);
-  while (Date.now() < deadline && !exited) {
-    try {
-      const response = await fetch(new URL("/-/ready", url));
+  try {
+    await pollUntil(`prometheus on port ${port} to be ready`, async () => {
+      if (exited) throw new ExitedAtStart(`prometheus exited at start:\n${stderr}`);
+      const response = await fetchWithin(new URL("/-/ready", url), {}, 1_000);
       await response.body?.cancel();
-      if (response.status === 200) return server;
-    } catch { /* not listening yet */ }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+      return response.status === 200 || undefined;
+    }, { timeoutMs: readyWithinMs, intervalMs: 100, giveUpOn: (e) => e instanceof ExitedAtStart });
+  } catch (error) {
+    await stop();
+    throw error;
   }
-  await stop();
-  throw new Error(`prometheus did not become ready within ${readyWithinMs} ms:\n${stderr}`);
+  return server;
 }

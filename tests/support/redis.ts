@@ -6,8 +6,9 @@
  */
 
 import { freePort } from "./free_port.ts";
+import { pollUntil, WAIT_MS, within } from "./wait.ts";
 
-export interface RedisServer {
+export interface RedisServer extends AsyncDisposable {
   readonly port: number;
   /** `redis://127.0.0.1:<port>`, for SHARED_STORE_URL. */
   readonly url: string;
@@ -28,11 +29,15 @@ async function rawCommand(port: number, args: string[]): Promise<string> {
     const body = args.map((arg) => `$${encoder.encode(arg).length}\r\n${arg}\r\n`).join("");
     await connection.write(encoder.encode(`*${args.length}\r\n${body}`));
     const buffer = new Uint8Array(64 * 1024);
-    const read = await connection.read(buffer);
+    const read = await within(WAIT_MS, connection.read(buffer), `Redis's reply to ${args[0]}`);
     return new TextDecoder().decode(buffer.subarray(0, read ?? 0));
   } finally {
     connection.close();
   }
+}
+
+class ExitedAtStart extends Error {
+  override name = "ExitedAtStart";
 }
 
 export async function startRedis(
@@ -90,25 +95,18 @@ async function startRedisOn(
     }
     let exited = false;
     child.status.then(() => exited = true);
-    const giveUpAt = performance.now() + 10_000;
-    for (;;) {
-      if (exited) throw new Error(`redis-server exited at start (port ${port} taken?)`);
-      try {
-        // With --requirepass, PING answers -NOAUTH: listening all the same.
-        if (/^(\+PONG|-NOAUTH)/.test(await rawCommand(port, ["PING"]))) return;
-      } catch { /* not listening yet */ }
-      if (performance.now() > giveUpAt) {
-        throw new Error(`redis-server did not answer PING on port ${port} within 10 s`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await pollUntil(`redis-server to answer PING on port ${port}`, async () => {
+      if (exited) throw new ExitedAtStart(`redis-server exited at start (port ${port} taken?)`);
+      // With --requirepass, PING answers -NOAUTH: listening all the same.
+      return /^(\+PONG|-NOAUTH)/.test(await rawCommand(port, ["PING"])) || undefined;
+    }, { intervalMs: 20, giveUpOn: (error) => error instanceof ExitedAtStart });
   };
   const kill = async () => {
     if (child === undefined) return;
     try {
       child.kill("SIGKILL");
     } catch { /* already gone */ }
-    await child.status;
+    await within(WAIT_MS, child.status, "redis-server to exit after SIGKILL");
     child = undefined;
   };
 
@@ -119,6 +117,10 @@ async function startRedisOn(
     removeDir();
     throw error;
   }
+  const stop = async () => {
+    await kill();
+    removeDir();
+  };
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -128,9 +130,7 @@ async function startRedisOn(
       await kill();
       await launch();
     },
-    async stop() {
-      await kill();
-      removeDir();
-    },
+    stop,
+    [Symbol.asyncDispose]: stop,
   };
 }

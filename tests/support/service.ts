@@ -8,15 +8,20 @@ import { loadConfigFrom } from "./config.ts";
 import { createLogger } from "../../src/process/log.ts";
 import { createService } from "../../src/service.ts";
 import { TEST_API_KEY } from "./fake_openweather.ts";
+import { fetchWithin, WAIT_MS, within } from "./wait.ts";
 
-export interface RunningService {
+export interface RunningService extends AsyncDisposable {
   readonly url: URL;
   readonly config: Config;
   /** Every log line written so far, raw, as it would reach stdout. */
   readonly logLines: string[];
-  /** Resolves with the first log entry (past or future) whose message starts with `prefix`. */
-  waitForLog(prefix: string): Promise<Record<string, unknown>>;
+  /**
+   * Resolves with the first log entry (past or future) whose message starts
+   * with `prefix`; fails after `timeoutMs`, naming the prefix.
+   */
+  waitForLog(prefix: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   post(path: string, body: unknown, init?: RequestInit): Promise<Response>;
+  /** Shuts the server down (answering what is in flight) and closes the service. */
   close(): Promise<void>;
 }
 
@@ -66,28 +71,37 @@ export async function startService(
   const { handler } = service;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handler);
   const url = new URL(`http://127.0.0.1:${server.addr.port}`);
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    closed ??= (async () => {
+      await within(WAIT_MS, server.shutdown(), "the server to answer what is in flight and stop");
+      await within(WAIT_MS, service.close(), "the service to close");
+    })();
   return {
     url,
     config,
     logLines,
-    waitForLog(prefix) {
+    waitForLog(prefix, timeoutMs = WAIT_MS) {
       const matches = (entry: Record<string, unknown>) => String(entry.msg).startsWith(prefix);
       const seen = logLines.map((line) => JSON.parse(line)).find(matches);
       if (seen) return Promise.resolve(seen);
-      return new Promise((resolve) => {
-        logWaiters.add((entry) => matches(entry) && (resolve(entry), true));
-      });
+      const { promise, resolve } = Promise.withResolvers<Record<string, unknown>>();
+      const waiter = (entry: Record<string, unknown>) => matches(entry) && (resolve(entry), true);
+      logWaiters.add(waiter);
+      return within(
+        timeoutMs,
+        promise,
+        () => `a log line starting with "${prefix}"; logged:\n${logLines.join("\n")}`,
+      ).finally(() => logWaiters.delete(waiter));
     },
     post: (path, body, init = {}) =>
-      fetch(new URL(path, url), {
+      fetchWithin(new URL(path, url), {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: typeof body === "string" ? body : JSON.stringify(body),
         ...init,
       }),
-    async close() {
-      await server.shutdown();
-      await service.close();
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
