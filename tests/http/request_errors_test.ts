@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { MAX_REQUEST_BODY_BYTES } from "../../src/http/request_body.ts";
+import { RequestError } from "../../src/http/errors.ts";
+import { MAX_REQUEST_BODY_BYTES, readJsonBody } from "../../src/http/request_body.ts";
 import { startFakeOpenWeather } from "../support/fake_openweather.ts";
 import { startService } from "../support/service.ts";
 import { fetchWithin } from "../support/wait.ts";
@@ -285,4 +286,18 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
     await service.close();
     await upstream.close();
   }
+});
+
+Deno.test("readJsonBody() holds a body to the limit even when its Content-Length understates it", async () => {
+  // Over HTTP the framing ends a body at its declared length; a Request made in
+  // process has no framing, so the length read must still be checked.
+  const request = new Request("http://localhost/data-action/weather", {
+    method: "POST",
+    headers: { "content-type": "application/json", "content-length": "20" },
+    body: JSON.stringify({ city_name: "x".repeat(MAX_REQUEST_BODY_BYTES) }),
+  });
+  await assert.rejects(
+    readJsonBody(request),
+    (error) => error instanceof RequestError && error.code === "PAYLOAD_TOO_LARGE",
+  );
 });
