@@ -14,6 +14,7 @@ import { createBuiltInIssuer } from "./oauth/mod.ts";
 import type { Logger } from "./process/log.ts";
 import { createMetricsRegistry, PROCESS_METRICS, recordProcessMetrics } from "./process/metrics.ts";
 import { REDACTED, redactUrl } from "./process/redact.ts";
+import { RequestDeadlines } from "./process/timeout.ts";
 import { STORE_METRICS } from "./store/metrics.ts";
 import { openSharedStore, type SharedStore } from "./store/shared_store.ts";
 import { WEATHER_METRICS } from "./weather/metrics.ts";
@@ -90,12 +91,14 @@ export async function createService(
     { throttle, now, logger, metrics, outboundTraced: config.outboundTraced },
     builtInIssuer ? [builtInIssuer.trust] : [],
   );
+  // Every request's deadline, on one timer; stopped on close.
+  const deadlines = new RequestDeadlines(config.requestDeadlineMs);
   const handler = createHandler({
     weatherAction: weather.action,
     authenticator: authentication.authenticator,
     genesysOrgIds: config.genesysOrgIds,
     extraRoutes: builtInIssuer?.routes ?? {},
-    deadlineMs: config.requestDeadlineMs,
+    deadlines,
     clientAddress: createClientAddressResolver(config.trustedProxies),
     maxConcurrentRequests: config.maxConcurrentRequests,
     notReadyReasons: authentication.notReadyReasons,
@@ -105,6 +108,7 @@ export async function createService(
   return {
     handler,
     async close() {
+      deadlines.close();
       await Promise.all([weather.close(), authentication.close(), builtInIssuer?.close()]);
       await store?.close();
     },

@@ -62,7 +62,7 @@ export type Handler = (request: Request, info?: ConnectionInfo) => Promise<Respo
 export function createHandler(deps: AppDeps): Handler {
   const now = deps.now ?? (() => performance.now());
   const metrics = deps.metrics.recorders(EDGE_METRICS);
-  metrics.deadline.set(deps.deadlineMs / 1000);
+  metrics.deadline.set(deps.deadlines.ms / 1000);
 
   const readyRoute = (_request: Request, context: RouteContext) => {
     const reasons = deps.notReadyReasons();

@@ -10,7 +10,7 @@ import { RequestError } from "../http/errors.ts";
 import { readJsonBody } from "../http/request_body.ts";
 import { jsonTextResponse } from "../http/responses.ts";
 import type { RouteContext, RouteHandler } from "../http/routes.ts";
-import { type Timers, untilAborted, withDeadline } from "../process/timeout.ts";
+import { type RequestDeadlines, untilAborted } from "../process/timeout.ts";
 
 /** Sent by Genesys Cloud on every action call: the calling organisation. */
 export const ORGANIZATION_HEADER = "inin-organization-id";
@@ -20,10 +20,8 @@ export interface WeatherRouteDeps {
   authenticator: Authenticator;
   /** When non-empty, only these organisations may call the weather action. */
   genesysOrgIds?: readonly string[];
-  /** Every weather request is answered within this, whatever the upstream does. */
-  deadlineMs: number;
-  /** The deadline's timers; a test's clock, else the global ones. */
-  timers?: Timers;
+  /** REQUEST_DEADLINE_MS: every weather request is answered within it, whatever the upstream does. */
+  deadlines: RequestDeadlines;
 }
 
 type Phase = "authenticating" | "reading" | "answering";
@@ -46,7 +44,7 @@ export function createWeatherRoute(deps: WeatherRouteDeps): RouteHandler {
   ): Promise<Response> {
     let phase: Phase = "authenticating";
     deadline.addEventListener("abort", () => {
-      context.logger.warn("Request deadline reached", { phase, deadline_ms: deps.deadlineMs });
+      context.logger.warn("Request deadline reached", { phase, deadline_ms: deps.deadlines.ms });
     });
     /** `work`, or the error `late()` makes as soon as the deadline is reached. */
     const beforeDeadline = async <T>(work: Promise<T>, late: () => RequestError): Promise<T> => {
@@ -93,10 +91,7 @@ export function createWeatherRoute(deps: WeatherRouteDeps): RouteHandler {
     return jsonTextResponse(json, 200, context.responseHeaders);
   }
 
-  return (request, context) =>
-    withDeadline((deadline) => answer(request, context, deadline), deps.deadlineMs, {
-      timers: deps.timers,
-    });
+  return (request, context) => deps.deadlines.run((deadline) => answer(request, context, deadline));
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Authenticator } from "../../src/auth/mod.ts";
 import { createHandler } from "../../src/edge/handler.ts";
 import { createLogger } from "../../src/process/log.ts";
 import { createMetricsRegistry } from "../../src/process/metrics.ts";
+import { RequestDeadlines } from "../../src/process/timeout.ts";
 import { METRIC_FAMILIES } from "../../src/service.ts";
 import { createWeatherAction } from "../../src/weather/action.ts";
 import { createWeatherCache } from "../../src/weather/cache.ts";
@@ -50,11 +51,11 @@ function weatherRoute(authenticate: Authenticator["authenticate"]) {
     now: clock.now,
     metrics: weatherMetrics,
   });
+  const deadlines = new RequestDeadlines(DEADLINE_MS, { timers: clock.timers, now: clock.now });
   const handler = createHandler({
     weatherAction: createWeatherAction(cache),
     authenticator: { authenticate },
-    deadlineMs: DEADLINE_MS,
-    timers: clock.timers,
+    deadlines,
     notReadyReasons: () => [],
     metrics,
     logger,
@@ -67,7 +68,7 @@ function weatherRoute(authenticate: Authenticator["authenticate"]) {
         body,
       }),
     );
-  return { post, clock, upstreamCalls, lines };
+  return { post, clock, deadlines, upstreamCalls, lines };
 }
 
 /** Lets pending promises and reads run; no time passes on the test's clock. */
@@ -137,7 +138,13 @@ Deno.test("POST /data-action/weather answers at the deadline while the upstream 
       const cached = await route.post();
       assert.equal((await cached.json()).city, "London");
       assert.equal(route.upstreamCalls.length, 1, "answered from the cache");
-      assert.equal(route.clock.pendingTimers, 0, "an answered request holds no timer");
+      assert.equal(route.deadlines.pending, 0, "an answered request holds no deadline");
+      route.clock.advance(DEADLINE_MS);
+      assert.equal(
+        route.clock.pendingTimers,
+        0,
+        "with nothing pending, the deadlines' timer stops",
+      );
     },
   );
   await t.step("an expired answer in the cache: served stale at the deadline", async () => {

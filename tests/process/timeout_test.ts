@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  RequestDeadlines,
   SYSTEM_TIMERS,
   TimeoutError,
   untilAborted,
@@ -83,4 +84,47 @@ Deno.test("untilAborted() rejects at once when the signal has already aborted", 
 Deno.test("withTimeout() on the global timers leaves none behind", async () => {
   assert.equal(await withTimeout(() => Promise.resolve(1), 60_000, { timers: SYSTEM_TIMERS }), 1);
   await assert.rejects(withTimeout(() => new Promise<never>(() => {}), 1), TimeoutError);
+});
+
+Deno.test("RequestDeadlines aborts each call at its own deadline, on one timer", async () => {
+  const clock = new TestClock(0);
+  const deadlines = new RequestDeadlines(1_000, { timers: clock.timers, now: clock.now });
+  const signals: AbortSignal[] = [];
+  const calls = [0, 300, 600].map((startMs) => {
+    clock.advance(startMs - clock.now());
+    const never = Promise.withResolvers<void>();
+    return {
+      done: deadlines.run((signal) => (signals.push(signal), untilAborted(never.promise, signal))),
+      answer: never.resolve,
+    };
+  });
+  assert.equal(deadlines.pending, 3);
+  assert.equal(clock.pendingTimers, 1, "three calls, one timer");
+
+  calls[1]!.answer(); // The middle call answers in time.
+  await calls[1]!.done;
+  assert.equal(deadlines.pending, 2);
+
+  clock.advance(1_000 - clock.now()); // The first call's deadline.
+  await assert.rejects(calls[0]!.done, TimeoutError);
+  assert.deepEqual(signals.map((signal) => signal.aborted), [true, false, false]);
+  assert.equal(clock.pendingTimers, 1, "the timer waits for the oldest still pending");
+
+  clock.advance(1_599 - clock.now());
+  assert.equal(signals[2]!.aborted, false, "not a millisecond early");
+  clock.advance(1);
+  await assert.rejects(calls[2]!.done, TimeoutError);
+  assert.equal(signals[1]!.aborted, false, "a call that answered is never aborted");
+  assert.equal(deadlines.pending, 0);
+  assert.equal(clock.pendingTimers, 0, "nothing pending: no timer");
+});
+
+Deno.test("RequestDeadlines.close() stops the timer", () => {
+  const clock = new TestClock(0);
+  const deadlines = new RequestDeadlines(1_000, { timers: clock.timers, now: clock.now });
+  void deadlines.run(() => new Promise(() => {}));
+  assert.equal(clock.pendingTimers, 1);
+  deadlines.close();
+  assert.equal(clock.pendingTimers, 0);
+  assert.equal(deadlines.pending, 0);
 });
