@@ -87,6 +87,20 @@ export function setBackgroundTimeout(callback: () => void, ms: number): TimerId 
   return timer;
 }
 
+/** A call's deadline: both reach their end, with the same TimeoutError, at the same moment. */
+export interface RequestDeadline {
+  readonly signal: AbortSignal;
+  /** Never resolves; rejects when the deadline is reached. Whoever holds it must handle that. */
+  readonly expired: Promise<never>;
+}
+
+interface PendingDeadline {
+  readonly expiresAt: number;
+  readonly controller: AbortController;
+  readonly expired: Promise<never>;
+  readonly expire: (reason: TimeoutError) => void;
+}
+
 /**
  * Deadlines of one length for many calls at once (every request's
  * REQUEST_DEADLINE_MS), on one timer. A timer per request cost a third of the
@@ -98,7 +112,7 @@ export function setBackgroundTimeout(callback: () => void, ms: number): TimerId 
  * alive.
  */
 export class RequestDeadlines {
-  readonly #pending = new Set<{ expiresAt: number; controller: AbortController }>();
+  readonly #pending = new Set<PendingDeadline>();
   readonly #timers: Timers;
   readonly #now: () => number;
   #timer: TimerId | undefined;
@@ -111,13 +125,24 @@ export class RequestDeadlines {
     this.#now = options.now ?? (() => performance.now());
   }
 
-  /** Runs `work` with a signal that aborts, with a TimeoutError, `ms` from now. */
-  async run<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const deadline = { expiresAt: this.#now() + this.ms, controller: new AbortController() };
+  /**
+   * Runs `work` with a deadline `ms` from now: a signal that aborts then, and
+   * a promise that rejects then, both with a TimeoutError. The promise lets
+   * each step race the deadline with a plain `Promise.race`; the signal is
+   * for what takes one (the weather lookup).
+   */
+  async run<T>(work: (deadline: RequestDeadline) => Promise<T>): Promise<T> {
+    const expired = Promise.withResolvers<never>();
+    const deadline: PendingDeadline = {
+      expiresAt: this.#now() + this.ms,
+      controller: new AbortController(),
+      expired: expired.promise,
+      expire: expired.reject,
+    };
     this.#pending.add(deadline);
     this.#timer ??= this.#timers.set(this.#expire, this.ms);
     try {
-      return await work(deadline.controller.signal);
+      return await work({ signal: deadline.controller.signal, expired: deadline.expired });
     } finally {
       this.#pending.delete(deadline);
     }
@@ -144,7 +169,9 @@ export class RequestDeadlines {
         return;
       }
       this.#pending.delete(deadline);
-      deadline.controller.abort(new TimeoutError(`No answer within ${this.ms} ms`));
+      const reason = new TimeoutError(`No answer within ${this.ms} ms`);
+      deadline.expire(reason);
+      deadline.controller.abort(reason);
     }
   };
 }
