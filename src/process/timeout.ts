@@ -87,6 +87,16 @@ export function setBackgroundTimeout(callback: () => void, ms: number): TimerId 
   return timer;
 }
 
+/**
+ * Timers that never keep the process alive. (Each is called through an arrow:
+ * Deno 2.5's web timers throw "Illegal invocation" when called as a method of
+ * another object.)
+ */
+const BACKGROUND_TIMERS: Timers = {
+  set: (callback, ms) => setBackgroundTimeout(callback, ms),
+  clear: (timer) => clearTimeout(timer),
+};
+
 /** A call's deadline: both reach their end, with the same TimeoutError, at the same moment. */
 export interface RequestDeadline {
   readonly signal: AbortSignal;
@@ -121,7 +131,7 @@ export class RequestDeadlines {
     readonly ms: number,
     options: { timers?: Timers; now?: () => number } = {},
   ) {
-    this.#timers = options.timers ?? { set: setBackgroundTimeout, clear: clearTimeout };
+    this.#timers = options.timers ?? BACKGROUND_TIMERS;
     this.#now = options.now ?? (() => performance.now());
   }
 
