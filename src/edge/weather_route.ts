@@ -10,7 +10,7 @@ import { RequestError } from "../http/errors.ts";
 import { readJsonBody } from "../http/request_body.ts";
 import { jsonTextResponse } from "../http/responses.ts";
 import type { RouteContext, RouteHandler } from "../http/routes.ts";
-import type { RequestDeadline, RequestDeadlines } from "../process/timeout.ts";
+import { DeadlineReached, type RequestDeadlines } from "../process/timeout.ts";
 
 /** Sent by Genesys Cloud on every action call: the calling organisation. */
 export const ORGANIZATION_HEADER = "inin-organization-id";
@@ -40,19 +40,19 @@ export function createWeatherRoute(deps: WeatherRouteDeps): RouteHandler {
   async function answer(
     request: Request,
     context: RouteContext,
-    deadline: RequestDeadline,
+    deadline: Promise<never>,
   ): Promise<Response> {
     let phase: Phase = "authenticating";
     // Also what handles the promise's rejection when no step is waiting on it any more.
-    deadline.expired.catch(() => {
+    deadline.catch(() => {
       context.logger.warn("Request deadline reached", { phase, deadline_ms: deps.deadlines.ms });
     });
     /** `work`, or the error `late()` makes as soon as the deadline is reached. */
     const beforeDeadline = async <T>(work: Promise<T>, late: () => RequestError): Promise<T> => {
       try {
-        return await Promise.race([work, deadline.expired]);
+        return await Promise.race([work, deadline]);
       } catch (error) {
-        throw error === deadline.signal.reason ? late() : error;
+        throw error instanceof DeadlineReached ? late() : error;
       }
     };
 
@@ -85,7 +85,7 @@ export function createWeatherRoute(deps: WeatherRouteDeps): RouteHandler {
     // into a legacy mode that prints a warning.
     const { output, json, cache } = await deps.weatherAction(validRequest(body), {
       logger: context.logger,
-      deadline: deadline.signal,
+      deadline,
     });
     context.cache = cache;
     if ("error_code" in output) context.errorCode = output.error_code;

@@ -1,12 +1,11 @@
 /**
- * Deadlines, one way: a signal that aborts when time is up, and work raced
- * against it. `withTimeout` bounds one piece of work; `withDeadline` gives
- * several steps one signal to race (`untilAborted`) or to hand to an API that
- * can stop early. Work that loses the race carries on in the background; its
- * late outcome is dropped (a late rejection counts as handled). An API that
- * takes a signal of its own (fetch, undici) is simply given
- * `AbortSignal.timeout(ms)`. Requests, many at once and all of one length,
- * share `RequestDeadlines`: the same signal, on one timer.
+ * Deadlines, two shapes of one idea: work raced against a timer that rejects
+ * with a TimeoutError. `withTimeout` bounds one piece of work on its own
+ * timer; `RequestDeadlines` gives every request (many at once, all of one
+ * length) a deadline promise on one shared timer. Work that loses the race
+ * carries on in the background; its late outcome is dropped (a late rejection
+ * counts as handled). An API that takes a signal of its own (fetch, undici) is
+ * simply given `AbortSignal.timeout(ms)`.
  */
 
 /** The reason a deadline's signal aborts with, and what `withTimeout` rejects with. */
@@ -34,44 +33,24 @@ export interface DeadlineOptions {
 }
 
 /**
- * Runs `work` with a signal that aborts `ms` from now, with a TimeoutError as
- * its reason. The timer is cleared as soon as `work` settles, so it never
- * outlives the work.
+ * `work`'s outcome, or a TimeoutError once `ms` have passed, whichever comes
+ * first. `work` is given a signal that aborts then, for what can stop early.
+ * The timer is cleared as soon as `work` settles, so it never outlives it.
  */
-export async function withDeadline<T>(
+export function withTimeout<T>(
   work: (signal: AbortSignal) => Promise<T>,
   ms: number,
   options: DeadlineOptions = {},
 ): Promise<T> {
   const timers = options.timers ?? SYSTEM_TIMERS;
   const controller = new AbortController();
-  const timer = timers.set(
-    () => controller.abort(new TimeoutError(options.message ?? `No answer within ${ms} ms`)),
-    ms,
-  );
-  try {
-    return await work(controller.signal);
-  } finally {
-    timers.clear(timer);
-  }
-}
-
-/** `work`'s outcome, or a TimeoutError once `ms` have passed, whichever comes first. */
-export function withTimeout<T>(
-  work: (signal: AbortSignal) => Promise<T>,
-  ms: number,
-  options: DeadlineOptions = {},
-): Promise<T> {
-  return withDeadline((signal) => untilAborted(work(signal), signal), ms, options);
-}
-
-/** `work`'s outcome, or a rejection with `signal.reason` as soon as `signal` aborts. */
-export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   const { promise, resolve, reject } = Promise.withResolvers<T>();
-  const onAbort = () => reject(signal.reason);
-  if (signal.aborted) onAbort();
-  else signal.addEventListener("abort", onAbort, { once: true });
-  work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  const timer = timers.set(() => {
+    const reason = new TimeoutError(options.message ?? `No answer within ${ms} ms`);
+    controller.abort(reason);
+    reject(reason);
+  }, ms);
+  work(controller.signal).then(resolve, reject).finally(() => timers.clear(timer));
   return promise;
 }
 
@@ -97,18 +76,14 @@ const BACKGROUND_TIMERS: Timers = {
   clear: (timer) => clearTimeout(timer),
 };
 
-/** A call's deadline: both reach their end, with the same TimeoutError, at the same moment. */
-export interface RequestDeadline {
-  readonly signal: AbortSignal;
-  /** Never resolves; rejects when the deadline is reached. Whoever holds it must handle that. */
-  readonly expired: Promise<never>;
+/** What a request's deadline rejects with: told apart from any other timeout by its class. */
+export class DeadlineReached extends TimeoutError {
+  override name = "DeadlineReached";
 }
 
 interface PendingDeadline {
   readonly expiresAt: number;
-  readonly controller: AbortController;
-  readonly expired: Promise<never>;
-  readonly expire: (reason: TimeoutError) => void;
+  readonly expire: (reason: DeadlineReached) => void;
 }
 
 /**
@@ -136,25 +111,20 @@ export class RequestDeadlines {
   }
 
   /**
-   * Runs `work` with a deadline `ms` from now: a signal that aborts then, and
-   * a promise that rejects then, both with a TimeoutError. The promise lets
-   * each step race the deadline with a plain `Promise.race`; the signal is
-   * for what takes one (the weather lookup).
+   * Runs `work` with its deadline: a promise that never resolves and rejects,
+   * with a DeadlineReached, `ms` from now. Each step races it with
+   * `Promise.race`; `work` must handle its rejection even when no step is
+   * waiting on it any more.
    */
-  async run<T>(work: (deadline: RequestDeadline) => Promise<T>): Promise<T> {
-    const expired = Promise.withResolvers<never>();
-    const deadline: PendingDeadline = {
-      expiresAt: this.#now() + this.ms,
-      controller: new AbortController(),
-      expired: expired.promise,
-      expire: expired.reject,
-    };
-    this.#pending.add(deadline);
+  async run<T>(work: (deadline: Promise<never>) => Promise<T>): Promise<T> {
+    const { promise, reject } = Promise.withResolvers<never>();
+    const pending: PendingDeadline = { expiresAt: this.#now() + this.ms, expire: reject };
+    this.#pending.add(pending);
     this.#timer ??= this.#timers.set(this.#expire, this.ms);
     try {
-      return await work({ signal: deadline.controller.signal, expired: deadline.expired });
+      return await work(promise);
     } finally {
-      this.#pending.delete(deadline);
+      this.#pending.delete(pending);
     }
   }
 
@@ -179,9 +149,7 @@ export class RequestDeadlines {
         return;
       }
       this.#pending.delete(deadline);
-      const reason = new TimeoutError(`No answer within ${this.ms} ms`);
-      deadline.expire(reason);
-      deadline.controller.abort(reason);
+      deadline.expire(new DeadlineReached(`No answer within ${this.ms} ms`));
     }
   };
 }

@@ -29,7 +29,7 @@ import {
 } from "./openweather.ts";
 import { type CachedAnswer, KNOWN_NAME_TTL_MS, type SharedAnswers } from "./shared_answers.ts";
 import { ThrottledError, type UpstreamGuard } from "./upstream_guard.ts";
-import { untilAborted } from "../process/timeout.ts";
+import { DeadlineReached } from "../process/timeout.ts";
 
 export interface WeatherCacheOptions {
   client: OpenWeatherClient;
@@ -58,11 +58,11 @@ export interface LookupContext {
   /** The request's logger, carrying its correlation id. */
   readonly logger: Logger;
   /**
-   * The request's deadline, as a signal that aborts when it is reached: the
-   * wait ends (not the upstream call, which goes on to fill the cache), and
-   * the answer is a stale one or UPSTREAM_TIMEOUT.
+   * The request's deadline, a promise that rejects with DeadlineReached when
+   * it is reached: the wait ends (not the upstream call, which goes on to
+   * fill the cache), and the answer is a stale one or UPSTREAM_TIMEOUT.
    */
-  readonly deadline?: AbortSignal;
+  readonly deadline?: Promise<never>;
 }
 
 export interface WeatherSource {
@@ -188,11 +188,11 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
       const { deadline } = context;
       let failure: UpstreamError;
       try {
-        const outcome = await (deadline ? untilAborted(inFlight, deadline) : inFlight);
+        const outcome = await (deadline ? Promise.race([inFlight, deadline]) : inFlight);
         metrics.cacheLookups.inc(outcome.source);
         return { result: toResult(outcome.answer), cache: outcome.source };
       } catch (error) {
-        if (deadline?.aborted && error === deadline.reason) {
+        if (error instanceof DeadlineReached) {
           failure = new UpstreamError(
             "UPSTREAM_TIMEOUT",
             "REQUEST_DEADLINE_MS reached before OpenWeatherMap answered",

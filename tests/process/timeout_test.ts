@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import {
+  DeadlineReached,
   RequestDeadlines,
   SYSTEM_TIMERS,
   TimeoutError,
-  untilAborted,
-  withDeadline,
   withTimeout,
 } from "../../src/process/timeout.ts";
 import { TestClock } from "../support/clock.ts";
@@ -52,35 +51,6 @@ Deno.test("withTimeout() names what timed out when asked to", async () => {
   });
 });
 
-Deno.test("withDeadline() gives every step one signal and clears its timer when done", async () => {
-  const clock = new TestClock();
-  const steps: string[] = [];
-  const answer = withDeadline(
-    async (deadline) => {
-      steps.push(await untilAborted(Promise.resolve("first"), deadline));
-      try {
-        await untilAborted(new Promise<never>(() => {}), deadline);
-      } catch (error) {
-        steps.push(error === deadline.reason ? "second timed out" : "second failed");
-      }
-      return "answered anyway";
-    },
-    1_000,
-    { timers: clock.timers },
-  );
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  clock.advance(1_000);
-  assert.equal(await answer, "answered anyway");
-  assert.deepEqual(steps, ["first", "second timed out"]);
-  assert.equal(clock.pendingTimers, 0);
-});
-
-Deno.test("untilAborted() rejects at once when the signal has already aborted", async () => {
-  const controller = new AbortController();
-  controller.abort(new TimeoutError("over"));
-  await assert.rejects(untilAborted(Promise.resolve(1), controller.signal), TimeoutError);
-});
-
 Deno.test("withTimeout() on the global timers leaves none behind", async () => {
   assert.equal(await withTimeout(() => Promise.resolve(1), 60_000, { timers: SYSTEM_TIMERS }), 1);
   await assert.rejects(withTimeout(() => new Promise<never>(() => {}), 1), TimeoutError);
@@ -89,17 +59,21 @@ Deno.test("withTimeout() on the global timers leaves none behind", async () => {
 Deno.test("RequestDeadlines ends each call at its own deadline, on one timer", async () => {
   const clock = new TestClock(0);
   const deadlines = new RequestDeadlines(1_000, { timers: clock.timers, now: clock.now });
-  const signals: AbortSignal[] = [];
-  const calls = [0, 300, 600].map((startMs) => {
+  /** Each call's deadline, as it stands: "pending" until it rejects. */
+  const reached: string[] = [];
+  const calls = [0, 300, 600].map((startMs, index) => {
     clock.advance(startMs - clock.now());
     const never = Promise.withResolvers<void>();
+    reached.push("pending");
     return {
-      done: deadlines.run((deadline) => (
-        signals.push(deadline.signal), Promise.race([never.promise, deadline.expired])
-      )),
+      done: deadlines.run((deadline) => {
+        deadline.catch((error) => reached[index] = error.name);
+        return Promise.race([never.promise, deadline]);
+      }),
       answer: never.resolve,
     };
   });
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
   assert.equal(deadlines.pending, 3);
   assert.equal(clock.pendingTimers, 1, "three calls, one timer");
 
@@ -108,15 +82,16 @@ Deno.test("RequestDeadlines ends each call at its own deadline, on one timer", a
   assert.equal(deadlines.pending, 2);
 
   clock.advance(1_000 - clock.now()); // The first call's deadline.
-  await assert.rejects(calls[0]!.done, TimeoutError);
-  assert.deepEqual(signals.map((signal) => signal.aborted), [true, false, false]);
+  await assert.rejects(calls[0]!.done, DeadlineReached);
+  assert.deepEqual(reached, ["DeadlineReached", "pending", "pending"]);
   assert.equal(clock.pendingTimers, 1, "the timer waits for the oldest still pending");
 
   clock.advance(1_599 - clock.now());
-  assert.equal(signals[2]!.aborted, false, "not a millisecond early");
+  await settle();
+  assert.equal(reached[2], "pending", "not a millisecond early");
   clock.advance(1);
-  await assert.rejects(calls[2]!.done, TimeoutError);
-  assert.equal(signals[1]!.aborted, false, "a call that answered is never aborted");
+  await assert.rejects(calls[2]!.done, DeadlineReached);
+  assert.equal(reached[1], "pending", "a call that answered is never ended");
   assert.equal(deadlines.pending, 0);
   assert.equal(clock.pendingTimers, 0, "nothing pending: no timer");
 });

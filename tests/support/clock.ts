@@ -8,7 +8,7 @@ export class TestClock {
   constructor(private current = Date.parse("2026-06-01T12:00:00Z")) {}
   readonly now = (): number => this.current;
 
-  /** Timers on this clock, for withTimeout() and withDeadline(): they fire as `advance` passes them. */
+  /** Timers on this clock, for withTimeout() and RequestDeadlines: they fire as `advance` passes them. */
   readonly timers: Timers = {
     set: (callback, ms) => {
       const id = this.#nextTimer++;
