@@ -41,7 +41,8 @@ export interface LoggerOptions {
    * tests). Without it, lines go to stdout in batches.
    */
   write?: (line: string) => void;
-  now?: () => Date;
+  /** Milliseconds since the epoch, for each line's `time`. */
+  now?: () => number;
 }
 
 /** Writes every log line still held for stdout, now: before the process ends. */
@@ -52,7 +53,7 @@ export function flushLogs(): void {
 export function createLogger(options: LoggerOptions): Logger {
   const threshold = LOG_LEVELS.indexOf(options.level);
   const redact = createRedactor(options.secrets ?? []);
-  const now = options.now ?? (() => new Date());
+  const timeOfLine = isoTimeOnceAMillisecond(options.now ?? Date.now);
   let write: (line: string, urgent: boolean) => void;
   if (options.write) {
     const writeLine = options.write;
@@ -71,7 +72,7 @@ export function createLogger(options: LoggerOptions): Logger {
       if (LOG_LEVELS.indexOf(level) < threshold) return () => {};
       const urgent = level === "error";
       return (message: string, fields?: LogFields) =>
-        write(formatLine(redact, now().toISOString(), level, message, context, fields), urgent);
+        write(formatLine(redact, timeOfLine(), level, message, context, fields), urgent);
     };
     return {
       debug: at("debug"),
@@ -86,3 +87,20 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /** A logger that drops everything, for code paths where logging is not the point. */
 export const silentLogger: Logger = createLogger({ level: "error", write: () => {} });
+
+/**
+ * The current time as ISO 8601 text, formatted at most once a millisecond:
+ * `toISOString()` costs about 1 µs, more than the rest of an access-log line.
+ */
+function isoTimeOnceAMillisecond(now: () => number): () => string {
+  let formattedMs = NaN;
+  let formatted = "";
+  return () => {
+    const ms = now();
+    if (ms !== formattedMs) {
+      formattedMs = ms;
+      formatted = new Date(ms).toISOString();
+    }
+    return formatted;
+  };
+}

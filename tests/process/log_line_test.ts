@@ -229,7 +229,7 @@ Deno.test("createLogger() writes exactly the line the reference algorithm writes
       let logger = createLogger({
         level: "debug",
         secrets,
-        now,
+        now: () => time.getTime(),
         write: (line) => lines.push(line),
       });
       const reference = referenceLogger("debug", secrets, now);

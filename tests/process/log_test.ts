@@ -3,7 +3,7 @@ import { createLogger } from "../../src/process/log.ts";
 import { createRedactor, REDACTED, redactUrl } from "../../src/process/redact.ts";
 
 const SECRET = "s3cr3t/key+with=chars";
-const fixedClock = () => new Date("2026-01-02T03:04:05.000Z");
+const fixedClock = () => Date.parse("2026-01-02T03:04:05.000Z");
 
 function capture(level: "debug" | "info" | "warn" | "error" = "debug") {
   const lines: string[] = [];
@@ -26,6 +26,28 @@ Deno.test("createLogger() writes one JSON object per line", () => {
     msg: "hello",
     count: 2,
   });
+});
+
+Deno.test("createLogger() stamps each line with the clock's time to the millisecond", () => {
+  let clock = Date.parse("2026-01-02T03:04:05.000Z");
+  const lines: string[] = [];
+  const logger = createLogger({
+    level: "info",
+    write: (line) => lines.push(line),
+    now: () => clock,
+  });
+  logger.info("first");
+  logger.info("same millisecond");
+  clock += 1;
+  logger.info("one millisecond later");
+  clock += 86_400_000;
+  logger.info("a day later");
+  assert.deepEqual(lines.map((line) => JSON.parse(line).time), [
+    "2026-01-02T03:04:05.000Z",
+    "2026-01-02T03:04:05.000Z",
+    "2026-01-02T03:04:05.001Z",
+    "2026-01-03T03:04:05.001Z",
+  ]);
 });
 
 Deno.test("createLogger() drops lines below its level", () => {
