@@ -11,41 +11,53 @@
 
 import { z } from "zod";
 import {
+  ACTION_ERROR_CODES,
+  type ActionErrorCode,
   type ActionFailure,
   CITY_NAME_MAX_LENGTH,
+  CONDITION_GROUPS,
   hasControlCharacter,
+  isBlank,
   isKnownRegion,
-  LANGUAGES,
   normaliseCityName,
-  OPTIONAL_REQUEST_FIELDS,
   REQUEST_FIELD_PROBLEMS,
+  type RequestFields,
+  requestFrom,
+  SEVERE_REASONS,
   UNITS,
-  UPSTREAM_ERROR_CODES,
-  type UpstreamErrorCode,
   type WeatherReport,
   type WeatherRequest,
 } from "../src/weather/contract.ts";
+import { languageOf } from "../src/weather/language.ts";
+import { coordinateOf, postalCodeOf } from "../src/weather/place.ts";
 import type { Observation } from "../src/weather/observation.ts";
 import type { CachedAnswer } from "../src/weather/shared_answers.ts";
 
-const stringField = () =>
-  z.string({
-    error: (issue) =>
-      issue.input === undefined
-        ? REQUEST_FIELD_PROBLEMS.missing
-        : REQUEST_FIELD_PROBLEMS.notAString,
-  });
+const stringField = () => z.string({ error: REQUEST_FIELD_PROBLEMS.notAString });
 
-/** The fields a flow sends; every one is a string, as Genesys input contracts prefer. */
-export const WeatherRequestSchema = z.object({
+/** A latitude or longitude: a number, or a string holding one, within ±limit (coordinateOf). */
+const coordinateField = (limit: 90 | 180, problem: string) =>
+  z.union([z.number(), z.string()], { error: problem })
+    .transform((value, context) => {
+      const degrees = coordinateOf(value, limit);
+      if (degrees !== undefined) return degrees;
+      context.issues.push({ code: "custom", message: problem, input: value });
+      return z.NEVER;
+    });
+
+/**
+ * The fields a flow sends, each checked on its own; every one may be left
+ * out, and requestFrom() then asks for exactly one kind of place.
+ */
+export const RequestFieldsSchema = z.object({
   city_name: stringField()
     .trim()
-    .min(1, REQUEST_FIELD_PROBLEMS.empty)
     .max(CITY_NAME_MAX_LENGTH, REQUEST_FIELD_PROBLEMS.tooLong)
     .refine((name) => !hasControlCharacter(name), REQUEST_FIELD_PROBLEMS.controlCharacters)
     .overwrite(normaliseCityName)
+    .optional()
     .describe(
-      'Name of the city, e.g. "London"; 1 to 100 characters, NFKC-normalised with white space collapsed and trimmed',
+      'A city\'s name, e.g. "London"; at most 100 characters, NFKC-normalised with white space collapsed and trimmed',
     ),
   country_code: stringField()
     .trim()
@@ -53,7 +65,30 @@ export const WeatherRequestSchema = z.object({
     .regex(/^[A-Z]{2}$/, REQUEST_FIELD_PROBLEMS.countryCode)
     .refine(isKnownRegion, REQUEST_FIELD_PROBLEMS.countryCode)
     .optional()
-    .describe('Optional ISO 3166-1 alpha-2 country code that disambiguates the city, e.g. "GB"'),
+    .describe(
+      'ISO 3166-1 alpha-2 country code, e.g. "GB": optional with city_name, required with postal_code',
+    ),
+  postal_code: stringField()
+    .transform((text, context) => {
+      const code = postalCodeOf(text);
+      if (code !== undefined) return code;
+      context.issues.push({
+        code: "custom",
+        message: REQUEST_FIELD_PROBLEMS.postalCode,
+        input: text,
+      });
+      return z.NEVER;
+    })
+    .optional()
+    .describe(
+      'A postal code, e.g. "SW1A 1AA" or "10001", with country_code; a string, so leading zeros stay',
+    ),
+  latitude: coordinateField(90, REQUEST_FIELD_PROBLEMS.latitude)
+    .optional()
+    .describe("Latitude in degrees, -90 to 90, with longitude; a number or a numeric string"),
+  longitude: coordinateField(180, REQUEST_FIELD_PROBLEMS.longitude)
+    .optional()
+    .describe("Longitude in degrees, -180 to 180, with latitude; a number or a numeric string"),
   units: stringField()
     .trim()
     .toLowerCase()
@@ -61,28 +96,29 @@ export const WeatherRequestSchema = z.object({
     .optional()
     .describe('Unit system: "metric" (Celsius, m/s; the default), "imperial" or "standard"'),
   lang: stringField()
-    .trim()
-    .toLowerCase()
-    .pipe(z.enum(LANGUAGES, { error: REQUEST_FIELD_PROBLEMS.lang }))
+    .transform(languageOf)
     .optional()
     .describe(
-      'Language of "condition", an OpenWeatherMap language code such as "en" (the default)',
+      'Language of the answer: an OpenWeatherMap code ("en", "pt_br") or a language tag such as Architect\'s Call.Language ("en-us"); English when not recognised',
     ),
 });
 
+/** The whole request: the fields, then exactly one place (requestFrom(), as the service runs it). */
+export const WeatherRequestSchema = RequestFieldsSchema.transform((fields, context) => {
+  const checked = requestFrom(fields);
+  if (checked.ok) return checked.request;
+  context.issues.push({ code: "custom", message: checked.message, input: fields });
+  return z.NEVER;
+});
+
 /**
- * Optional fields that are `null` or blank count as absent: Architect passes an
- * unset variable as an empty string, and that should mean "use the default",
- * not "400". The required `city_name` is left alone so it still fails clearly.
- * The schema needs this done first; validateWeatherRequest() does it itself.
+ * Fields that are `null` or blank count as absent: Architect passes an unset
+ * variable as an empty string, and that should mean "not given", not an
+ * error. The schema needs this done first; validateWeatherRequest() does it
+ * itself.
  */
-export function withoutBlankOptionalFields(body: Record<string, unknown>): Record<string, unknown> {
-  const cleaned = { ...body };
-  for (const field of OPTIONAL_REQUEST_FIELDS) {
-    const value = cleaned[field];
-    if (value === null || (typeof value === "string" && value.trim() === "")) delete cleaned[field];
-  }
-  return cleaned;
+export function withoutBlankFields(body: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(body).filter(([, value]) => !isBlank(value)));
 }
 
 /** What a successful answer carries; optional fields are absent (never null) when unknown. */
@@ -118,10 +154,26 @@ export const WeatherReportSchema = z.object({
   stale: z.boolean().describe(
     "True when OpenWeatherMap is failing and this is the last answer it gave (up to WEATHER_STALE_MAX_S old)",
   ),
+  condition_group: z.enum(CONDITION_GROUPS).optional().describe(
+    "The condition's group, to branch on: from condition_code, e.g. 500-531 is rain",
+  ),
+  severe: z.boolean().describe("True when the weather is dangerous: see severe_reason"),
+  severe_reason: z.enum(SEVERE_REASONS).optional().describe(
+    "Why the weather is severe, the first that applies in this order; absent when it is not",
+  ),
+  temperature_rounded: z.number().int().describe(
+    "temperature rounded to a whole number, for text-to-speech",
+  ),
+  summary: z.string().describe(
+    'One sentence to speak, in the answer\'s language, e.g. "London: Light rain, 12 degrees Celsius."',
+  ),
+  lang: z.string().describe(
+    'The language of condition and summary, a BCP 47 tag such as "en" or "pt-BR"',
+  ),
 });
 
 export const ActionFailureSchema = z.object({
-  error_code: z.enum(UPSTREAM_ERROR_CODES as [UpstreamErrorCode, ...UpstreamErrorCode[]])
+  error_code: z.enum(ACTION_ERROR_CODES as [ActionErrorCode, ...ActionErrorCode[]])
     .describe("Why there is no weather: branch on this; absent (NOT_SET) on success"),
   error_message: z.string().describe(
     "A short sentence about the failure that may be spoken to the caller",
@@ -172,6 +224,7 @@ export function sameType<_Check extends true>(): void {}
 
 // contract.ts declares these types by hand so the service need not load zod;
 // `deno check` fails here the moment one differs from what the schema infers.
+sameType<Equals<RequestFields, z.output<typeof RequestFieldsSchema>>>();
 sameType<Equals<WeatherRequest, z.output<typeof WeatherRequestSchema>>>();
 sameType<Equals<WeatherReport, z.infer<typeof WeatherReportSchema>>>();
 sameType<Equals<ActionFailure, z.infer<typeof ActionFailureSchema>>>();
@@ -193,13 +246,24 @@ export interface ContractField {
  * tables and the exported Genesys contracts are both made from.
  */
 export function contractFields(schema: z.ZodObject, io: "input" | "output"): ContractField[] {
+  type Property = {
+    type?: string | string[];
+    anyOf?: Property[];
+    enum?: string[];
+    description?: string;
+  };
   const json = z.toJSONSchema(schema, { io }) as {
-    properties: Record<string, { type?: string; enum?: string[]; description?: string }>;
+    properties: Record<string, Property>;
     required?: string[];
   };
+  // A field that takes a number or a string holding one is "number or string".
+  const typeOf = (property: Property): string =>
+    property.anyOf
+      ? property.anyOf.map(typeOf).join(" or ")
+      : [property.type ?? "string"].flat().join(" or ");
   return Object.entries(json.properties).map(([name, property]) => ({
     name,
-    type: property.type ?? "string",
+    type: typeOf(property),
     ...(property.enum ? { enum: property.enum } : {}),
     description: property.description ?? "",
     required: json.required?.includes(name) ?? false,

@@ -6,12 +6,12 @@
  */
 
 import type { z } from "zod";
-import { UPSTREAM_FAILURES } from "../src/weather/contract.ts";
+import { INVALID_INPUT, UPSTREAM_FAILURES } from "../src/weather/contract.ts";
 import {
   type ContractField,
   contractFields,
+  RequestFieldsSchema,
   WeatherReportSchema,
-  WeatherRequestSchema,
 } from "./contract_schema.ts";
 import { CONFIG_DOMAINS, CONFIG_VARIABLES } from "../src/config.ts";
 import { REQUEST_ERRORS } from "../src/http/errors.ts";
@@ -43,11 +43,11 @@ export function renderContractDocs(): string {
         field.description,
       ]),
     );
-  const input = fields(WeatherRequestSchema, "input", "required");
+  const input = fields(RequestFieldsSchema, "input", "required");
   const output = fields(WeatherReportSchema, "output", "always on success");
   const failures = table(
     ["`error_code`", "`error_message`", "when"],
-    Object.entries(UPSTREAM_FAILURES).map(([code, { message, when }]) => [
+    Object.entries({ INVALID_INPUT, ...UPSTREAM_FAILURES }).map(([code, { message, when }]) => [
       `\`${code}\``,
       message,
       when,

@@ -1,14 +1,16 @@
 /**
  * `POST /data-action/weather`: authenticate, read the body, validate it
  * against the contract, ask the weather action, all within the deadline.
+ * A well-formed request is always answered `200`, with `error_code` when its
+ * values cannot be used: a voice flow cannot read a failed action's answer.
  */
 
 import type { Authenticator } from "../auth/mod.ts";
-import { validateWeatherRequest, type WeatherRequest } from "../weather/contract.ts";
+import { validateWeatherRequest } from "../weather/contract.ts";
 import type { WeatherAction } from "../weather/mod.ts";
 import { RequestError } from "../http/errors.ts";
 import { readJsonBody } from "../http/request_body.ts";
-import { jsonTextResponse } from "../http/responses.ts";
+import { jsonResponse, jsonTextResponse } from "../http/responses.ts";
 import type { RouteContext, RouteHandler } from "../http/routes.ts";
 import { DeadlineReached, type RequestDeadlines } from "../process/timeout.ts";
 
@@ -79,11 +81,23 @@ export function createWeatherRoute(deps: WeatherRouteDeps): RouteHandler {
     );
 
     phase = "answering";
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      throw new RequestError("INVALID_BODY", "Request body must be a JSON object");
+    }
+    // Values that cannot be used are an answer a voice flow can see, not a 400.
+    const checked = validateWeatherRequest(body as Record<string, unknown>);
+    if (!checked.ok) {
+      context.errorCode = "INVALID_INPUT";
+      return jsonResponse(
+        { error_code: "INVALID_INPUT", error_message: checked.message },
+        { headers: context.responseHeaders },
+      );
+    }
     // At the deadline the action answers at once, with a stale answer where it
     // has one, else UPSTREAM_TIMEOUT. request.signal is not passed on: the
     // upstream call has its own timeout, and reading it switches Deno.serve
     // into a legacy mode that prints a warning.
-    const { output, json, cache } = await deps.weatherAction(validRequest(body), {
+    const { output, json, cache } = await deps.weatherAction(checked.request, {
       logger: context.logger,
       deadline,
     });
@@ -93,18 +107,4 @@ export function createWeatherRoute(deps: WeatherRouteDeps): RouteHandler {
   }
 
   return (request, context) => deps.deadlines.run((deadline) => answer(request, context, deadline));
-}
-
-/**
- * The request the body asks for, or INVALID_INPUT. The check is written by
- * hand, so zod (about 8 MB of memory) is not loaded to serve requests; a
- * property test holds it to the contract's schema on every input.
- */
-function validRequest(body: unknown): WeatherRequest {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new RequestError("INVALID_INPUT", "Request body must be a JSON object");
-  }
-  const checked = validateWeatherRequest(body as Record<string, unknown>);
-  if (!checked.ok) throw new RequestError("INVALID_INPUT", checked.message);
-  return checked.request;
 }

@@ -5,11 +5,11 @@
  */
 
 export const REQUEST_ERRORS = {
-  INVALID_INPUT: {
+  INVALID_BODY: {
     status: 400,
     when:
-      "Malformed JSON, not a JSON object, bytes that are not UTF-8, a field of the wrong type " +
-      "or an invalid value; the message names the field",
+      "An empty body, bytes that are not UTF-8, malformed JSON, or JSON that is not an object. " +
+      "(Fields that cannot be used are a `200` with `error_code: INVALID_INPUT`.)",
   },
   INVALID_HOST: {
     status: 400,

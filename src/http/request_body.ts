@@ -73,11 +73,11 @@ export async function readJsonBody(
 }
 
 function emptyBody(): RequestError {
-  return new RequestError("INVALID_INPUT", "Request body is empty");
+  return new RequestError("INVALID_BODY", "Request body is empty");
 }
 
 function notJson(cause: unknown): RequestError {
-  return new RequestError("INVALID_INPUT", "Request body is not valid JSON", {}, { cause });
+  return new RequestError("INVALID_BODY", "Request body is not valid JSON", {}, { cause });
 }
 
 function tooLarge(limitBytes: number): RequestError {
@@ -85,11 +85,11 @@ function tooLarge(limitBytes: number): RequestError {
 }
 
 function notUtf8(cause: unknown): RequestError {
-  return new RequestError("INVALID_INPUT", "Request body must be UTF-8 encoded JSON", {}, {
+  return new RequestError("INVALID_BODY", "Request body must be UTF-8 encoded JSON", {}, {
     cause,
   });
 }
 
 function unreadable(cause: unknown): RequestError {
-  return new RequestError("INVALID_INPUT", "Request body could not be read", {}, { cause });
+  return new RequestError("INVALID_BODY", "Request body could not be read", {}, { cause });
 }

@@ -151,6 +151,19 @@ export class VariableReader<Name extends string> {
     return value;
   }
 
+  /** A number such as `17.2`: digits with an optional fraction, no sign or exponent. */
+  decimal(name: Name, range: { min: number; max: number }): number {
+    const raw = this.valueOrDefault(name) ?? "";
+    const value = /^\d+(?:\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+    if (!(value >= range.min && value <= range.max)) {
+      this.problems.push(
+        `${name} must be a number from ${range.min} to ${range.max}, got "${raw}"`,
+      );
+      return range.min;
+    }
+    return value;
+  }
+
   httpUrl(name: Name): URL {
     return this.parseHttpUrl(name, this.valueOrDefault(name) ?? "");
   }

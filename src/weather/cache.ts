@@ -1,7 +1,7 @@
 /**
  * The weather source the action uses: OpenWeatherMap behind a cache.
  *
- * - Answers are cached by normalised request (city, country, units, lang):
+ * - Answers are cached by normalised request (place, units, lang):
  *   observations for `ttlMs`, "city not found" for `notFoundTtlMs`.
  * - Two layers: this instance's memory (an LRU), then, when configured, the
  *   shared store (shared_answers.ts), so an answer fetched by any instance
@@ -30,6 +30,7 @@ import {
 import { type CachedAnswer, KNOWN_NAME_TTL_MS, type SharedAnswers } from "./shared_answers.ts";
 import { ThrottledError, type UpstreamGuard } from "./upstream_guard.ts";
 import { DeadlineReached } from "../process/timeout.ts";
+import { placeKey } from "./place.ts";
 
 export interface WeatherCacheOptions {
   client: OpenWeatherClient;
@@ -69,19 +70,9 @@ export interface WeatherSource {
   lookup(query: CurrentWeatherQuery, context: LookupContext): Promise<WeatherLookup>;
 }
 
-/**
- * "São Paulo" and "são paulo" are one city. The name arrives in the
- * contract's normal form (normaliseCityName: NFKC, white space collapsed,
- * trimmed), so only case is left to fold; `toLowerCase()` is Unicode's
- * default mapping, the same as the "en" locale's.
- */
+/** One entry per place (each kind its own key space), units and language. */
 export function cacheKey(query: CurrentWeatherQuery): string {
-  return JSON.stringify([
-    query.city.toLowerCase(),
-    query.countryCode ?? "",
-    query.units,
-    query.lang ?? "",
-  ]);
+  return JSON.stringify([...placeKey(query.place), query.units, query.lang]);
 }
 
 interface Refreshed {
@@ -166,7 +157,7 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
 
   const toResult = (answer: CachedAnswer): Observation | UpstreamError =>
     "notFound" in answer
-      ? new UpstreamError("CITY_NOT_FOUND", "OpenWeatherMap does not know the city (cached)", 404)
+      ? new UpstreamError("CITY_NOT_FOUND", "OpenWeatherMap does not know the place (cached)", 404)
       : answer.observation;
 
   return {

@@ -58,6 +58,11 @@ export const WEATHER_VARIABLES = {
     default: "10000",
     meaning: "How many distinct requests (city, country, units, lang) the cache holds",
   },
+  SEVERE_WIND_METRES_PER_SECOND: {
+    default: "17.2",
+    meaning:
+      "Wind at or above this speed, in m/s whatever the request's units, makes an answer `severe` (`high_wind`); the default is gale force, Beaufort 8",
+  },
   REQUEST_DEADLINE_MS: {
     default: "5000",
     deployDefault: "3500",
@@ -81,6 +86,7 @@ export interface WeatherConfig {
     readonly staleMaxS: number;
     readonly maxEntries: number;
   };
+  readonly severeWindMetresPerSecond: number;
   readonly requestDeadlineMs: number;
 }
 
@@ -107,6 +113,10 @@ export function readWeatherConfig(
       staleMaxS: vars.integer("WEATHER_STALE_MAX_S", { min: 0, max: 7 * 86_400 }),
       maxEntries: vars.integer("WEATHER_CACHE_MAX_ENTRIES", { min: 1, max: 1_000_000 }),
     },
+    severeWindMetresPerSecond: vars.decimal("SEVERE_WIND_METRES_PER_SECOND", {
+      min: 0.1,
+      max: 200,
+    }),
     requestDeadlineMs: vars.integer("REQUEST_DEADLINE_MS", { min: 100, max: 60_000 }),
   };
 }

@@ -10,73 +10,66 @@
  * checks that validateWeatherRequest() answers every body as the schema does.
  */
 
+import { DEFAULT_LANGUAGE, type Language, languageOf } from "./language.ts";
+import { coordinateOf, type Place, POSTAL_CODE_MAX_LENGTH, postalCodeOf } from "./place.ts";
+
+export { type Language, LANGUAGE_TAGS, LANGUAGES } from "./language.ts";
+export type { Place, PlaceKind } from "./place.ts";
+
 export const UNITS = ["metric", "imperial", "standard"] as const;
 export type Units = typeof UNITS[number];
 
-/** Language codes OpenWeatherMap accepts for `lang` (its "Multilingual support" list). */
-export const LANGUAGES = [
-  "af",
-  "al",
-  "ar",
-  "az",
-  "bg",
-  "ca",
-  "cz",
-  "da",
-  "de",
-  "el",
-  "en",
-  "es",
-  "eu",
-  "fa",
-  "fi",
-  "fr",
-  "gl",
-  "he",
-  "hi",
-  "hr",
-  "hu",
-  "id",
-  "it",
-  "ja",
-  "kr",
-  "la",
-  "lt",
-  "mk",
-  "nl",
-  "no",
-  "pl",
-  "pt",
-  "pt_br",
-  "ro",
-  "ru",
-  "se",
-  "sk",
-  "sl",
-  "sp",
-  "sr",
-  "sv",
-  "th",
-  "tr",
-  "ua",
-  "uk",
-  "vi",
-  "zh_cn",
-  "zh_tw",
-  "zu",
-] as const;
-
-export type Language = typeof LANGUAGES[number];
-
 export const CITY_NAME_MAX_LENGTH = 100;
 
-/** What a validated request holds; the fields are trimmed and case-folded, the city name normalised. */
-export interface WeatherRequest {
-  city_name: string;
+/**
+ * A request's fields once each is checked: trimmed and case-folded, the city
+ * name normalised, coordinates rounded, the language mapped to
+ * OpenWeatherMap's code. Absent: not sent, `null` or blank.
+ */
+export interface RequestFields {
+  city_name?: string | undefined;
   country_code?: string | undefined;
+  postal_code?: string | undefined;
+  latitude?: number | undefined;
+  longitude?: number | undefined;
   units?: Units | undefined;
   lang?: Language | undefined;
 }
+
+/** What a valid request asks: one place, with the defaults filled in. */
+export interface WeatherRequest {
+  place: Place;
+  units: Units;
+  lang: Language;
+}
+
+export const DEFAULT_UNITS: Units = "metric";
+
+/** OpenWeatherMap's condition groups, by the first digit of the condition id (see conditionGroupOf). */
+export const CONDITION_GROUPS = [
+  "clear",
+  "clouds",
+  "drizzle",
+  "rain",
+  "thunderstorm",
+  "snow",
+  "fog",
+  "extreme",
+] as const;
+export type ConditionGroup = typeof CONDITION_GROUPS[number];
+
+/** Why an answer is `severe`, the first that applies in this order (see severeReasonOf). */
+export const SEVERE_REASONS = [
+  "tornado",
+  "squall",
+  "thunderstorm",
+  "freezing_rain",
+  "heavy_rain",
+  "heavy_snow",
+  "volcanic_ash",
+  "high_wind",
+] as const;
+export type SevereReason = typeof SEVERE_REASONS[number];
 
 /** What a successful answer carries; optional fields are absent (never null) when unknown. */
 export interface WeatherReport {
@@ -99,6 +92,12 @@ export interface WeatherReport {
   units: Units;
   observed_at?: string | undefined;
   stale: boolean;
+  condition_group?: ConditionGroup | undefined;
+  severe: boolean;
+  severe_reason?: SevereReason | undefined;
+  temperature_rounded: number;
+  summary: string;
+  lang: string;
 }
 
 /**
@@ -107,8 +106,9 @@ export interface WeatherReport {
  */
 export const UPSTREAM_FAILURES = {
   CITY_NOT_FOUND: {
-    message: "Sorry, I could not find weather for that city",
-    when: "OpenWeatherMap does not know the place (404), or cannot geocode the name (400)",
+    message: "Sorry, I could not find weather for that place",
+    when:
+      "OpenWeatherMap does not know the city or postal code (404), or cannot geocode the name (400)",
   },
   UPSTREAM_AUTH_FAILED: {
     message: "The weather service is not available right now",
@@ -134,8 +134,21 @@ export const UPSTREAM_FAILURES = {
 export type UpstreamErrorCode = keyof typeof UPSTREAM_FAILURES;
 export const UPSTREAM_ERROR_CODES = Object.keys(UPSTREAM_FAILURES) as UpstreamErrorCode[];
 
+/** A request whose values cannot be used: also a `200`, so a voice flow can see why. */
+export const INVALID_INPUT = {
+  message: "Names the field and what is wrong with it",
+  when:
+    "A field of the wrong type or with a value that cannot be used, or not exactly one kind of place",
+} as const;
+
+export type ActionErrorCode = UpstreamErrorCode | "INVALID_INPUT";
+export const ACTION_ERROR_CODES: readonly ActionErrorCode[] = [
+  "INVALID_INPUT",
+  ...UPSTREAM_ERROR_CODES,
+];
+
 export interface ActionFailure {
-  error_code: UpstreamErrorCode;
+  error_code: ActionErrorCode;
   error_message: string;
 }
 
@@ -144,14 +157,15 @@ export type WeatherActionOutput = WeatherReport | ActionFailure;
 
 /** What each request field may be told, after `Field "name" `; the schema uses the same words. */
 export const REQUEST_FIELD_PROBLEMS = {
-  missing: "is required",
   notAString: "must be a string",
-  empty: "must not be empty",
   tooLong: `must be at most ${CITY_NAME_MAX_LENGTH} characters`,
   controlCharacters: "must not contain control characters",
   countryCode: 'must be a two-letter ISO 3166-1 country code such as "GB"',
+  postalCode:
+    `must be a postal code of at most ${POSTAL_CODE_MAX_LENGTH} letters and digits, with single spaces or hyphens between them`,
+  latitude: "must be a number from -90 to 90",
+  longitude: "must be a number from -180 to 180",
   units: `must be one of ${UNITS.map((unit) => `"${unit}"`).join(", ")}`,
-  lang: 'must be an OpenWeatherMap language code such as "en"',
 } as const;
 
 /** C0 and C1 control characters (tabs and newlines included): never part of a city's name. */
@@ -190,77 +204,145 @@ export function isKnownRegion(code: string): boolean {
   }
 }
 
-/** The request fields that may be left out, in the schema's order (a test checks both). */
-export const OPTIONAL_REQUEST_FIELDS = ["country_code", "units", "lang"] as const;
+/** The request's fields, in the schema's order (a test checks both); every one may be left out. */
+export const REQUEST_FIELDS = [
+  "city_name",
+  "country_code",
+  "postal_code",
+  "latitude",
+  "longitude",
+  "units",
+  "lang",
+] as const;
 
-/** A request body checked against the contract: the request, or the 400's message. */
+/** A request body checked against the contract: the request, or the INVALID_INPUT message. */
 export type RequestValidation =
   | { readonly ok: true; readonly request: WeatherRequest }
   | { readonly ok: false; readonly message: string };
 
 const UNIT_SET: ReadonlySet<string> = new Set(UNITS);
-const LANGUAGE_SET: ReadonlySet<string> = new Set(LANGUAGES);
 
 /**
  * Checks a request body (a parsed JSON object, so no value is `undefined`) exactly as
- * `WeatherRequestSchema.safeParse(withoutBlankOptionalFields(body))` does,
- * without zod: the same request on success (unknown fields dropped, blank or
- * `null` optional fields absent), and on failure the message
- * `describeInvalidRequest()` makes of the schema's first issue. Fields are
- * checked in the schema's order, each check in the schema's order, so the
- * first problem found is the one the schema reports first. A property test
- * (tests/weather/request_validation_test.ts) holds the two together.
+ * `WeatherRequestSchema.safeParse(withoutBlankFields(body))` does, without
+ * zod: the same request on success (unknown fields dropped, blank or `null`
+ * fields absent), and on failure the message `describeInvalidRequest()`
+ * makes of the schema's first issue. Fields are checked in the schema's
+ * order, each check in the schema's order, so the first problem found is the
+ * one the schema reports first; then requestFrom(), which both share, picks
+ * the place. A property test (tests/weather/request_validation_test.ts)
+ * holds the two together.
  */
 export function validateWeatherRequest(body: Readonly<Record<string, unknown>>): RequestValidation {
-  const rawCityName = body.city_name;
-  if (typeof rawCityName !== "string") {
-    return invalid(
-      "city_name",
-      rawCityName === undefined
-        ? REQUEST_FIELD_PROBLEMS.missing
-        : REQUEST_FIELD_PROBLEMS.notAString,
-    );
-  }
-  // Trimmed first, then measured in code points, as zod measures strings for min and max.
-  const trimmedCityName = rawCityName.trim();
-  if (trimmedCityName.length < 1) return invalid("city_name", REQUEST_FIELD_PROBLEMS.empty);
-  if (
-    trimmedCityName.length > CITY_NAME_MAX_LENGTH &&
-    codePointLength(trimmedCityName) > CITY_NAME_MAX_LENGTH
-  ) {
-    return invalid("city_name", REQUEST_FIELD_PROBLEMS.tooLong);
-  }
-  let cityName = trimmedCityName;
-  if (!isPlainCityName(trimmedCityName)) {
-    if (hasControlCharacter(trimmedCityName)) {
-      return invalid("city_name", REQUEST_FIELD_PROBLEMS.controlCharacters);
+  const fields: RequestFields = {};
+
+  const cityText = optionalText(body.city_name);
+  if (cityText === NOT_A_STRING) return invalid("city_name", REQUEST_FIELD_PROBLEMS.notAString);
+  if (cityText !== undefined) {
+    // Measured in code points, as zod measures strings for min and max.
+    if (
+      cityText.length > CITY_NAME_MAX_LENGTH && codePointLength(cityText) > CITY_NAME_MAX_LENGTH
+    ) {
+      return invalid("city_name", REQUEST_FIELD_PROBLEMS.tooLong);
     }
-    cityName = normaliseCityName(trimmedCityName);
+    if (isPlainCityName(cityText)) fields.city_name = cityText;
+    else if (hasControlCharacter(cityText)) {
+      return invalid("city_name", REQUEST_FIELD_PROBLEMS.controlCharacters);
+    } else fields.city_name = normaliseCityName(cityText);
   }
 
   const countryText = optionalText(body.country_code);
   if (countryText === NOT_A_STRING) {
     return invalid("country_code", REQUEST_FIELD_PROBLEMS.notAString);
   }
-  const countryCode = countryText?.toUpperCase();
-  if (countryCode !== undefined && !isCountryCode(countryCode)) {
-    return invalid("country_code", REQUEST_FIELD_PROBLEMS.countryCode);
+  if (countryText !== undefined) {
+    const countryCode = countryText.toUpperCase();
+    if (!isCountryCode(countryCode)) {
+      return invalid("country_code", REQUEST_FIELD_PROBLEMS.countryCode);
+    }
+    fields.country_code = countryCode;
   }
 
-  const units = optionalChoice(body.units, UNIT_SET);
-  if (units === NOT_A_STRING) return invalid("units", REQUEST_FIELD_PROBLEMS.notAString);
-  if (units === NOT_A_CHOICE) return invalid("units", REQUEST_FIELD_PROBLEMS.units);
+  const postalText = optionalText(body.postal_code);
+  if (postalText === NOT_A_STRING) {
+    return invalid("postal_code", REQUEST_FIELD_PROBLEMS.notAString);
+  }
+  if (postalText !== undefined) {
+    fields.postal_code = postalCodeOf(postalText);
+    if (fields.postal_code === undefined) {
+      return invalid("postal_code", REQUEST_FIELD_PROBLEMS.postalCode);
+    }
+  }
 
-  const lang = optionalChoice(body.lang, LANGUAGE_SET);
-  if (lang === NOT_A_STRING) return invalid("lang", REQUEST_FIELD_PROBLEMS.notAString);
-  if (lang === NOT_A_CHOICE) return invalid("lang", REQUEST_FIELD_PROBLEMS.lang);
+  for (const [field, limit] of [["latitude", 90], ["longitude", 180]] as const) {
+    const value = body[field];
+    if (isBlank(value)) continue;
+    fields[field] = coordinateOf(value, limit);
+    if (fields[field] === undefined) return invalid(field, REQUEST_FIELD_PROBLEMS[field]);
+  }
 
-  // Built in the schema's field order, as the schema builds its output.
-  const request: WeatherRequest = { city_name: cityName };
-  if (countryCode !== undefined) request.country_code = countryCode;
-  if (units !== undefined) request.units = units as Units;
-  if (lang !== undefined) request.lang = lang as Language;
-  return { ok: true, request };
+  const unitsText = optionalText(body.units);
+  if (unitsText === NOT_A_STRING) return invalid("units", REQUEST_FIELD_PROBLEMS.notAString);
+  if (unitsText !== undefined) {
+    const units = unitsText.toLowerCase();
+    if (!UNIT_SET.has(units)) return invalid("units", REQUEST_FIELD_PROBLEMS.units);
+    fields.units = units as Units;
+  }
+
+  const langText = optionalText(body.lang);
+  if (langText === NOT_A_STRING) return invalid("lang", REQUEST_FIELD_PROBLEMS.notAString);
+  if (langText !== undefined) fields.lang = languageOf(langText);
+
+  return requestFrom(fields);
+}
+
+/** How a request names its place, for the messages when it names none or several. */
+const PLACE_FIELDS =
+  '"city_name", "postal_code" with "country_code", or "latitude" and "longitude"';
+
+/**
+ * The request that checked fields ask for: exactly one kind of place (a
+ * city's name, a postal code with its country, or both coordinates), and the
+ * defaults. A `country_code` beside coordinates is ignored: they need none.
+ */
+export function requestFrom(fields: RequestFields): RequestValidation {
+  const given = [
+    fields.city_name !== undefined && '"city_name"',
+    fields.postal_code !== undefined && '"postal_code"',
+    (fields.latitude !== undefined || fields.longitude !== undefined) && "coordinates",
+  ].filter((kind) => kind !== false);
+  if (given.length === 0) return { ok: false, message: `Give a place: ${PLACE_FIELDS}` };
+  if (given.length > 1) {
+    return {
+      ok: false,
+      message: `Give only one place, not both ${given.join(" and ")}: ${PLACE_FIELDS}`,
+    };
+  }
+  let place: Place;
+  if (fields.city_name !== undefined) {
+    place = { kind: "city", name: fields.city_name, countryCode: fields.country_code };
+  } else if (fields.postal_code !== undefined) {
+    if (fields.country_code === undefined) {
+      return invalid("country_code", 'is required with "postal_code"');
+    }
+    place = {
+      kind: "postal_code",
+      postalCode: fields.postal_code,
+      countryCode: fields.country_code,
+    };
+  } else {
+    if (fields.latitude === undefined) return invalid("latitude", 'is required with "longitude"');
+    if (fields.longitude === undefined) return invalid("longitude", 'is required with "latitude"');
+    place = { kind: "coordinates", latitude: fields.latitude, longitude: fields.longitude };
+  }
+  return {
+    ok: true,
+    request: {
+      place,
+      units: fields.units ?? DEFAULT_UNITS,
+      lang: fields.lang ?? DEFAULT_LANGUAGE,
+    },
+  };
 }
 
 /**
@@ -287,27 +369,21 @@ function invalid(field: string, problem: string): RequestValidation {
 }
 
 const NOT_A_STRING = Symbol("not a string");
-const NOT_A_CHOICE = Symbol("not one of the choices");
 
-/** An optional field's trimmed text; undefined when absent, `null` or blank. */
-function optionalText(value: unknown): string | undefined | typeof NOT_A_STRING {
-  if (value === undefined || value === null || value === "") return undefined;
-  if (typeof value !== "string") return NOT_A_STRING;
-  const trimmed = value.trim();
-  return trimmed === "" ? undefined : trimmed;
+/**
+ * Absent, `null`, or text of white space only: a field left out. Architect
+ * sends an unset string variable as `""`, and that means "not given".
+ */
+export function isBlank(value: unknown): boolean {
+  return value === undefined || value === null ||
+    (typeof value === "string" && value.trim() === "");
 }
 
-/** An optional field that names one of `choices` in any case, as the schema's trim, lower-case and enum. */
-function optionalChoice(
-  value: unknown,
-  choices: ReadonlySet<string>,
-): string | undefined | typeof NOT_A_STRING | typeof NOT_A_CHOICE {
-  // The common case first: the value as the choices spell it, which trimming and lower-casing keep.
-  if (typeof value === "string" && choices.has(value)) return value;
-  const text = optionalText(value);
-  if (text === undefined || text === NOT_A_STRING) return text;
-  const choice = text.toLowerCase();
-  return choices.has(choice) ? choice : NOT_A_CHOICE;
+/** A field's trimmed text; undefined when blank. */
+function optionalText(value: unknown): string | undefined | typeof NOT_A_STRING {
+  if (isBlank(value)) return undefined;
+  if (typeof value !== "string") return NOT_A_STRING;
+  return value.trim();
 }
 
 /**

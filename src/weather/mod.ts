@@ -59,5 +59,8 @@ export function createWeather(
     now: deps.now,
     metrics,
   });
-  return { action: createWeatherAction(cache), close: () => client.close() };
+  const action = createWeatherAction(cache, {
+    severeWindMetresPerSecond: config.severeWindMetresPerSecond,
+  });
+  return { action, close: () => client.close() };
 }

@@ -17,7 +17,8 @@ import {
   type OutboundAnswer,
   requestAttributes,
 } from "../process/outbound_http.ts";
-import type { Units, UpstreamErrorCode } from "./contract.ts";
+import type { Language, Units, UpstreamErrorCode } from "./contract.ts";
+import { type Place, placeParameters } from "./place.ts";
 import { type Observation, parseObservation } from "./observation.ts";
 
 export type { Observation } from "./observation.ts";
@@ -25,12 +26,11 @@ export type { Observation } from "./observation.ts";
 /** A current-weather answer is about 1 KiB; anything far larger is not one. */
 const MAX_UPSTREAM_BODY_BYTES = 256 * 1024;
 
+/** What OpenWeatherMap is asked: the request's place, units and language, as validation left them. */
 export interface CurrentWeatherQuery {
-  /** In the contract's normal form (normaliseCityName), as validation leaves it. */
-  city: string;
-  countryCode?: string | undefined;
+  place: Place;
   units: Units;
-  lang?: string | undefined;
+  lang: Language;
 }
 
 export class UpstreamError extends Error {
@@ -108,10 +108,9 @@ export function createOpenWeatherClient(options: OpenWeatherClientOptions): Open
 
 function currentWeatherUrl(baseUrl: URL, apiKey: string, query: CurrentWeatherQuery): URL {
   const url = new URL(baseUrl);
-  const place = query.countryCode ? `${query.city},${query.countryCode}` : query.city;
-  url.searchParams.set("q", place);
+  for (const [name, value] of placeParameters(query.place)) url.searchParams.set(name, value);
   url.searchParams.set("units", query.units);
-  if (query.lang) url.searchParams.set("lang", query.lang);
+  url.searchParams.set("lang", query.lang);
   url.searchParams.set("appid", apiKey);
   return url;
 }
@@ -160,12 +159,12 @@ async function readObservation(
 function errorForStatus(status: number): UpstreamError {
   switch (status) {
     case 404:
-      return new UpstreamError("CITY_NOT_FOUND", "OpenWeatherMap does not know the city", status);
+      return new UpstreamError("CITY_NOT_FOUND", "OpenWeatherMap does not know the place", status);
     case 400:
-      // "Nothing to geocode" and friends: the place name cannot be resolved.
+      // "Nothing to geocode" and friends: the place cannot be resolved.
       return new UpstreamError(
         "CITY_NOT_FOUND",
-        "OpenWeatherMap could not geocode the city",
+        "OpenWeatherMap could not geocode the place",
         status,
       );
     case 401:

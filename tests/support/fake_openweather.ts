@@ -35,10 +35,15 @@ export const LONDON = {
   cod: 200,
 };
 
+/** "light rain" as OpenWeatherMap words it in a few of its languages (English for the others). */
 const DESCRIPTIONS: Record<string, string> = {
   de: "leichter Regen",
   ru: "небольшой дождь",
   en: "light rain",
+  es: "lluvia ligera",
+  fr: "légère pluie",
+  pt_br: "chuva leve",
+  zh_cn: "小雨",
 };
 
 export const ERROR_BODIES = {
@@ -62,6 +67,12 @@ const KNOWN_CITIES: Record<string, { name: string; country: string }> = {
   "東京": { name: "Tokyo", country: "JP" },
   tokyo: { name: "Tokyo", country: "JP" },
   "new york": { name: "New York", country: "US" },
+};
+
+/** Postal codes the stand-in knows, as `zip={code},{country}` spells them. */
+const KNOWN_POSTAL_CODES: Record<string, { name: string; country: string }> = {
+  "SW1A 1AA,GB": { name: "London", country: "GB" },
+  "10001,US": { name: "New York", country: "US" },
 };
 
 export type UpstreamHandler = (request: Request, url: URL) => Response | Promise<Response>;
@@ -141,15 +152,34 @@ function realisticAnswer(url: URL, apiKey: string): Response {
   if (url.searchParams.get("appid") !== apiKey) {
     return Response.json(ERROR_BODIES[401], { status: 401 });
   }
-  const [city = "", country] = (url.searchParams.get("q") ?? "").split(",");
-  if (city.trim() === "") return Response.json(ERROR_BODIES[400], { status: 400 });
-  const known = KNOWN_CITIES[city.trim().toLowerCase()];
-  if (known === undefined || (country !== undefined && country !== known.country)) {
-    return Response.json(ERROR_BODIES[404], { status: 404 });
-  }
+  const known = placeOf(url.searchParams);
+  if (known === "bad request") return Response.json(ERROR_BODIES[400], { status: 400 });
+  if (known === undefined) return Response.json(ERROR_BODIES[404], { status: 404 });
   const units = url.searchParams.get("units") ?? "standard";
   const lang = url.searchParams.get("lang") ?? "en";
   return Response.json(observation(known, units, lang));
+}
+
+/**
+ * The place a query names, as OpenWeatherMap resolves `q`, `zip` and
+ * `lat`/`lon`: any coordinates on land are somewhere, here always London.
+ */
+function placeOf(
+  parameters: URLSearchParams,
+): { name: string; country: string } | undefined | "bad request" {
+  const zip = parameters.get("zip");
+  if (zip !== null) return KNOWN_POSTAL_CODES[zip];
+  const [lat, lon] = [parameters.get("lat"), parameters.get("lon")];
+  if (lat !== null || lon !== null) {
+    const valid = Math.abs(Number(lat)) <= 90 && Math.abs(Number(lon)) <= 180;
+    return valid ? KNOWN_CITIES.london : "bad request";
+  }
+  const [city = "", country] = (parameters.get("q") ?? "").split(",");
+  if (city.trim() === "") return "bad request";
+  const known = KNOWN_CITIES[city.trim().toLowerCase()];
+  return known === undefined || (country !== undefined && country !== known.country)
+    ? undefined
+    : known;
 }
 
 /** The London fixture, converted the way OpenWeatherMap converts for `units`. */

@@ -9,8 +9,8 @@ import type { z } from "zod";
 import {
   ActionFailureSchema,
   contractFields,
+  RequestFieldsSchema,
   WeatherReportSchema,
-  WeatherRequestSchema,
 } from "../contract_schema.ts";
 import { WEATHER_PATH } from "../../src/edge/handler.ts";
 import { REQUEST_ERRORS } from "../../src/http/errors.ts";
@@ -47,7 +47,7 @@ function genesysProperties(schema: z.ZodObject, io: "input" | "output") {
 }
 
 export function inputSchema(): JsonSchemaObject & Record<string, unknown> {
-  const { properties, required } = genesysProperties(WeatherRequestSchema, "input");
+  const { properties, required } = genesysProperties(RequestFieldsSchema, "input");
   return {
     $schema: DRAFT_04,
     title: "Weather request",
@@ -94,7 +94,7 @@ export function errorResponseSchema(): Record<string, unknown> {
       },
       error_message: {
         type: "string",
-        description: "Short reason, naming the field for INVALID_INPUT",
+        description: "Short reason, e.g. why the body is not a JSON object",
       },
     },
     additionalProperties: false,
