@@ -12,21 +12,23 @@ import fc from "fast-check";
 import {
   CITY_NAME_MAX_LENGTH,
   LANGUAGES,
-  OPTIONAL_REQUEST_FIELDS,
+  REQUEST_FIELDS,
   type RequestValidation,
   UNITS,
   validateWeatherRequest,
+  type WeatherRequest,
 } from "../../src/weather/contract.ts";
 import {
   describeInvalidRequest,
+  RequestFieldsSchema,
   WeatherRequestSchema,
-  withoutBlankOptionalFields,
+  withoutBlankFields,
 } from "../../tools/contract_schema.ts";
 import { anyScalarValue } from "../support/arbitraries.ts";
 
 /** What the schema answers, in the validator's terms: the reference. */
 function schemaAnswer(body: Record<string, unknown>): RequestValidation {
-  const parsed = WeatherRequestSchema.safeParse(withoutBlankOptionalFields(body));
+  const parsed = WeatherRequestSchema.safeParse(withoutBlankFields(body));
   return parsed.success
     ? { ok: true, request: parsed.data }
     : { ok: false, message: describeInvalidRequest(parsed.error) };
@@ -36,45 +38,170 @@ function assertAgrees(body: Record<string, unknown>): void {
   assert.deepStrictEqual(validateWeatherRequest(body), schemaAnswer(body));
 }
 
+/** A valid request for a city, with the defaults. */
+function city(name: string, extra: Partial<WeatherRequest> = {}, countryCode?: string) {
+  return {
+    ok: true,
+    request: {
+      place: { kind: "city", name, countryCode },
+      units: "metric",
+      lang: "en",
+      ...extra,
+    },
+  } as const;
+}
+
+const PLACE_FIELDS =
+  '"city_name", "postal_code" with "country_code", or "latitude" and "longitude"';
+
 Deno.test("validateWeatherRequest() answers the common bodies as the schema does", async (t) => {
   const cases: [string, Record<string, unknown>, RequestValidation][] = [
-    ["a city", { city_name: "London" }, { ok: true, request: { city_name: "London" } }],
+    ["a city", { city_name: "London" }, city("London")],
     [
-      "blank optional fields, as Architect sends unset variables",
-      { city_name: "Paris", country_code: "", units: "", lang: "" },
-      { ok: true, request: { city_name: "Paris" } },
+      "blank fields, as Architect sends unset variables",
+      { city_name: "Paris", country_code: "", postal_code: " ", latitude: "", units: "", lang: "" },
+      city("Paris"),
     ],
     [
-      "every field, padded and in the wrong case, plus an unknown one",
+      "every city field, padded and in the wrong case, plus an unknown one",
       { city_name: "  New  York ", country_code: " us ", units: "IMPERIAL", lang: " PT_BR", x: 1 },
-      {
-        ok: true,
-        request: { city_name: "New York", country_code: "US", units: "imperial", lang: "pt_br" },
-      },
+      city("New York", { units: "imperial", lang: "pt_br" }, "US"),
     ],
+    [
+      "Architect's Call.Language",
+      { city_name: "Madrid", lang: "es-us" },
+      city("Madrid", {
+        lang: "es",
+      }),
+    ],
+    ["a language OpenWeatherMap does not offer: English", {
+      city_name: "Manila",
+      lang: "fil-ph",
+    }, city("Manila")],
+    ["a language that is no tag at all: English", { city_name: "Oslo", lang: "??" }, city("Oslo")],
     [
       "full-width letters, a Kelvin sign and no-break spaces folded",
       { city_name: "\u00a0\uff2c\uff4f\uff4e\uff44\uff4f\uff4e\u00a0\u00a0\u212aent\u3000" },
-      { ok: true, request: { city_name: "London Kent" } },
+      city("London Kent"),
     ],
     [
-      "null optional fields",
-      { city_name: "Oslo", country_code: null, units: null, lang: null },
-      { ok: true, request: { city_name: "Oslo" } },
+      "null fields",
+      { city_name: "Oslo", country_code: null, postal_code: null, units: null, lang: null },
+      city("Oslo"),
     ],
     [
       "100 characters beyond the BMP, 200 UTF-16 units: zod counts code points",
       { city_name: "\u{1F327}".repeat(CITY_NAME_MAX_LENGTH) },
-      { ok: true, request: { city_name: "\u{1F327}".repeat(CITY_NAME_MAX_LENGTH) } },
+      city("\u{1F327}".repeat(CITY_NAME_MAX_LENGTH)),
     ],
-    ["no city", {}, { ok: false, message: 'Field "city_name" is required' }],
-    ["a null city", { city_name: null }, {
+    [
+      "a postal code from a keypad, leading zero kept",
+      { postal_code: "01001", country_code: "us" },
+      {
+        ok: true,
+        request: {
+          place: { kind: "postal_code", postalCode: "01001", countryCode: "US" },
+          units: "metric",
+          lang: "en",
+        },
+      },
+    ],
+    [
+      "a postal code in lower case with a run of spaces",
+      { postal_code: " sw1a   1aa ", country_code: "GB" },
+      {
+        ok: true,
+        request: {
+          place: { kind: "postal_code", postalCode: "SW1A 1AA", countryCode: "GB" },
+          units: "metric",
+          lang: "en",
+        },
+      },
+    ],
+    [
+      "coordinates as numbers, rounded to two decimals",
+      { latitude: 51.50853, longitude: -0.12574 },
+      {
+        ok: true,
+        request: {
+          place: { kind: "coordinates", latitude: 51.51, longitude: -0.13 },
+          units: "metric",
+          lang: "en",
+        },
+      },
+    ],
+    [
+      "coordinates as strings, a country code beside them ignored",
+      { latitude: " -33.8688 ", longitude: "151.2093", country_code: "AU" },
+      {
+        ok: true,
+        request: {
+          place: { kind: "coordinates", latitude: -33.87, longitude: 151.21 },
+          units: "metric",
+          lang: "en",
+        },
+      },
+    ],
+    [
+      "a latitude that rounds to zero is zero, not minus zero",
+      { latitude: "-0.001", longitude: 0 },
+      {
+        ok: true,
+        request: {
+          place: { kind: "coordinates", latitude: 0, longitude: 0 },
+          units: "metric",
+          lang: "en",
+        },
+      },
+    ],
+    ["no place", {}, { ok: false, message: `Give a place: ${PLACE_FIELDS}` }],
+    ["only a country", { country_code: "GB" }, {
+      ok: false,
+      message: `Give a place: ${PLACE_FIELDS}`,
+    }],
+    ["two kinds of place", { city_name: "London", postal_code: "SW1A 1AA", country_code: "GB" }, {
+      ok: false,
+      message: `Give only one place, not both "city_name" and "postal_code": ${PLACE_FIELDS}`,
+    }],
+    ["a city and a latitude", { city_name: "London", latitude: 51 }, {
+      ok: false,
+      message: `Give only one place, not both "city_name" and coordinates: ${PLACE_FIELDS}`,
+    }],
+    ["a postal code without its country", { postal_code: "10001" }, {
+      ok: false,
+      message: 'Field "country_code" is required with "postal_code"',
+    }],
+    ["a latitude alone", { latitude: 51.5 }, {
+      ok: false,
+      message: 'Field "longitude" is required with "latitude"',
+    }],
+    ["a longitude alone", { longitude: "-0.12" }, {
+      ok: false,
+      message: 'Field "latitude" is required with "longitude"',
+    }],
+    ["a latitude out of range", { latitude: 90.5, longitude: 0 }, {
+      ok: false,
+      message: 'Field "latitude" must be a number from -90 to 90',
+    }],
+    ["a longitude that is not a number", { latitude: 1, longitude: "1e2" }, {
+      ok: false,
+      message: 'Field "longitude" must be a number from -180 to 180',
+    }],
+    ["a postal code as a number, which would lose its zeros", {
+      postal_code: 1001,
+      country_code: "US",
+    }, {
+      ok: false,
+      message: 'Field "postal_code" must be a string',
+    }],
+    ["a postal code with punctuation", { postal_code: "10001;", country_code: "US" }, {
+      ok: false,
+      message:
+        'Field "postal_code" must be a postal code of at most 12 letters and digits, with single spaces or hyphens between them',
+    }],
+    ["a number for a city", { city_name: 5 }, {
       ok: false,
       message: 'Field "city_name" must be a string',
-    }],
-    ["a blank city", { city_name: " \t " }, {
-      ok: false,
-      message: 'Field "city_name" must not be empty',
     }],
     ["a city too long", { city_name: "x".repeat(CITY_NAME_MAX_LENGTH + 1) }, {
       ok: false,
@@ -109,11 +236,8 @@ Deno.test("validateWeatherRequest() answers the common bodies as the schema does
   }
 });
 
-Deno.test("validateWeatherRequest() leaves out the optional fields the schema leaves out", () => {
-  const schemaOptional = Object.entries(WeatherRequestSchema.shape)
-    .filter(([, field]) => field.safeParse(undefined).success)
-    .map(([name]) => name);
-  assert.deepStrictEqual([...OPTIONAL_REQUEST_FIELDS], schemaOptional);
+Deno.test("the validator checks the schema's fields, in the schema's order", () => {
+  assert.deepStrictEqual([...REQUEST_FIELDS], Object.keys(RequestFieldsSchema.shape));
 });
 
 /** Characters where Unicode and JavaScript's string functions part ways. */
@@ -266,13 +390,36 @@ function fieldValue(specific: fc.Arbitrary<string>) {
   );
 }
 
-/** Bodies whose four fields come from the generators above, with unknown fields beside them. */
+/** Postal codes, well-formed or nearly. */
+const postalCode = fc.oneof(
+  fc.constantFrom("10001", "01001", "SW1A 1AA", "sw1a  1aa", "12345-6789", "K1A 0B1", "-1", "1 -2"),
+  fc.string({
+    unit: fc.constantFrom("1", "0", "a", "Z", " ", "-", "\u00a0", "\uff11"),
+    maxLength: 14,
+  }),
+);
+
+/** Coordinates as numbers or text, inside, on and past the limits, and text that is almost a number. */
+const coordinate = fc.oneof(
+  fc.double({ min: -200, max: 200, noNaN: true }),
+  fc.constantFrom(90, -90, 180, -180, 90.004, 90.005, -0, 1e-7, 51.505, 0.125),
+  fc.double({ min: -200, max: 200, noNaN: true }).map(String),
+  fc.constantFrom("51.5", " 51.5 ", "+1.", ".5", "-.5", "1e2", "0x10", "Infinity", "1,5", "١", "-"),
+).map((value) => value as unknown as string);
+
+/** Bodies whose fields come from the generators above, with unknown fields beside them. */
 const awkwardBody = fc.tuple(
   fc.record({
     city_name: fieldValue(awkwardString),
     country_code: fieldValue(regionCode),
+    postal_code: fieldValue(postalCode),
+    latitude: fieldValue(coordinate),
+    longitude: fieldValue(coordinate),
     units: fieldValue(codeVariants(UNITS)),
-    lang: fieldValue(codeVariants(LANGUAGES)),
+    lang: fieldValue(fc.oneof(
+      codeVariants(LANGUAGES),
+      fc.constantFrom("en-us", "pt-BR", "zh-Hant-HK", "nb_NO", "iw", "x-klingon", "en--us"),
+    )),
   }, { requiredKeys: [] }),
   fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 }),
 ).map(([fields, extra]) => ({ ...extra, ...fields }));
@@ -281,7 +428,7 @@ const awkwardBody = fc.tuple(
 const anyJsonObject = fc.dictionary(
   fc.oneof(
     fc.string({ maxLength: 12 }),
-    fc.constantFrom("city_name", "country_code", "units", "lang"),
+    fc.constantFrom(...REQUEST_FIELDS),
   ),
   fc.jsonValue({ maxDepth: 2 }),
   { maxKeys: 6 },
