@@ -53,7 +53,7 @@ function weatherRoute(authenticate: Authenticator["authenticate"]) {
   });
   const deadlines = new RequestDeadlines(DEADLINE_MS, { timers: clock.timers, now: clock.now });
   const handler = createHandler({
-    weatherAction: createWeatherAction(cache),
+    weatherAction: createWeatherAction(cache, { severeWindMetresPerSecond: 17.2 }),
     authenticator: { authenticate },
     deadlines,
     notReadyReasons: () => [],

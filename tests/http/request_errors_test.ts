@@ -16,22 +16,29 @@ async function assertError(response: Response, status: number, code: string, mes
   if (message) assert.match(body.error_message, message);
 }
 
-/** Bodies that are not a valid request, and the message that must name the problem. */
-const INVALID_BODIES: [string, string, RegExp][] = [
+/** Bodies that are not a JSON object: protocol errors, and the message that names the problem. */
+const MALFORMED_BODIES: [string, string, RegExp][] = [
   ["malformed JSON", '{"city_name": "London"', /^Request body is not valid JSON$/],
   ["an empty body", "", /^Request body is empty$/],
   ["a JSON array", '[{"city_name":"London"}]', /^Request body must be a JSON object$/],
   ["a JSON string", '"London"', /^Request body must be a JSON object$/],
   ["JSON null", "null", /^Request body must be a JSON object$/],
-  ["no city_name", '{"city":"London"}', /^Field "city_name" is required$/],
+];
+
+/**
+ * JSON objects whose values cannot be used: a voice flow must see why, so
+ * each is a 200 with INVALID_INPUT, and the message names the field.
+ */
+const UNUSABLE_BODIES: [string, string, RegExp][] = [
+  ["no place", '{"city":"London"}', /^Give a place: "city_name", "postal_code" with/],
+  ["a blank city_name", '{"city_name":"   "}', /^Give a place: /],
+  ["a null city_name", '{"city_name":null}', /^Give a place: /],
   ["a numeric city_name", '{"city_name":42}', /^Field "city_name" must be a string$/],
-  ["a null city_name", '{"city_name":null}', /^Field "city_name" must be a string$/],
   [
     "an object city_name",
     '{"city_name":{"name":"London"}}',
     /^Field "city_name" must be a string$/,
   ],
-  ["a blank city_name", '{"city_name":"   "}', /^Field "city_name" must not be empty$/],
   [
     "a city_name over 100 characters",
     JSON.stringify({ city_name: "x".repeat(101) }),
@@ -68,29 +75,61 @@ const INVALID_BODIES: [string, string, RegExp][] = [
     /^Field "country_code" must be a string$/,
   ],
   [
+    "a postal code without its country",
+    '{"postal_code":"10001"}',
+    /^Field "country_code" is required with "postal_code"$/,
+  ],
+  [
+    "a postal code as a number",
+    '{"postal_code":2134,"country_code":"US"}',
+    /^Field "postal_code" must be a string$/,
+  ],
+  [
+    "a latitude out of range",
+    '{"latitude":91,"longitude":0}',
+    /^Field "latitude" must be a number from -90 to 90$/,
+  ],
+  [
+    "a longitude that is text",
+    '{"latitude":"51.5","longitude":"west"}',
+    /^Field "longitude" must be a number from -180 to 180$/,
+  ],
+  [
+    "a latitude without a longitude",
+    '{"latitude":51.5}',
+    /^Field "longitude" is required with "latitude"$/,
+  ],
+  [
+    "two kinds of place",
+    '{"city_name":"London","latitude":51.5,"longitude":0}',
+    /^Give only one place, not both "city_name" and coordinates/,
+  ],
+  [
     "unknown units",
     '{"city_name":"London","units":"kelvin"}',
     /^Field "units" must be one of "metric", "imperial", "standard"$/,
   ],
   ["boolean units", '{"city_name":"London","units":true}', /^Field "units" must be a string$/],
-  [
-    "an unknown lang",
-    '{"city_name":"London","lang":"xx"}',
-    /^Field "lang" must be an OpenWeatherMap language code/,
-  ],
+  ["a numeric lang", '{"city_name":"London","lang":7}', /^Field "lang" must be a string$/],
 ];
 
 Deno.test("POST /data-action/weather rejects bad requests with typed errors", async (t) => {
   const upstream = startFakeOpenWeather();
   const service = await startService({ OPENWEATHER_BASE_URL: upstream.url.href });
   try {
-    for (const [name, body, message] of INVALID_BODIES) {
-      await t.step(`400 INVALID_INPUT for ${name}`, async () => {
-        await assertError(await service.post(WEATHER, body), 400, "INVALID_INPUT", message);
+    for (const [name, body, message] of MALFORMED_BODIES) {
+      await t.step(`400 INVALID_BODY for ${name}`, async () => {
+        await assertError(await service.post(WEATHER, body), 400, "INVALID_BODY", message);
       });
     }
 
-    await t.step("400 INVALID_INPUT for bytes that are not UTF-8", async () => {
+    for (const [name, body, message] of UNUSABLE_BODIES) {
+      await t.step(`200 INVALID_INPUT for ${name}`, async () => {
+        await assertError(await service.post(WEATHER, body), 200, "INVALID_INPUT", message);
+      });
+    }
+
+    await t.step("400 INVALID_BODY for bytes that are not UTF-8", async () => {
       const bytes = new Uint8Array([
         ...new TextEncoder().encode('{"city_name":"'),
         0xff,
@@ -106,12 +145,12 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
       await assertError(
         response,
         400,
-        "INVALID_INPUT",
+        "INVALID_BODY",
         /^Request body must be UTF-8 encoded JSON$/,
       );
     });
 
-    await t.step("400 INVALID_INPUT for bytes that are not UTF-8, sent chunked", async () => {
+    await t.step("400 INVALID_BODY for bytes that are not UTF-8, sent chunked", async () => {
       const bytes = new Uint8Array([
         ...new TextEncoder().encode('{"city_name":"'),
         0xc3,
@@ -126,7 +165,7 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
       await assertError(
         response,
         400,
-        "INVALID_INPUT",
+        "INVALID_BODY",
         /^Request body must be UTF-8 encoded JSON$/,
       );
     });
@@ -140,13 +179,21 @@ Deno.test("POST /data-action/weather rejects bad requests with typed errors", as
       await assertError(
         response,
         400,
-        "INVALID_INPUT",
+        "INVALID_BODY",
         /^Request body must be UTF-8 encoded JSON$/,
       );
     });
 
     await t.step("no bad request ever reached the upstream", () => {
       assert.equal(upstream.requests.length, 0);
+    });
+
+    await t.step("a language nobody offers is answered in English, never refused", async () => {
+      const response = await service.post(WEATHER, { city_name: "London", lang: "xx" });
+      assert.equal(response.status, 200);
+      const body = await response.json();
+      assert.equal(body.lang, "en");
+      assert.equal(body.condition, "Light rain");
     });
 
     await t.step("U+FFFD, raw in UTF-8 or escaped, is a character like any other", async () => {

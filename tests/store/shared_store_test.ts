@@ -212,7 +212,7 @@ Deno.test("a store that fails is a cache miss and the local budget, never a fail
     await using redis = await startRedis();
     await using group = await startGroup(1, { SHARED_STORE_URL: redis.url });
     const [service] = group.services as [RunningService];
-    const key = `genesys-weather:answer:${JSON.stringify(["london", "", "metric", ""])}`;
+    const key = `genesys-weather:answer:${JSON.stringify(["city", "london", "", "metric", "en"])}`;
     assert.equal(await redis.command("SET", key, "{not json"), "+OK\r\n");
     assert.equal((await ask(service, "London")).city, "London");
     assert.equal(group.upstream.requests.length, 1);
