@@ -56,13 +56,18 @@ Deno.test("POST /data-action/weather answers with the current weather", async (t
         units: "metric",
         observed_at: "2025-11-24T16:00:00.000Z",
         stale: false,
+        condition_group: "rain",
+        severe: false,
+        temperature_rounded: 11,
+        summary: "London: Light rain, 11 degrees Celsius.",
+        lang: "en",
       });
       assertNoNulls(body);
       const sent = upstream.requests.at(-1)!;
       assert.equal(sent.searchParams.get("q"), "London");
       assert.equal(sent.searchParams.get("units"), "metric");
       assert.equal(sent.searchParams.get("appid"), TEST_API_KEY);
-      assert.equal(sent.searchParams.has("lang"), false);
+      assert.equal(sent.searchParams.get("lang"), "en");
     });
 
     await t.step("imperial and standard units pass through with their unit names", async () => {
@@ -132,6 +137,10 @@ Deno.test("POST /data-action/weather answers with the current weather", async (t
         wind_speed_unit: "meters per second",
         units: "metric",
         stale: false,
+        severe: false,
+        temperature_rounded: 21,
+        summary: "Clear sky, 21 degrees Celsius.",
+        lang: "en",
       });
       upstream.respondWith(undefined);
     });
