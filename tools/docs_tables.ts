@@ -66,7 +66,7 @@ export function renderContractDocs(): string {
     input,
     "## Success: `200`",
     output,
-    "## Upstream trouble: `200` with `error_code` and `error_message`, no weather fields",
+    "## Unusable values and upstream trouble: `200` with `error_code` and `error_message`, no weather fields",
     failures,
     '## Bad requests: HTTP errors with `{ "error_code", "error_message" }`',
     requestErrors,

@@ -56,7 +56,7 @@ export const WEATHER_VARIABLES = {
   },
   WEATHER_CACHE_MAX_ENTRIES: {
     default: "10000",
-    meaning: "How many distinct requests (city, country, units, lang) the cache holds",
+    meaning: "How many distinct requests (place, units, lang) the cache holds",
   },
   SEVERE_WIND_METRES_PER_SECOND: {
     default: "17.2",
