@@ -98,6 +98,23 @@ Deno.test("SHARED_STORE_URL=kv:<file> shares answers, the budget and the back-of
       assert.equal((await ask(b, "Nowhere 9")).error_code, "CITY_NOT_FOUND");
       assert.equal(group.upstream.requests.length, 3 + 5);
     });
+    await t.step("postal codes and coordinates are shared, each in its own key space", async () => {
+      const calls = group.upstream.requests.length;
+      for (
+        const body of [{ postal_code: "10001", country_code: "US" }, {
+          latitude: 51.5,
+          longitude: 0,
+        }]
+      ) {
+        for (const service of [a, b]) {
+          const response = await service.post(WEATHER, body);
+          assert.equal(response.status, 200);
+          assert.equal((await response.json()).stale, false);
+        }
+        assert.equal(lastCacheResult(b), "shared");
+      }
+      assert.equal(group.upstream.requests.length, calls + 2);
+    });
     await t.step("a 401 seen by one stops the other", async () => {
       group.upstream.respondWith(() => Response.json(ERROR_BODIES[401], { status: 401 }));
       assert.equal((await ask(a, "Paris")).error_code, "UPSTREAM_AUTH_FAILED");
