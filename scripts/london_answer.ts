@@ -22,4 +22,9 @@ export const LONDON_ANSWER = {
   units: "metric",
   observed_at: "2025-11-24T16:00:00.000Z",
   stale: false,
+  condition_group: "rain",
+  severe: false,
+  temperature_rounded: 11,
+  summary: "London: Light rain, 11 degrees Celsius.",
+  lang: "en",
 };

@@ -8,6 +8,7 @@ import {
   TEST_API_KEY,
 } from "../support/fake_openweather.ts";
 import { startService, WITHOUT_UPSTREAM_PROTECTION } from "../support/service.ts";
+import { LONDON_ANSWER } from "../../scripts/london_answer.ts";
 
 const WEATHER = "/data-action/weather";
 
@@ -63,6 +64,7 @@ Deno.test("POST /data-action/weather answers with the current weather", async (t
         lang: "en",
       });
       assertNoNulls(body);
+      assert.deepEqual(body, LONDON_ANSWER, "the benchmark's floors answer the same bytes");
       const sent = upstream.requests.at(-1)!;
       assert.equal(sent.searchParams.get("q"), "London");
       assert.equal(sent.searchParams.get("units"), "metric");
