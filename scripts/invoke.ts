@@ -18,7 +18,11 @@
 
 import { parseArgs } from "node:util";
 import ajvDraft04 from "ajv-draft-04";
-import { customAuthAction, SERVICE_URL_PLACEHOLDER } from "../tools/genesys/actions.ts";
+import {
+  actionFileName,
+  customAuthAction,
+  SERVICE_URL_PLACEHOLDER,
+} from "../tools/genesys/actions.ts";
 import { TOKEN_PATH } from "../src/oauth/documents.ts";
 import { jsonPath, renderTemplate } from "../tools/genesys/template.ts";
 
@@ -309,9 +313,10 @@ async function main(): Promise<number> {
     return 2;
   }
   const definition = read(
-    options.credentialType === "oauth"
-      ? "get-current-weather.user-defined-oauth.json"
-      : "get-current-weather.basic-auth.json",
+    actionFileName(
+      "city",
+      options.credentialType === "oauth" ? "user-defined-oauth" : "basic-auth",
+    ),
   );
   return report(definition, await callAction(options, definition));
 }
