@@ -125,8 +125,9 @@ Deno.test("the Terraform is a module with a versioned provider, and the example 
   await t.step("the module pins the provider source and a version range", () => {
     const required = moduleFile("versions.tf.json").terraform.required_providers;
     assert.equal(required.genesyscloud.source, "mypurecloud/genesyscloud");
-    // genesyscloud_integration_custom_auth_action is in docs/resources/ from tag v1.24.0 on.
-    assert.equal(required.genesyscloud.version, ">= 1.24.0, < 2.0.0");
+    // genesyscloud_integration_custom_auth_action is in docs/resources/ from tag v1.24.0 on; the
+    // floor is higher for the regions (see "every region docs/genesys.md lists" below).
+    assert.equal(required.genesyscloud.version, ">= 1.83.0, < 2.0.0");
   });
   await t.step("every var. and local. the module reads is declared", () => {
     const declared = new Set(Object.keys(moduleFile("variables.tf.json").variable));
@@ -363,6 +364,32 @@ const PROVIDER_REGIONS: Record<string, string> = {
   "ap-southeast-1": "apse1.pure.cloud",
   "eusc-de-east-1": "edee1.eusc-pure.cloud",
 };
+
+/**
+ * The first provider release whose getRegionMap() has each region that came
+ * after v1.24.0 (from the provider's tags); an older provider refuses the
+ * region as `aws_region`.
+ */
+const REGION_FIRST_RELEASE: Record<string, string> = {
+  "mx-central-1": "1.68.5",
+  "ap-southeast-1": "1.68.5",
+  "eusc-de-east-1": "1.83.0",
+};
+
+Deno.test("the provider floor is a release that knows every region docs/genesys.md lists", () => {
+  const version = (text: string) => text.split(".").map(Number);
+  const atLeast = (a: number[], b: number[]) => {
+    for (let i = 0; i < 3; i++) if (a[i]! !== b[i]!) return a[i]! > b[i]!;
+    return true;
+  };
+  const constraint = moduleFile("versions.tf.json").terraform.required_providers.genesyscloud
+    .version as string;
+  const floor = version(constraint.match(/^>= (\d+\.\d+\.\d+),/)![1]!);
+  for (const [region, release] of Object.entries(REGION_FIRST_RELEASE)) {
+    assert.ok(region in PROVIDER_REGIONS, region);
+    assert.ok(atLeast(floor, version(release)), `${region} needs the provider >= ${release}`);
+  }
+});
 
 Deno.test("docs/genesys.md's region table pairs each host with the provider's GENESYSCLOUD_REGION", () => {
   const docs = Deno.readTextFileSync(new URL("../../docs/genesys.md", import.meta.url));

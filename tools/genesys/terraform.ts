@@ -16,7 +16,11 @@
  * - `contract_input` and `contract_output` are ForceNew: a change to either
  *   replaces the action, with a new id
  *   (genesyscloud/integration_action/resource_genesyscloud_integration_action_schema.go).
- * - `genesyscloud_integration_custom_auth_action` exists since v1.24.0.
+ * - `genesyscloud_integration_custom_auth_action` exists since v1.24.0, but the
+ *   provider refuses a GENESYSCLOUD_REGION (`aws_region`) its getRegionMap()
+ *   lacks (genesyscloud/provider/provider.go): mx-central-1 and ap-southeast-1
+ *   are there from v1.68.5, eusc-de-east-1 from v1.83.0. docs/genesys.md lists
+ *   every region, so the floor is v1.83.0.
  */
 
 import {
@@ -31,8 +35,8 @@ import { TOKEN_PATH } from "../../src/oauth/documents.ts";
 import { tf, toTerraformJson } from "./terraform_json.ts";
 
 export const PROVIDER_SOURCE = "mypurecloud/genesyscloud";
-/** From the release that added genesyscloud_integration_custom_auth_action, within major version 1. */
-export const PROVIDER_VERSION = ">= 1.24.0, < 2.0.0";
+/** The first release that knows every region docs/genesys.md lists, within major version 1. */
+export const PROVIDER_VERSION = ">= 1.83.0, < 2.0.0";
 export const MODULE_DIR = "genesys/terraform/modules/weather-action";
 export const EXAMPLE_DIR = "genesys/terraform/example";
 
