@@ -2,32 +2,51 @@
  * `deno task invoke`: calls a deployed service exactly as Genesys Cloud will,
  * from the exported definitions under genesys/.
  *
- *   deno task invoke --url https://weather.example.com --city London \
- *     [--country GB] [--units metric] [--lang en] \
+ *   deno task invoke --url https://weather.example.com \
+ *     (--city London [--country GB] | --postal-code "SW1A 1AA" --country GB |
+ *      --latitude 51.51 --longitude=-0.13) [--units metric] [--lang en-us] \
+ *     [--kind city|postal_code|coordinates | --action FILE] \
  *     [--credential-type oauth|basic|none] [--token-url URL] \
  *     [--scope SCOPE] [--audience AUDIENCE] --credentials-from-env
+ *
+ * It runs one action: the one for the kind of place given (or named by
+ * --kind), for the credential type, from genesys/actions/; or the definition
+ * in FILE (under genesys/, the only folder the task may read). Each option
+ * sets the input of that name, and only an input the action has, as
+ * Architect offers only those; numbers go as JSON numbers where the action's
+ * input is a number. A value that starts with "-" is written `--longitude=-0.13`.
  *
  * Credentials come from the environment only (never the command line):
  * OAUTH_CLIENT_ID / OAUTH_CLIENT_SECRET for oauth, BASIC_AUTH_USER /
  * BASIC_AUTH_PASSWORD for basic. --scope and --audience add those parameters
  * to the token request, as `deno task export-actions --scope ...` does for an
  * identity provider. Exit codes: 0 the flow gets weather; 3 the
- * action worked but answered an error_code; 1 a step failed (it says which);
- * 2 bad arguments.
+ * action worked but answered an error_code (INVALID_INPUT included); 1 a
+ * step failed, or the input fails the action's input contract, so Genesys
+ * would not call (it says which); 2 bad arguments, or an input the action
+ * does not have.
  */
 
 import { parseArgs } from "node:util";
 import ajvDraft04 from "ajv-draft-04";
-import { customAuthAction, SERVICE_URL_PLACEHOLDER } from "../tools/genesys/actions.ts";
+import {
+  actionFileName,
+  customAuthAction,
+  LOCATION_KINDS,
+  PLACE_KINDS,
+  type PlaceKind,
+  SERVICE_URL_PLACEHOLDER,
+} from "../tools/genesys/actions.ts";
 import { TOKEN_PATH } from "../src/oauth/documents.ts";
 import { jsonPath, renderTemplate } from "../tools/genesys/template.ts";
 
 interface Contract {
-  input: { inputSchema: object };
+  input: { inputSchema: { properties: Record<string, { type: string }> } };
   output: { successSchema: { properties: Record<string, unknown> } };
 }
 
 interface ActionDefinition {
+  name?: string;
   config: {
     request: {
       requestUrlTemplate: string;
@@ -44,11 +63,32 @@ interface ActionDefinition {
 const encoder = new TextEncoder();
 const say = (line = "") => Deno.stdout.writeSync(encoder.encode(line + "\n"));
 class StepFailed extends Error {}
+/** The command line asks for something Genesys could not do: exit code 2. */
+class UsageError extends Error {}
 
 const read = (path: string): ActionDefinition =>
   JSON.parse(Deno.readTextFileSync(new URL(`../genesys/actions/${path}`, import.meta.url)));
 const Ajv = ajvDraft04 as unknown as typeof ajvDraft04.default;
 const ajv = new Ajv({ allErrors: true, strict: false });
+
+/** Each input option, and the action input it sets, in the order the input lists them. */
+const INPUT_OPTIONS = {
+  city: "city_name",
+  "postal-code": "postal_code",
+  country: "country_code",
+  latitude: "latitude",
+  longitude: "longitude",
+  units: "units",
+  lang: "lang",
+} as const;
+type InputOption = keyof typeof INPUT_OPTIONS;
+
+/** The options that name each kind of place, to tell which action is meant. */
+const PLACE_OPTIONS: Record<PlaceKind, InputOption[]> = {
+  city: ["city"],
+  postal_code: ["postal-code"],
+  coordinates: ["latitude", "longitude"],
+};
 
 function parse() {
   const { values } = parseArgs({
@@ -57,8 +97,13 @@ function parse() {
       url: { type: "string" },
       city: { type: "string" },
       country: { type: "string" },
+      "postal-code": { type: "string" },
+      latitude: { type: "string" },
+      longitude: { type: "string" },
       units: { type: "string" },
       lang: { type: "string" },
+      kind: { type: "string" },
+      action: { type: "string" },
       "credential-type": { type: "string" },
       "token-url": { type: "string" },
       scope: { type: "string" },
@@ -66,7 +111,12 @@ function parse() {
       "credentials-from-env": { type: "boolean", default: false },
     },
   });
-  if (!values.url || !values.city) throw new Error("--url and --city are required");
+  if (!values.url) throw new UsageError("--url is required");
+  const inputs: Partial<Record<InputOption, string>> = {};
+  for (const option of Object.keys(INPUT_OPTIONS) as InputOption[]) {
+    const value = values[option];
+    if (value !== undefined) inputs[option] = value;
+  }
   const credentialType = values["credential-type"] ??
     (Deno.env.get("OAUTH_CLIENT_ID")
       ? "oauth"
@@ -74,12 +124,50 @@ function parse() {
       ? "basic"
       : "none");
   if (!["oauth", "basic", "none"].includes(credentialType)) {
-    throw new Error("--credential-type must be oauth, basic or none");
+    throw new UsageError("--credential-type must be oauth, basic or none");
   }
   if (credentialType !== "none" && !values["credentials-from-env"]) {
-    throw new Error("Credentials are read from the environment only: pass --credentials-from-env");
+    throw new UsageError(
+      "Credentials are read from the environment only: pass --credentials-from-env",
+    );
   }
-  return { ...values, url: values.url.replace(/\/+$/, ""), city: values.city, credentialType };
+  return {
+    ...values,
+    url: values.url.replace(/\/+$/, ""),
+    inputs,
+    action: actionChoice(values.kind, values.action, inputs),
+    credentialType,
+  };
+}
+
+/** The action to run: a file, a kind named with --kind, or the kind of place given. */
+function actionChoice(
+  kindOption: string | undefined,
+  file: string | undefined,
+  inputs: Partial<Record<InputOption, string>>,
+): { file: string } | { kind: PlaceKind } {
+  if (file !== undefined) {
+    if (kindOption !== undefined) throw new UsageError("Give --kind or --action, not both");
+    return { file };
+  }
+  if (kindOption !== undefined) {
+    const kind = PLACE_KINDS.find((kind) =>
+      kind === kindOption || LOCATION_KINDS[kind].slug === kindOption
+    );
+    if (kind === undefined) {
+      throw new UsageError(`--kind must be one of ${PLACE_KINDS.join(", ")}`);
+    }
+    return { kind };
+  }
+  const given = PLACE_KINDS.filter((kind) =>
+    PLACE_OPTIONS[kind].some((option) => inputs[option] !== undefined)
+  );
+  if (given.length === 1) return { kind: given[0]! };
+  throw new UsageError(
+    given.length === 0
+      ? "Give a place (--city, --postal-code with --country, or --latitude and --longitude), or the action (--kind, --action)"
+      : `Give one kind of place, not ${given.join(" and ")}, or name the action with --kind`,
+  );
 }
 
 function env(name: string): string {
@@ -192,22 +280,41 @@ function mapResponse(
   return JSON.parse(renderTemplate(response.successTemplate, asJson));
 }
 
-const USAGE =
-  "Usage: deno task invoke --url URL --city NAME [--country CC] [--units U] [--lang L] [--credential-type oauth|basic|none] [--token-url URL] [--scope SCOPE] [--audience AUDIENCE] --credentials-from-env";
+const USAGE = "Usage: deno task invoke --url URL " +
+  "(--city NAME [--country CC] | --postal-code CODE --country CC | --latitude=DEG --longitude=DEG) " +
+  "[--units U] [--lang L] [--kind city|postal_code|coordinates | --action FILE] " +
+  "[--credential-type oauth|basic|none] [--token-url URL] [--scope SCOPE] [--audience AUDIENCE] " +
+  "--credentials-from-env";
 
 type Options = ReturnType<typeof parse>;
 
-/** The action's input as Architect would send it, checked against the input contract first. */
-function actionInput(options: Options, contract: Contract): Record<string, string> {
-  const input = Object.fromEntries(
-    Object.entries({
-      city_name: options.city,
-      country_code: options.country,
-      units: options.units,
-      lang: options.lang,
-    }).filter((entry): entry is [string, string] => entry[1] !== undefined),
-  );
-  const validateInput = ajv.compile(contract.input.inputSchema);
+/**
+ * The action's input as Architect would send it: only inputs the action has,
+ * a number where its input is a number; then checked against the input
+ * contract, as Genesys does before it calls.
+ */
+function actionInput(
+  options: Options,
+  definition: ActionDefinition,
+): Record<string, string | number> {
+  const { inputSchema } = definition.contract!.input;
+  const input: Record<string, string | number> = {};
+  for (const [option, text] of Object.entries(options.inputs) as [InputOption, string][]) {
+    const name = INPUT_OPTIONS[option];
+    const property = inputSchema.properties[name];
+    if (property === undefined) {
+      throw new UsageError(
+        `--${option} is not an input of "${definition.name}": its inputs are ${
+          Object.keys(inputSchema.properties).join(", ")
+        }`,
+      );
+    }
+    const number = Number(text);
+    const numeric = ["number", "integer"].includes(property.type) && text.trim() !== "" &&
+      Number.isFinite(number);
+    input[name] = numeric ? number : text;
+  }
+  const validateInput = ajv.compile(inputSchema);
   if (!validateInput(input)) {
     throw new StepFailed(
       `The input does not match the input contract: ${ajv.errorsText(validateInput.errors)}`,
@@ -239,9 +346,12 @@ async function actionHeaders(
 }
 
 /** Steps 1 and 2: the custom auth action if any, then the action's request; its answer text. */
-async function callAction(options: Options, definition: ActionDefinition): Promise<string> {
+async function callAction(
+  options: Options,
+  definition: ActionDefinition,
+  input: Record<string, string | number>,
+): Promise<string> {
   const { request } = definition.config;
-  const input = actionInput(options, definition.contract!);
   const context: Record<string, unknown> = {
     input: { ...input, rawRequest: JSON.stringify(input) },
   };
@@ -250,10 +360,12 @@ async function callAction(options: Options, definition: ActionDefinition): Promi
     SERVICE_URL_PLACEHOLDER,
     options.url,
   );
+  const body = renderTemplate(request.requestTemplate, context);
+  say(`Step 2 (action request): ${request.requestType} ${url} ${body}`);
   const answer = await send("Step 2 (action request)", url, {
     method: request.requestType,
     headers,
-    body: renderTemplate(request.requestTemplate, context),
+    body,
   }, definition.config.timeoutSeconds);
   if (answer.status < 200 || answer.status > 299) {
     const { error_code, error_message } = (answer.body ?? {}) as Record<string, string>;
@@ -300,20 +412,42 @@ function report(definition: ActionDefinition, answerText: string): number {
   return 0;
 }
 
+/** The definition to run, and where it comes from. */
+function actionDefinition(options: Options): ActionDefinition {
+  const choice = options.action;
+  let definition: ActionDefinition;
+  if ("file" in choice) {
+    try {
+      definition = JSON.parse(Deno.readTextFileSync(choice.file));
+    } catch (error) {
+      throw new UsageError(`--action ${choice.file}: ${(error as Error).message}`);
+    }
+    if (definition.contract === undefined) {
+      throw new UsageError(`--action ${choice.file} is not a Data Action: it has no contract`);
+    }
+  } else {
+    const credentialType = options.credentialType === "oauth" ? "user-defined-oauth" : "basic-auth";
+    definition = read(actionFileName(choice.kind, credentialType));
+  }
+  say(`Action: ${definition.name ?? "(no name)"}`);
+  return definition;
+}
+
 async function main(): Promise<number> {
   let options: Options;
+  let definition: ActionDefinition;
+  let input: Record<string, string | number>;
   try {
     options = parse();
+    definition = actionDefinition(options);
+    input = actionInput(options, definition);
   } catch (error) {
-    say(`${(error as Error).message}\n\n${USAGE}`);
+    // parseArgs throws a TypeError for an unknown option or a missing value.
+    if (!(error instanceof UsageError || error instanceof TypeError)) throw error;
+    say(`${error.message}\n\n${USAGE}`);
     return 2;
   }
-  const definition = read(
-    options.credentialType === "oauth"
-      ? "get-current-weather.user-defined-oauth.json"
-      : "get-current-weather.basic-auth.json",
-  );
-  return report(definition, await callAction(options, definition));
+  return report(definition, await callAction(options, definition, input));
 }
 
 try {

@@ -16,8 +16,9 @@ const read = (path: string) =>
 // A CommonJS module: at run time its default import is the class itself.
 const Ajv = ajvDraft04 as unknown as typeof ajvDraft04.default;
 const ajv = new Ajv({ allErrors: true, strict: true });
+// Every action has this one output contract (tests/genesys/export_test.ts checks it).
 const successSchema =
-  read("actions/get-current-weather.basic-auth.json").contract.output.successSchema;
+  read("actions/get-current-weather-by-city.basic-auth.json").contract.output.successSchema;
 const validateSuccess = ajv.compile(successSchema);
 const validateError = ajv.compile(read("schemas/error-response.schema.json"));
 const declared = new Set(Object.keys(successSchema.properties));
@@ -58,6 +59,27 @@ Deno.test("every answer of the weather action matches the exported Genesys contr
       assert.equal(body.units, units);
     });
   }
+  await t.step("success by postal code and by coordinates", async () => {
+    const byPostalCode = await assertMatchesContract(
+      await ask({ postal_code: "10001", country_code: "US" }),
+      "postal code",
+    );
+    assert.equal(byPostalCode.city, "New York");
+    const byCoordinates = await assertMatchesContract(
+      await ask({ latitude: 51.5072, longitude: -0.1276 }),
+      "coordinates",
+    );
+    assert.equal(byCoordinates.city, "London");
+  });
+  await t.step("error_code INVALID_INPUT", async () => {
+    const response = await ask({ latitude: 91, longitude: 0 });
+    assert.equal(response.status, 200);
+    const body = await assertMatchesContract(response, "INVALID_INPUT");
+    assert.deepEqual(body, {
+      error_code: "INVALID_INPUT",
+      error_message: 'Field "latitude" must be a number from -90 to 90',
+    });
+  });
   const failures: [string, () => Response | Promise<Response>][] = [
     ["CITY_NOT_FOUND", () => Response.json(ERROR_BODIES[404], { status: 404 })],
     ["UPSTREAM_AUTH_FAILED", () => Response.json(ERROR_BODIES[401], { status: 401 })],
@@ -96,6 +118,41 @@ Deno.test("every answer of the weather action matches the exported Genesys contr
       await assertMatchesContract(response, `HTTP ${status}`);
     });
   }
+});
+
+Deno.test("each action's input contract lets through what the service answers, and stops what it lacks", async (t) => {
+  await using upstream = startFakeOpenWeather();
+  await using service = await startService({ OPENWEATHER_BASE_URL: upstream.url.href });
+  const inputs: [string, Record<string, unknown>, string][] = [
+    ["city", { city_name: "Tokyo", lang: "en-us" }, "Tokyo"],
+    ["postal-code", { postal_code: "SW1A 1AA", country_code: "GB", units: "imperial" }, "London"],
+    ["coordinates", { latitude: 51.5072, longitude: -0.1276 }, "London"],
+  ];
+  for (const [kind, input, city] of inputs) {
+    await t.step(kind, async () => {
+      const { inputSchema } = read(`actions/get-current-weather-by-${kind}.basic-auth.json`)
+        .contract.input;
+      const validateInput = ajv.compile(inputSchema);
+      // Genesys checks the input first: it must pass, and the service must answer with weather.
+      assert.ok(validateInput(input), ajv.errorsText(validateInput.errors));
+      const body = await assertMatchesContract(
+        await service.post("/data-action/weather", input),
+        kind,
+      );
+      assert.equal(body.city, city);
+      assert.equal(body.error_code, undefined);
+      // Without any one of its required inputs, Genesys fails the action before it calls.
+      for (const name of inputSchema.required as string[]) {
+        const { [name]: _, ...rest } = input;
+        assert.equal(validateInput(rest), false, `${kind} without ${name}`);
+      }
+    });
+  }
+  await t.step("coordinates are numbers: a string is stopped by Genesys", () => {
+    const { inputSchema } = read("actions/get-current-weather-by-coordinates.basic-auth.json")
+      .contract.input;
+    assert.equal(ajv.validate(inputSchema, { latitude: "51.5", longitude: "-0.12" }), false);
+  });
 });
 
 Deno.test("a stale answer and the auth errors match the contract too", async (t) => {

@@ -2,12 +2,18 @@ import assert from "node:assert/strict";
 import { CONFIG_VARIABLES } from "../../src/config.ts";
 import {
   ACTION_TIMEOUT_S,
+  actionFileName,
+  ANSWER_INPUTS,
+  CREDENTIAL_TYPES,
   customAuthAction,
+  fieldsInNoAction,
   formEncode,
+  PLACE_KINDS,
   SERVICE_DEADLINE_MS,
   tokenRequestBody,
   type TokenRequestOptions,
 } from "../../tools/genesys/actions.ts";
+import { contractFields, RequestFieldsSchema } from "../../tools/contract_schema.ts";
 import { exportedFiles } from "../../tools/genesys/export.ts";
 import { renderTemplate } from "../../tools/genesys/template.ts";
 import { genesysContractProblems, type JsonSchemaObject } from "../../tools/genesys/rules.ts";
@@ -23,6 +29,9 @@ function committedFiles(dir: URL, prefix: string): string[] {
   }
   return paths;
 }
+
+const actionPath = (...args: Parameters<typeof actionFileName>) =>
+  `genesys/actions/${actionFileName(...args)}`;
 
 Deno.test("genesys/ holds exactly what `deno task export-actions` produces from tools/contract_schema.ts", () => {
   // A file the export no longer writes (an old Terraform file, say) would still be picked up.
@@ -51,17 +60,18 @@ Deno.test("genesysContractProblems() enforces Genesys's contract rules", async (
     type: "object",
     properties: { city_name: { type: "string", description: "x" } },
   };
-  await t.step("the exported contract passes", () => {
-    const action = JSON.parse(
-      exportedFiles()["genesys/actions/get-current-weather.basic-auth.json"]!,
-    );
-    assert.deepEqual(
-      genesysContractProblems(
-        action.contract.input.inputSchema,
-        action.contract.output.successSchema,
-      ),
-      [],
-    );
+  await t.step("every exported action passes", () => {
+    for (const kind of PLACE_KINDS) {
+      const action = JSON.parse(exportedFiles()[actionPath(kind, "basic-auth")]!);
+      assert.deepEqual(
+        genesysContractProblems(
+          action.contract.input.inputSchema,
+          action.contract.output.successSchema,
+        ),
+        [],
+        kind,
+      );
+    }
   });
   await t.step("and each rule bites", () => {
     const cases: [JsonSchemaObject, JsonSchemaObject, RegExp][] = [
@@ -94,12 +104,14 @@ Deno.test("dataAction() carries the action timeout that exceeds the service's de
   const files = exportedFiles();
   const defaultDeadlineMs = Number(CONFIG_VARIABLES.REQUEST_DEADLINE_MS.default);
   assert.equal(SERVICE_DEADLINE_MS, defaultDeadlineMs);
-  for (const credentialType of ["basic-auth", "user-defined-oauth"]) {
-    const action = JSON.parse(files[`genesys/actions/get-current-weather.${credentialType}.json`]!);
-    // Genesys: "Optional 1-60 second timeout" (provider docs/resources/integration_action.md);
-    // the API's Actionconfig field is timeoutSeconds (provider
-    // genesyscloud/integration_action/resource_genesyscloud_integration_action_utils.go).
-    assert.equal(action.config.timeoutSeconds, ACTION_TIMEOUT_S, credentialType);
+  for (const credentialType of CREDENTIAL_TYPES) {
+    for (const kind of PLACE_KINDS) {
+      const action = JSON.parse(files[actionPath(kind, credentialType)]!);
+      // Genesys: "Optional 1-60 second timeout" (provider docs/resources/integration_action.md);
+      // the API's Actionconfig field is timeoutSeconds (provider
+      // genesyscloud/integration_action/resource_genesyscloud_integration_action_utils.go).
+      assert.equal(action.config.timeoutSeconds, ACTION_TIMEOUT_S, `${kind} ${credentialType}`);
+    }
   }
   assert.ok(Number.isInteger(ACTION_TIMEOUT_S) && ACTION_TIMEOUT_S >= 1 && ACTION_TIMEOUT_S <= 60);
   // The service must answer (UPSTREAM_TIMEOUT, Success path) before Genesys gives up (Timeout path),
@@ -108,6 +120,90 @@ Deno.test("dataAction() carries the action timeout that exceeds the service's de
   // "This setting is invalid for Custom Authentication Actions" (docs/resources/integration_action.md).
   const auth = JSON.parse(files["genesys/actions/custom-auth-action.json"]!);
   assert.equal("timeoutSeconds" in auth.config, false);
+});
+
+Deno.test("dataAction() makes one action per kind of place, each asking only for its own inputs", async (t) => {
+  const files = exportedFiles();
+  const action = (kind: string, credentialType = "basic-auth") =>
+    JSON.parse(files[`genesys/actions/get-current-weather-by-${kind}.${credentialType}.json`]!);
+  const contract = new Map(
+    contractFields(RequestFieldsSchema, "input").map((field) => [field.name, field]),
+  );
+  const expected = {
+    "city": {
+      name: "Get current weather by city",
+      inputs: ["city_name", "country_code", "units", "lang"],
+      required: ["city_name"],
+    },
+    "postal-code": {
+      name: "Get current weather by postal code",
+      inputs: ["postal_code", "country_code", "units", "lang"],
+      required: ["postal_code", "country_code"],
+    },
+    "coordinates": {
+      name: "Get current weather by coordinates",
+      inputs: ["latitude", "longitude", "units", "lang"],
+      required: ["latitude", "longitude"],
+    },
+  };
+  await t.step("the names, inputs and required inputs of each", () => {
+    for (const [kind, { name, inputs, required }] of Object.entries(expected)) {
+      for (const credentialType of CREDENTIAL_TYPES) {
+        const { inputSchema } = action(kind, credentialType).contract.input;
+        // The top-level keys of an action as Genesys exports it (Actions → Export).
+        assert.deepEqual(Object.keys(action(kind, credentialType)), [
+          "name",
+          "integrationType",
+          "actionType",
+          "config",
+          "contract",
+          "secure",
+        ]);
+        assert.equal(action(kind, credentialType).name, name);
+        assert.deepEqual(Object.keys(inputSchema.properties), inputs, kind);
+        assert.deepEqual(inputSchema.required, required, kind);
+        assert.equal(inputSchema.additionalProperties, true);
+        assert.equal(inputSchema.$schema, "http://json-schema.org/draft-04/schema#");
+      }
+    }
+  });
+  await t.step(
+    "types and descriptions come from RequestFieldsSchema; coordinates are numbers",
+    () => {
+      for (const kind of Object.keys(expected)) {
+        const { properties } = action(kind).contract.input.inputSchema;
+        for (
+          const [name, property] of Object.entries<{ type: string; description: string }>(
+            properties,
+          )
+        ) {
+          const field = contract.get(name)!;
+          assert.equal(property.description, field.description, name);
+          // The service takes a number or a numeric string; Genesys wants one type, so a Decimal.
+          const type = ["latitude", "longitude"].includes(name) ? "number" : field.type;
+          assert.equal(property.type, type, name);
+        }
+      }
+      assert.equal(contract.get("latitude")!.type, "number or string");
+    },
+  );
+  await t.step("every request field is in some action, and units and lang in all", () => {
+    assert.deepEqual(fieldsInNoAction(), []);
+    assert.deepEqual([...ANSWER_INPUTS], ["units", "lang"]);
+  });
+  await t.step("every action has the same request and output contract", () => {
+    const city = action("city");
+    for (const kind of Object.keys(expected)) {
+      assert.deepEqual(action(kind).config, city.config, kind);
+      assert.deepEqual(action(kind).contract.output, city.contract.output, kind);
+    }
+    const { properties } = city.contract.output.successSchema;
+    for (const name of ["condition_group", "severe", "severe_reason", "summary", "lang"]) {
+      assert.ok(name in properties, name);
+    }
+    assert.equal(properties.temperature_rounded.type, "integer");
+    assert.equal(properties.severe.type, "boolean");
+  });
 });
 
 Deno.test("customAuthAction() asks for a token with scope and audience only when given", async (t) => {

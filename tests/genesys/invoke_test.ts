@@ -137,6 +137,114 @@ Deno.test("deno task invoke runs the action as Genesys would", async (t) => {
   });
 });
 
+Deno.test("deno task invoke runs the action for each kind of place", async (t) => {
+  await using upstream = startFakeOpenWeather();
+  await using service = await startService({
+    AUTH_MODE: "basic",
+    BASIC_AUTH_USER: "genesys",
+    BASIC_AUTH_PASSWORD: "basic-password",
+    OPENWEATHER_BASE_URL: upstream.url.href,
+  });
+  const run = (args: string[]) =>
+    invoke(
+      [
+        "--url",
+        service.url.href.replace(/\/$/, ""),
+        ...args,
+        "--credential-type",
+        "basic",
+        "--credentials-from-env",
+      ],
+      { BASIC_AUTH_USER: "genesys", BASIC_AUTH_PASSWORD: "basic-password" },
+    );
+  await t.step("postal code: the postal code action, with its country", async () => {
+    const { code, stdout } = await run(["--postal-code", "SW1A 1AA", "--country", "GB"]);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /^Action: Get current weather by postal code$/m);
+    assert.match(
+      stdout,
+      /^Step 2 \(action request\): POST \S+ \{"postal_code":"SW1A 1AA","country_code":"GB"\}$/m,
+    );
+    assert.match(stdout, /^ {2}city = "London"$/m);
+  });
+  await t.step("coordinates: sent as numbers, as an Architect Decimal is", async () => {
+    const { code, stdout } = await run([
+      "--latitude",
+      "51.5072",
+      "--longitude=-0.1276",
+      "--units",
+      "imperial",
+    ]);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /^Action: Get current weather by coordinates$/m);
+    assert.match(stdout, /\{"latitude":51\.5072,"longitude":-0\.1276,"units":"imperial"\}$/m);
+    assert.match(stdout, /^ {2}city = "London"$/m);
+    assert.match(stdout, /^ {2}temperature_unit = "fahrenheit"$/m);
+  });
+  await t.step("--kind names the action; a city with a language tag", async () => {
+    const { code, stdout } = await run([
+      "--kind",
+      "city",
+      "--city",
+      "Tokyo",
+      "--lang",
+      "en-us",
+    ]);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /^Action: Get current weather by city$/m);
+    assert.match(stdout, /^ {2}city = "Tokyo"$/m);
+    assert.match(stdout, /^ {2}lang = "en"$/m);
+  });
+  await t.step("--action runs the definition in a file", async () => {
+    const { code, stdout } = await run([
+      "--action",
+      "genesys/actions/get-current-weather-by-postal-code.basic-auth.json",
+      "--postal-code",
+      "10001",
+      "--country",
+      "US",
+    ]);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /^ {2}city = "New York"$/m);
+  });
+  await t.step(
+    "an input the service cannot use is a success with error_code INVALID_INPUT",
+    async () => {
+      // What a voice flow needs: the Success path, with a reason it can speak or branch on.
+      const { code, stdout } = await run(["--latitude", "91", "--longitude", "0"]);
+      assert.equal(code, 3, stdout);
+      assert.match(stdout, /^Step 2 \(action request\): HTTP 200$/m);
+      assert.match(stdout, /^Step 3 \(output contract\): the answer matches the success schema$/m);
+      assert.match(stdout, /^ {2}error_code = "INVALID_INPUT"$/m);
+      assert.match(
+        stdout,
+        /^ {2}error_message = "Field \\"latitude\\" must be a number from -90 to 90"$/m,
+      );
+      assert.match(stdout, /^ {2}temperature = NOT_SET$/m);
+    },
+  );
+  await t.step("a required input missing: Genesys fails the action before calling", async () => {
+    const { code, stdout } = await run(["--kind", "postal_code", "--postal-code", "SW1A 1AA"]);
+    assert.equal(code, 1, stdout);
+    assert.match(
+      stdout,
+      /^The input does not match the input contract: data must have required property 'country_code'$/m,
+    );
+    assert.doesNotMatch(stdout, /Step 2/);
+  });
+  await t.step("an input the action does not have, or two kinds of place, exit 2", async () => {
+    const other = await run(["--kind", "city", "--city", "London", "--postal-code", "SW1A 1AA"]);
+    assert.equal(other.code, 2, other.stdout);
+    assert.match(
+      other.stdout,
+      /^--postal-code is not an input of "Get current weather by city": its inputs are city_name, country_code, units, lang$/m,
+    );
+    const both = await run(["--city", "London", "--latitude", "51.5", "--longitude", "0"]);
+    assert.equal(both.code, 2, both.stdout);
+    assert.match(both.stdout, /^Give one kind of place, not city and coordinates/m);
+  });
+});
+
 /**
  * A loopback identity provider in the manner of Auth0: client credentials with
  * a required `audience`, tokens for that audience, and its key set.

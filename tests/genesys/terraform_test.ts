@@ -2,16 +2,20 @@
  * The Terraform module under genesys/terraform/, checked against facts from
  * the Genesys Cloud provider (MyPureCloud/terraform-provider-genesyscloud,
  * v1.84.1). Each fact names the provider file it comes from, to re-check.
- * No Terraform binary is available here, so these are static checks.
+ * These are static checks: `terraform validate` needs the provider's schema,
+ * which only the registry has.
  */
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   ACTION_TIMEOUT_S,
+  actionFileName,
   customAuthAction,
   type DataAction,
   dataAction,
+  PLACE_KINDS,
+  type PlaceKind,
 } from "../../tools/genesys/actions.ts";
 import { exportedFiles } from "../../tools/genesys/export.ts";
 import { terraformModule } from "../../tools/genesys/terraform.ts";
@@ -30,6 +34,13 @@ function committed(): Record<string, Json> {
   );
 }
 const moduleFile = (name: string): Json => committed()[`${MODULE}/${name}`];
+const importJson = (kind: PlaceKind): Json =>
+  JSON.parse(exportedFiles()[`genesys/actions/${actionFileName(kind, "user-defined-oauth")}`]!);
+const actionsOf = (credentialType: "basic-auth" | "user-defined-oauth") =>
+  Object.fromEntries(PLACE_KINDS.map((kind) => [kind, dataAction(kind, credentialType)])) as Record<
+    PlaceKind,
+    DataAction
+  >;
 
 /**
  * What Terraform makes of a string that it must not interpolate: `$${` and
@@ -114,8 +125,9 @@ Deno.test("the Terraform is a module with a versioned provider, and the example 
   await t.step("the module pins the provider source and a version range", () => {
     const required = moduleFile("versions.tf.json").terraform.required_providers;
     assert.equal(required.genesyscloud.source, "mypurecloud/genesyscloud");
-    // genesyscloud_integration_custom_auth_action is in docs/resources/ from tag v1.24.0 on.
-    assert.equal(required.genesyscloud.version, ">= 1.24.0, < 2.0.0");
+    // genesyscloud_integration_custom_auth_action is in docs/resources/ from tag v1.24.0 on; the
+    // floor is higher for the regions (see "every region docs/genesys.md lists" below).
+    assert.equal(required.genesyscloud.version, ">= 1.83.0, < 2.0.0");
   });
   await t.step("every var. and local. the module reads is declared", () => {
     const declared = new Set(Object.keys(moduleFile("variables.tf.json").variable));
@@ -152,6 +164,89 @@ Deno.test("the Terraform is a module with a versioned provider, and the example 
   });
 });
 
+Deno.test("the Terraform creates one action per kind of place in location_kinds", async (t) => {
+  const main = moduleFile("main.tf.json");
+  const action = main.resource.genesyscloud_integration_action.weather;
+  await t.step("location_kinds: a set of the kinds, all by default, checked", () => {
+    const variable = moduleFile("variables.tf.json").variable.location_kinds;
+    assert.equal(variable.type, "set(string)");
+    assert.deepEqual(variable.default, ["city", "postal_code", "coordinates"]);
+    assert.equal(
+      variable.validation[0].condition,
+      '${length(var.location_kinds) > 0 && alltrue([for kind in var.location_kinds : contains(["city","postal_code","coordinates"], kind)])}',
+    );
+    const example = committed()[EXAMPLE];
+    assert.deepEqual(example.variable.weather_location_kinds.default, variable.default);
+    assert.equal(
+      example.module.weather_action.location_kinds,
+      "${var.weather_location_kinds}",
+    );
+  });
+  await t.step("for_each over the kinds asked for, each with its name and input contract", () => {
+    assert.equal(
+      action.for_each,
+      "${{ for kind in var.location_kinds : kind => local.actions[kind] }}",
+    );
+    assert.equal(action.name, "${each.value.name}");
+    assert.equal(action.contract_input, "${each.value.contract_input}");
+    assert.deepEqual(Object.keys(main.locals.actions), [...PLACE_KINDS]);
+    for (const kind of PLACE_KINDS) {
+      const imported = importJson(kind);
+      const local = main.locals.actions[kind];
+      assert.equal(unescapeTerraform(local.name), imported.name);
+      assert.deepEqual(
+        JSON.parse(unescapeTerraform(local.contract_input)),
+        imported.contract.input.inputSchema,
+      );
+      // One output contract for all: the import JSON's.
+      assert.deepEqual(
+        JSON.parse(unescapeTerraform(action.contract_output)),
+        imported.contract.output.successSchema,
+      );
+    }
+  });
+  await t.step("the one action of earlier versions becomes the city action", () => {
+    // Without this, Terraform would destroy weather and create weather["city"] as a new object.
+    assert.deepEqual(main.moved, [{
+      from: "genesyscloud_integration_action.weather",
+      to: 'genesyscloud_integration_action.weather["city"]',
+    }]);
+  });
+  await t.step("the ids by kind, and action_id still names the city action", () => {
+    const { output } = moduleFile("outputs.tf.json");
+    assert.equal(
+      output.action_ids.value,
+      "${{ for kind, action in genesyscloud_integration_action.weather : kind => action.id }}",
+    );
+    assert.equal(
+      output.action_id.value,
+      '${try(genesyscloud_integration_action.weather["city"].id, null)}',
+    );
+    assert.equal(
+      committed()[EXAMPLE].output.weather_action_ids.value,
+      "${module.weather_action.action_ids}",
+    );
+  });
+  await t.step("a kind whose request differs from the others is refused", () => {
+    const basicActions = actionsOf("basic-auth");
+    const oauthActions = actionsOf("user-defined-oauth");
+    const city = oauthActions.city;
+    const changed = {
+      ...city,
+      config: { ...city.config, request: { ...city.config.request, requestType: "GET" } },
+    };
+    assert.throws(
+      () =>
+        terraformModule({
+          oauthActions: { ...oauthActions, coordinates: changed },
+          basicActions,
+          customAuth: customAuthAction(),
+        }),
+      /The coordinates action differs from the city one/,
+    );
+  });
+});
+
 Deno.test("the Terraform's custom auth action sends scope and audience only when set", () => {
   const main = moduleFile("main.tf.json");
   const variables = moduleFile("variables.tf.json").variable;
@@ -177,9 +272,7 @@ Deno.test("the Terraform's custom auth action sends scope and audience only when
 Deno.test("the Terraform's action timeout is the import JSON's", () => {
   const action = moduleFile("main.tf.json").resource.genesyscloud_integration_action.weather;
   const timeout = moduleFile("variables.tf.json").variable.timeout_seconds;
-  const imported = JSON.parse(
-    exportedFiles()["genesys/actions/get-current-weather.user-defined-oauth.json"]!,
-  );
+  const imported = importJson("city");
   // docs/resources/integration_action.md: config_timeout_seconds, "Optional 1-60 second timeout".
   assert.equal(action.config_timeout_seconds, "${var.timeout_seconds}");
   assert.equal(timeout.default, imported.config.timeoutSeconds);
@@ -204,7 +297,8 @@ Deno.test("escapeForTerraform() leaves nothing for Terraform to interpolate", as
   });
   await t.step("a contract description with ${ and %{ survives into contract_input", () => {
     const description = "Say ${input.city_name} with %{ if true }care%{ endif }";
-    const action: DataAction = dataAction("user-defined-oauth");
+    const oauthActions = actionsOf("user-defined-oauth");
+    const action = oauthActions.city;
     const inputSchema = action.contract.input.inputSchema;
     const city = inputSchema.properties.city_name!;
     const tweaked: DataAction = {
@@ -220,11 +314,11 @@ Deno.test("escapeForTerraform() leaves nothing for Terraform to interpolate", as
       },
     };
     const main = terraformModule({
-      oauthAction: tweaked,
-      basicAction: dataAction("basic-auth"),
+      oauthActions: { ...oauthActions, city: tweaked },
+      basicActions: actionsOf("basic-auth"),
       customAuth: customAuthAction(),
     })["main.tf.json"] as Json;
-    const written = main.resource.genesyscloud_integration_action.weather.contract_input;
+    const written = main.locals.actions.city.contract_input;
     assert.ok(written.includes("$${input.city_name}") && written.includes("%%{ if true }"));
     const read = JSON.parse(terraformLiteral(written));
     assert.equal(read.properties.city_name.description, description);
@@ -270,6 +364,32 @@ const PROVIDER_REGIONS: Record<string, string> = {
   "ap-southeast-1": "apse1.pure.cloud",
   "eusc-de-east-1": "edee1.eusc-pure.cloud",
 };
+
+/**
+ * The first provider release whose getRegionMap() has each region that came
+ * after v1.24.0 (from the provider's tags); an older provider refuses the
+ * region as `aws_region`.
+ */
+const REGION_FIRST_RELEASE: Record<string, string> = {
+  "mx-central-1": "1.68.5",
+  "ap-southeast-1": "1.68.5",
+  "eusc-de-east-1": "1.83.0",
+};
+
+Deno.test("the provider floor is a release that knows every region docs/genesys.md lists", () => {
+  const version = (text: string) => text.split(".").map(Number);
+  const atLeast = (a: number[], b: number[]) => {
+    for (let i = 0; i < 3; i++) if (a[i]! !== b[i]!) return a[i]! > b[i]!;
+    return true;
+  };
+  const constraint = moduleFile("versions.tf.json").terraform.required_providers.genesyscloud
+    .version as string;
+  const floor = version(constraint.match(/^>= (\d+\.\d+\.\d+),/)![1]!);
+  for (const [region, release] of Object.entries(REGION_FIRST_RELEASE)) {
+    assert.ok(region in PROVIDER_REGIONS, region);
+    assert.ok(atLeast(floor, version(release)), `${region} needs the provider >= ${release}`);
+  }
+});
 
 Deno.test("docs/genesys.md's region table pairs each host with the provider's GENESYSCLOUD_REGION", () => {
   const docs = Deno.readTextFileSync(new URL("../../docs/genesys.md", import.meta.url));

@@ -1,13 +1,15 @@
 /**
- * The Genesys definitions of the service, generated from its contract: the
- * Data Action (one per credential type) as Genesys exports and imports it, the
- * custom auth action for User Defined (OAuth), and the error response schema.
- * The Terraform module (terraform.ts) is built from these same objects.
+ * The Genesys definitions of the service, generated from its contract: one
+ * Data Action per kind of place (city, postal code, coordinates) for each
+ * credential type, as Genesys exports and imports them, the custom auth
+ * action for User Defined (OAuth), and the error response schema. The
+ * Terraform module (terraform.ts) is built from these same objects.
  */
 
 import type { z } from "zod";
 import {
   ActionFailureSchema,
+  type ContractField,
   contractFields,
   RequestFieldsSchema,
   WeatherReportSchema,
@@ -15,11 +17,76 @@ import {
 import { WEATHER_PATH } from "../../src/edge/handler.ts";
 import { REQUEST_ERRORS } from "../../src/http/errors.ts";
 import { TOKEN_PATH } from "../../src/oauth/documents.ts";
+import { REQUEST_FIELDS } from "../../src/weather/contract.ts";
+import { PLACE_KINDS, type PlaceKind } from "../../src/weather/place.ts";
 import type { JsonSchemaObject } from "./rules.ts";
+
+export { PLACE_KINDS, type PlaceKind };
 
 /** Replace with the service's external URL (its PUBLIC_URL) before importing. */
 export const SERVICE_URL_PLACEHOLDER = "https://YOUR-SERVICE-HOST";
+/** The actions' common name; each adds its kind of place ("... by city"). */
 export const ACTION_NAME = "Get current weather";
+
+type RequestField = typeof REQUEST_FIELDS[number];
+
+/** One action: the kind of place it asks about, in the form a flow has it. */
+export interface LocationKind {
+  /** The action's name in Genesys. */
+  name: string;
+  /** Its file name's part: get-current-weather-by-<slug>.<credential type>.json. */
+  slug: string;
+  /** What the input schema says the action is for. */
+  description: string;
+  /** The request fields that name the place; the action has these and ANSWER_INPUTS. */
+  inputs: readonly RequestField[];
+  /** The inputs Genesys checks are there before it calls (the schema's `required`). */
+  required: readonly RequestField[];
+}
+
+/**
+ * One action per kind of place the contract knows (PLACE_KINDS), so that each
+ * action's `required` lets Genesys refuse an incomplete request before it
+ * calls, and Architect offers only the inputs that make sense together. The
+ * fields' types and descriptions come from RequestFieldsSchema.
+ */
+export const LOCATION_KINDS = {
+  city: {
+    name: `${ACTION_NAME} by city`,
+    slug: "city",
+    description: "A city's name, as a caller says it, and how to answer",
+    inputs: ["city_name", "country_code"],
+    required: ["city_name"],
+  },
+  postal_code: {
+    name: `${ACTION_NAME} by postal code`,
+    slug: "postal-code",
+    description: "A postal code and its country, as a caller keys them in, and how to answer",
+    inputs: ["postal_code", "country_code"],
+    required: ["postal_code", "country_code"],
+  },
+  coordinates: {
+    name: `${ACTION_NAME} by coordinates`,
+    slug: "coordinates",
+    description: "Coordinates, as a CRM holds them, and how to answer",
+    inputs: ["latitude", "longitude"],
+    required: ["latitude", "longitude"],
+  },
+} as const satisfies Record<PlaceKind, LocationKind>;
+
+/** The inputs of every action: how to answer, not where. */
+export const ANSWER_INPUTS = ["units", "lang"] as const satisfies readonly RequestField[];
+
+/** The request fields no action offers: a field added to the contract must be placed. */
+export function fieldsInNoAction(): string[] {
+  const offered = new Set<string>([
+    ...ANSWER_INPUTS,
+    ...PLACE_KINDS.flatMap((kind) => LOCATION_KINDS[kind].inputs),
+  ]);
+  return contractFields(RequestFieldsSchema, "input")
+    .map((field) => field.name)
+    .filter((name) => !offered.has(name));
+}
 /**
  * The one action timeout, in both the import JSON (`config.timeoutSeconds`)
  * and the Terraform (`config_timeout_seconds`). Genesys allows 1 to 60 s and
@@ -35,45 +102,77 @@ export const SERVICE_DEADLINE_MS = 5000;
 
 const DRAFT_04 = "http://json-schema.org/draft-04/schema#";
 
-/** A contract schema's properties as Genesys wants them: type and description, nothing it may reject. */
-function genesysProperties(schema: z.ZodObject, io: "input" | "output") {
-  const fields = contractFields(schema, io);
-  return {
-    properties: Object.fromEntries(
-      fields.map(({ name, type, description }) => [name, { type, description }]),
-    ),
-    required: fields.filter((field) => field.required).map((field) => field.name),
-  };
+/** An answer schema's properties as Genesys wants them: type and description, nothing it may reject. */
+function outputProperties(schema: z.ZodObject) {
+  return Object.fromEntries(
+    contractFields(schema, "output").map(({ name, type, description }) => [
+      name,
+      { type, description },
+    ]),
+  );
 }
 
-export function inputSchema(): JsonSchemaObject & Record<string, unknown> {
-  const { properties, required } = genesysProperties(RequestFieldsSchema, "input");
+/**
+ * An input field's one JSON Schema type. Genesys takes exactly one per field;
+ * the service also reads a number sent as text (a coordinate in participant
+ * data, say), but the action says "number": Architect then passes a Decimal,
+ * and a flow converts text with ToDecimal() first.
+ */
+function genesysInputType(field: ContractField): string {
+  if (field.type === "number or string") return "number";
+  if (field.type.includes(" or ")) {
+    throw new Error(`Input "${field.name}" has no one Genesys type: ${field.type}`);
+  }
+  return field.type;
+}
+
+/**
+ * The input schema of the action for one kind of place: its inputs, then
+ * ANSWER_INPUTS, each with the type and description RequestFieldsSchema gives.
+ */
+export function inputSchema(kind: PlaceKind): JsonSchemaObject & Record<string, unknown> {
+  const { inputs, required, description } = LOCATION_KINDS[kind];
+  const contract = new Map(
+    contractFields(RequestFieldsSchema, "input").map((field) => [field.name, field]),
+  );
+  const fields = [...inputs, ...ANSWER_INPUTS].map((name) => {
+    const field = contract.get(name);
+    if (field === undefined) throw new Error(`"${name}" is not a field of RequestFieldsSchema`);
+    return field;
+  });
   return {
     $schema: DRAFT_04,
-    title: "Weather request",
-    description: "The place to report on, and how",
+    title: `Weather request by ${kind.replace("_", " ")}`,
+    description,
     type: "object",
-    ...(required.length > 0 ? { required } : {}),
-    properties,
+    required: [...required],
+    properties: Object.fromEntries(
+      fields.map((field) => [
+        field.name,
+        { type: genesysInputType(field), description: field.description },
+      ]),
+    ),
     additionalProperties: true,
   };
 }
 
 /**
- * One flat object for every 200 answer: the weather fields on success, the
- * error fields on upstream trouble. Nothing is required, because each answer
- * has only one of the two sets; the fields it lacks arrive as NOT_SET.
+ * One flat object for every 200 answer, the same for every action: the
+ * weather fields on success, the error fields for an input the service cannot
+ * use (INVALID_INPUT) or upstream trouble. Nothing is required, because each
+ * answer has only one of the two sets; the fields it lacks arrive as NOT_SET.
  */
 export function successSchema(): JsonSchemaObject & Record<string, unknown> {
-  const report = genesysProperties(WeatherReportSchema, "output");
-  const failure = genesysProperties(ActionFailureSchema, "output");
   return {
     $schema: DRAFT_04,
     title: "Weather answer",
     description: "Current weather, or error_code and error_message when there is none",
     type: "object",
     // No "required": each answer has only one of the two sets (and draft-04 forbids an empty list).
-    properties: { ...report.properties, ...failure.properties },
+    properties: {
+      ...outputProperties(WeatherReportSchema),
+      ...outputProperties(ActionFailureSchema),
+    },
     additionalProperties: true,
   };
 }
@@ -102,6 +201,12 @@ export function errorResponseSchema(): Record<string, unknown> {
 }
 
 export type CredentialType = "basic-auth" | "user-defined-oauth";
+export const CREDENTIAL_TYPES: readonly CredentialType[] = ["basic-auth", "user-defined-oauth"];
+
+/** The file an action is exported to, under genesys/actions/. */
+export function actionFileName(kind: PlaceKind, credentialType: CredentialType): string {
+  return `get-current-weather-by-${LOCATION_KINDS[kind].slug}.${credentialType}.json`;
+}
 
 /** A request and response configuration, as Genesys exports it. */
 export interface ActionConfig {
@@ -136,10 +241,14 @@ export interface CustomAuthAction {
   credentialFields: Record<string, string>;
 }
 
-/** The Data Action as Genesys exports and imports it. */
-export function dataAction(credentialType: CredentialType): DataAction {
+/**
+ * The Data Action for one kind of place, as Genesys exports and imports it.
+ * Only its name and input schema depend on the kind: every action sends its
+ * input as it is to the one endpoint, and every answer has the same schema.
+ */
+export function dataAction(kind: PlaceKind, credentialType: CredentialType): DataAction {
   return {
-    name: ACTION_NAME,
+    name: LOCATION_KINDS[kind].name,
     integrationType: "custom-rest-actions",
     actionType: "custom",
     config: {
@@ -163,7 +272,7 @@ export function dataAction(credentialType: CredentialType): DataAction {
       timeoutSeconds: ACTION_TIMEOUT_S,
     },
     contract: {
-      input: { inputSchema: inputSchema() },
+      input: { inputSchema: inputSchema(kind) },
       output: { successSchema: successSchema() },
     },
     secure: false,

@@ -1,17 +1,24 @@
 /**
  * Every Genesys artifact, generated from the service's contract: importable
- * Data Action definitions (one per credential type), the custom auth action
- * for User Defined (OAuth), the Terraform module and its example, and the
- * error response schema. `deno task export-actions` writes them under
- * genesys/; a test fails when the committed files differ from what this
- * produces, or when genesys/ holds a file it no longer produces.
+ * Data Action definitions (one per kind of place and credential type), the
+ * custom auth action for User Defined (OAuth), the Terraform module and its
+ * example, and the error response schema. `deno task export-actions` writes
+ * them under genesys/; a test fails when the committed files differ from what
+ * this produces, or when genesys/ holds a file it no longer produces.
  */
 
 import {
+  actionFileName,
+  CREDENTIAL_TYPES,
+  type CredentialType,
   customAuthAction,
+  type DataAction,
   dataAction,
   errorResponseSchema,
+  fieldsInNoAction,
   inputSchema,
+  PLACE_KINDS,
+  type PlaceKind,
   successSchema,
 } from "./actions.ts";
 import { genesysContractProblems } from "./rules.ts";
@@ -22,24 +29,44 @@ export const EXPORT_DIR = "genesys";
 const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
 
 function assertGenesysRules(): void {
-  const problems = genesysContractProblems(inputSchema(), successSchema());
+  const problems = PLACE_KINDS.flatMap((kind) =>
+    genesysContractProblems(inputSchema(kind), successSchema()).map((problem) =>
+      `${kind}: ${problem}`
+    )
+  );
+  for (const field of fieldsInNoAction()) {
+    problems.push(`Request field "${field}" is in no action: add it to LOCATION_KINDS`);
+  }
   if (problems.length > 0) {
     throw new Error(`The contract breaks Genesys rules: ${problems.join("; ")}`);
   }
 }
 
+/** The action for every kind of place, for one credential type. */
+function actionsFor(credentialType: CredentialType): Record<PlaceKind, DataAction> {
+  const actions = PLACE_KINDS.map((kind) => [kind, dataAction(kind, credentialType)] as const);
+  return Object.fromEntries(actions) as Record<PlaceKind, DataAction>;
+}
+
 /** Every generated file, by path under the repository root, as it is committed. */
 export function exportedFiles(): Record<string, string> {
   assertGenesysRules();
-  const oauthAction = dataAction("user-defined-oauth");
-  const basicAction = dataAction("basic-auth");
-  const customAuth = customAuthAction();
-  const files: Record<string, unknown> = {
-    [`${EXPORT_DIR}/actions/get-current-weather.basic-auth.json`]: basicAction,
-    [`${EXPORT_DIR}/actions/get-current-weather.user-defined-oauth.json`]: oauthAction,
-    [`${EXPORT_DIR}/actions/custom-auth-action.json`]: customAuth,
-    [`${EXPORT_DIR}/schemas/error-response.schema.json`]: errorResponseSchema(),
-    ...terraformFiles({ oauthAction, basicAction, customAuth }),
+  const actions: Record<CredentialType, Record<PlaceKind, DataAction>> = {
+    "basic-auth": actionsFor("basic-auth"),
+    "user-defined-oauth": actionsFor("user-defined-oauth"),
   };
+  const customAuth = customAuthAction();
+  const files: Record<string, unknown> = {};
+  for (const credentialType of CREDENTIAL_TYPES) {
+    for (const kind of PLACE_KINDS) {
+      files[`${EXPORT_DIR}/actions/${actionFileName(kind, credentialType)}`] =
+        actions[credentialType][kind];
+    }
+  }
+  files[`${EXPORT_DIR}/actions/custom-auth-action.json`] = customAuth;
+  files[`${EXPORT_DIR}/schemas/error-response.schema.json`] = errorResponseSchema();
+  const oauthActions = actions["user-defined-oauth"];
+  const basicActions = actions["basic-auth"];
+  Object.assign(files, terraformFiles({ oauthActions, basicActions, customAuth }));
   return Object.fromEntries(Object.entries(files).map(([path, value]) => [path, json(value)]));
 }

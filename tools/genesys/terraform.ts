@@ -1,7 +1,8 @@
 /**
  * CX as Code: a Terraform module (variables in, ids out) that creates the
  * integration, its credential, the custom auth action (User Defined (OAuth)
- * only) and the weather action, plus a root example that calls it.
+ * only) and a weather action for each kind of place asked for
+ * (`location_kinds`), plus a root example that calls it.
  *
  * Attribute names and the rules below are those of the provider
  * (MyPureCloud/terraform-provider-genesyscloud):
@@ -12,30 +13,58 @@
  *   getIntegrationCredentialsTypeFn; examples/resources/genesyscloud_integration/resource.tf).
  * - `config_timeout_seconds` is 1-60 and invalid on custom auth actions
  *   (docs/resources/integration_action.md).
- * - `genesyscloud_integration_custom_auth_action` exists since v1.24.0.
+ * - `contract_input` and `contract_output` are ForceNew: a change to either
+ *   replaces the action, with a new id
+ *   (genesyscloud/integration_action/resource_genesyscloud_integration_action_schema.go).
+ * - `genesyscloud_integration_custom_auth_action` exists since v1.24.0, but the
+ *   provider refuses a GENESYSCLOUD_REGION (`aws_region`) its getRegionMap()
+ *   lacks (genesyscloud/provider/provider.go): mx-central-1 and ap-southeast-1
+ *   are there from v1.68.5, eusc-de-east-1 from v1.83.0. docs/genesys.md lists
+ *   every region, so the floor is v1.83.0.
  */
 
 import {
-  ACTION_NAME,
   ACTION_TIMEOUT_S,
   type CustomAuthAction,
   type DataAction,
+  PLACE_KINDS,
+  type PlaceKind,
 } from "./actions.ts";
 import { WEATHER_PATH } from "../../src/edge/handler.ts";
 import { TOKEN_PATH } from "../../src/oauth/documents.ts";
 import { tf, toTerraformJson } from "./terraform_json.ts";
 
 export const PROVIDER_SOURCE = "mypurecloud/genesyscloud";
-/** From the release that added genesyscloud_integration_custom_auth_action, within major version 1. */
-export const PROVIDER_VERSION = ">= 1.24.0, < 2.0.0";
+/** The first release that knows every region docs/genesys.md lists, within major version 1. */
+export const PROVIDER_VERSION = ">= 1.83.0, < 2.0.0";
 export const MODULE_DIR = "genesys/terraform/modules/weather-action";
 export const EXAMPLE_DIR = "genesys/terraform/example";
 
 /** What the module is built from: the same objects as the import JSON. */
 export interface ModuleSources {
-  oauthAction: DataAction;
-  basicAction: DataAction;
+  oauthActions: Record<PlaceKind, DataAction>;
+  basicActions: Record<PlaceKind, DataAction>;
   customAuth: CustomAuthAction;
+}
+
+/**
+ * The part of the actions that every kind shares (one resource block writes
+ * them all), or an error if a kind differs: only the name and the input
+ * contract may.
+ */
+function sameForEveryKind<T>(
+  actions: Record<PlaceKind, DataAction>,
+  pick: (a: DataAction) => T,
+): T {
+  const [first, ...others] = PLACE_KINDS.map((kind) => pick(actions[kind]));
+  for (const [index, other] of others.entries()) {
+    if (JSON.stringify(other) !== JSON.stringify(first)) {
+      throw new Error(
+        `The ${PLACE_KINDS[index + 1]} action differs from the ${PLACE_KINDS[0]} one`,
+      );
+    }
+  }
+  return first!;
 }
 
 const OAUTH = 'var.credential_type == "userDefinedOAuth"';
@@ -99,9 +128,25 @@ function tokenVariables() {
   };
 }
 
-/** The action itself. */
+/** The actions themselves. */
 function actionVariables() {
   return {
+    location_kinds: {
+      type: "set(string)",
+      default: [...PLACE_KINDS],
+      description:
+        "The actions to create, one per kind of place a flow has: city (speech), postal_code (keypad), coordinates (CRM)",
+      validation: [{
+        condition: tf(
+          `length(var.location_kinds) > 0 && alltrue([for kind in var.location_kinds : contains(${
+            JSON.stringify(PLACE_KINDS)
+          }, kind)])`,
+        ),
+        error_message: `location_kinds must name one or more of ${
+          PLACE_KINDS.map((kind) => `"${kind}"`).join(", ")
+        }.`,
+      }],
+    },
     timeout_seconds: {
       type: "number",
       default: ACTION_TIMEOUT_S,
@@ -113,7 +158,7 @@ function actionVariables() {
         error_message: "timeout_seconds must be a whole number from 1 to 60.",
       }],
     },
-    integration_name: text("Name of the integration, and the action's category", {
+    integration_name: text("Name of the integration, and the actions' category", {
       default: "Weather service",
     }),
   };
@@ -128,14 +173,26 @@ function locals(sources: ModuleSources) {
   return {
     locals: {
       service_url: tf('trimsuffix(var.service_url, "/")'),
-      oauth_action_headers: sources.oauthAction.config.request.headers,
-      basic_action_headers: sources.basicAction.config.request.headers,
+      oauth_action_headers: sameForEveryKind(
+        sources.oauthActions,
+        (action) => action.config.request.headers,
+      ),
+      basic_action_headers: sameForEveryKind(
+        sources.basicActions,
+        (action) => action.config.request.headers,
+      ),
       action_headers: tf(
         `${OAUTH} ? tomap(local.oauth_action_headers) : tomap(local.basic_action_headers)`,
       ),
       credential_fields: tf(
         `${OAUTH} ? tomap({ loginUrl = coalesce(var.token_url, format("%s${TOKEN_PATH}", local.service_url)), clientId = var.client_id, clientSecret = var.client_secret }) : tomap({ userName = var.basic_auth_user, password = var.basic_auth_password })`,
       ),
+      // What sets one kind's action apart: its name and its input contract.
+      actions: Object.fromEntries(PLACE_KINDS.map((kind) => {
+        const action = sources.oauthActions[kind];
+        const contractInput = JSON.stringify(action.contract.input.inputSchema);
+        return [kind, { name: action.name, contract_input: contractInput }];
+      })),
       // The same body as tokenRequestBody(), with urlencode() for formEncode().
       token_request: tf(
         'join("&", concat(["grant_type=client_credentials"], var.token_scope == "" ? [] : [format("scope=%s", urlencode(var.token_scope))], var.token_audience == "" ? [] : [format("audience=%s", urlencode(var.token_audience))]))',
@@ -205,18 +262,22 @@ function customAuthActionResource(customAuth: CustomAuthAction) {
   };
 }
 
-function actionResource(action: DataAction) {
-  const { request, response } = action.config;
+function actionResource(actions: Record<PlaceKind, DataAction>) {
+  const request = sameForEveryKind(actions, (action) => action.config.request);
+  const response = sameForEveryKind(actions, (action) => action.config.response);
   return {
     genesyscloud_integration_action: {
       weather: {
-        name: ACTION_NAME,
+        for_each: tf("{ for kind in var.location_kinds : kind => local.actions[kind] }"),
+        name: tf("each.value.name"),
         category: tf("var.integration_name"),
         integration_id: tf("genesyscloud_integration.weather.id"),
-        secure: action.secure,
+        secure: sameForEveryKind(actions, (action) => action.secure),
         config_timeout_seconds: tf("var.timeout_seconds"),
-        contract_input: JSON.stringify(action.contract.input.inputSchema),
-        contract_output: JSON.stringify(action.contract.output.successSchema),
+        contract_input: tf("each.value.contract_input"),
+        contract_output: JSON.stringify(
+          sameForEveryKind(actions, (action) => action.contract.output.successSchema),
+        ),
         config_request: {
           request_url_template: tf(`format("%s${WEATHER_PATH}", local.service_url)`),
           request_type: request.requestType,
@@ -232,16 +293,36 @@ function actionResource(action: DataAction) {
   };
 }
 
+/**
+ * Before location_kinds there was one action, at the address without a key;
+ * it asked for a city. This keeps it in the state as the city action, rather
+ * than destroying it and creating an unrelated one. Its contracts changed in
+ * the same release, though, and the provider replaces an action whose
+ * contract changes: that first apply still gives the city action a new id.
+ */
+export const MOVED_ACTION = {
+  from: "genesyscloud_integration_action.weather",
+  to: 'genesyscloud_integration_action.weather["city"]',
+};
+
 function outputs() {
   const value = (source: string, description: string) => ({ value: tf(source), description });
   return {
     output: {
       integration_id: value("genesyscloud_integration.weather.id", "The integration's id"),
       credential_id: value("genesyscloud_integration_credential.weather.id", "The credential's id"),
-      action_id: value(
-        "genesyscloud_integration_action.weather.id",
-        "The weather action's id, for Architect and the API",
+      action_ids: value(
+        "{ for kind, action in genesyscloud_integration_action.weather : kind => action.id }",
+        "The weather actions' ids by kind of place (city, postal_code, coordinates), for Architect and the API",
       ),
+      action_id: {
+        "//":
+          "Kept for configurations written before action_ids, when the one action was the city action.",
+        ...value(
+          'try(genesyscloud_integration_action.weather["city"].id, null)',
+          'Deprecated: action_ids["city"], the city action\'s id (null without "city" in location_kinds)',
+        ),
+      },
       custom_auth_action_id: value(
         "one(genesyscloud_integration_custom_auth_action.weather[*].id)",
         "The custom auth action's id (null for basicAuth)",
@@ -258,8 +339,9 @@ export function terraformModule(sources: ModuleSources): Record<string, unknown>
       ...credential(),
       ...integration(),
       ...customAuthActionResource(sources.customAuth),
-      ...actionResource(sources.oauthAction),
+      ...actionResource(sources.oauthActions),
     },
+    moved: [MOVED_ACTION],
   };
   return {
     "versions.tf.json": toTerraformJson(versions()),
@@ -284,6 +366,7 @@ export function terraformExample(): unknown {
     client_secret: { type: "string", default: null, sensitive: true },
     token_scope: { type: "string", default: "" },
     token_audience: { type: "string", default: "" },
+    location_kinds: { type: "set(string)", default: [...PLACE_KINDS] },
   };
   const names = Object.keys(variables);
   return toTerraformJson({
@@ -295,7 +378,7 @@ export function terraformExample(): unknown {
       },
     },
     output: {
-      weather_action_id: { value: tf("module.weather_action.action_id") },
+      weather_action_ids: { value: tf("module.weather_action.action_ids") },
       weather_integration_id: { value: tf("module.weather_action.integration_id") },
     },
   });
