@@ -85,10 +85,14 @@ export const RequestFieldsSchema = z.object({
     ),
   latitude: coordinateField(90, REQUEST_FIELD_PROBLEMS.latitude)
     .optional()
-    .describe("Latitude in degrees, -90 to 90, with longitude; a number or a numeric string"),
+    .describe(
+      "Latitude in degrees, -90 to 90, with longitude (the service also reads a numeric string)",
+    ),
   longitude: coordinateField(180, REQUEST_FIELD_PROBLEMS.longitude)
     .optional()
-    .describe("Longitude in degrees, -180 to 180, with latitude; a number or a numeric string"),
+    .describe(
+      "Longitude in degrees, -180 to 180, with latitude (the service also reads a numeric string)",
+    ),
   units: stringField()
     .trim()
     .toLowerCase()
@@ -112,10 +116,9 @@ export const WeatherRequestSchema = RequestFieldsSchema.transform((fields, conte
 });
 
 /**
- * Fields that are `null` or blank count as absent: Architect passes an unset
- * variable as an empty string, and that should mean "not given", not an
- * error. The schema needs this done first; validateWeatherRequest() does it
- * itself.
+ * Fields that are `null` or blank count as absent (isBlank): an empty string
+ * variable means "not given", not an error. The schema needs this done
+ * first; validateWeatherRequest() does it itself.
  */
 export function withoutBlankFields(body: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(body).filter(([, value]) => !isBlank(value)));

@@ -371,8 +371,9 @@ function invalid(field: string, problem: string): RequestValidation {
 const NOT_A_STRING = Symbol("not a string");
 
 /**
- * Absent, `null`, or text of white space only: a field left out. Architect
- * sends an unset string variable as `""`, and that means "not given".
+ * Absent, `null`, or text of white space only: a field left out. Genesys
+ * drops `null` inputs (since 2024-03-15), but a flow may still pass an empty
+ * string variable, and that means "not given".
  */
 export function isBlank(value: unknown): boolean {
   return value === undefined || value === null ||
