@@ -13,8 +13,7 @@
 import { DEFAULT_LANGUAGE, type Language, languageOf } from "./language.ts";
 import { coordinateOf, type Place, POSTAL_CODE_MAX_LENGTH, postalCodeOf } from "./place.ts";
 
-export { type Language, LANGUAGE_TAGS, LANGUAGES } from "./language.ts";
-export type { Place, PlaceKind } from "./place.ts";
+export { type Language, LANGUAGES } from "./language.ts";
 
 export const UNITS = ["metric", "imperial", "standard"] as const;
 export type Units = typeof UNITS[number];

@@ -14,7 +14,7 @@ export type PlaceKind = Place["kind"];
 export const PLACE_KINDS: readonly PlaceKind[] = ["city", "postal_code", "coordinates"];
 
 /** Coordinates are rounded to this many decimals, about 1 km: neighbours share one entry. */
-export const COORDINATE_DECIMALS = 2;
+const COORDINATE_DECIMALS = 2;
 
 /** The longest postal code accepted; the world's longest are 10 characters ("12345-6789"). */
 export const POSTAL_CODE_MAX_LENGTH = 12;

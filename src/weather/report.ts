@@ -10,9 +10,6 @@ import type { ConditionGroup, Language, SevereReason, Units, WeatherReport } fro
 import { LANGUAGE_TAGS } from "./language.ts";
 import type { Observation } from "./observation.ts";
 
-/** Gale force, Beaufort 8: the default of SEVERE_WIND_METRES_PER_SECOND. */
-export const GALE_METRES_PER_SECOND = 17.2;
-
 const METRES_PER_SECOND_IN_A_MILE_PER_HOUR = 0.44704;
 
 const TEMPERATURE_UNIT = { metric: "celsius", imperial: "fahrenheit", standard: "kelvin" } as const;
@@ -88,15 +85,17 @@ export function conditionGroupOf(id: number): ConditionGroup | undefined {
   if (id === 771 || id === 781) return "extreme";
   if (id === 800) return "clear";
   if (id >= 801 && id <= 804) return "clouds";
-  const byHundreds: Record<number, ConditionGroup> = {
-    2: "thunderstorm",
-    3: "drizzle",
-    5: "rain",
-    6: "snow",
-    7: "fog",
-  };
-  return byHundreds[Math.floor(id / 100)];
+  return GROUP_BY_HUNDREDS[Math.floor(id / 100)];
 }
+
+/** The groups whose ids share their first digit. */
+const GROUP_BY_HUNDREDS: Readonly<Record<number, ConditionGroup>> = {
+  2: "thunderstorm",
+  3: "drizzle",
+  5: "rain",
+  6: "snow",
+  7: "fog",
+};
 
 /** Condition ids that are severe on their own, with their reason. */
 const SEVERE_CONDITIONS: ReadonlyMap<number, SevereReason> = new Map([

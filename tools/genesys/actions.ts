@@ -83,9 +83,7 @@ export function fieldsInNoAction(): string[] {
     ...ANSWER_INPUTS,
     ...PLACE_KINDS.flatMap((kind) => LOCATION_KINDS[kind].inputs),
   ]);
-  return contractFields(RequestFieldsSchema, "input")
-    .map((field) => field.name)
-    .filter((name) => !offered.has(name));
+  return REQUEST_FIELDS.filter((name) => !offered.has(name));
 }
 /**
  * The one action timeout, in both the import JSON (`config.timeoutSeconds`)
