@@ -158,10 +158,7 @@ export function spawnService(
   let stopped: Promise<void> | undefined;
   const stop = () =>
     stopped ??= (async () => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already exited */ }
-      await within(WAIT_MS, exited, "the process to exit after SIGKILL");
+      await killAndWait(child, exited, "the process");
       if (ownDir !== undefined) Deno.removeSync(ownDir, { recursive: true });
     })();
 
@@ -230,6 +227,18 @@ export async function runToEnd(
     await output.catch(() => {});
     throw error;
   }
+}
+
+/** Sends SIGKILL (to a child that may have exited already) and waits for `exited`, within WAIT_MS. */
+export async function killAndWait(
+  child: Deno.ChildProcess,
+  exited: Promise<unknown>,
+  what: string,
+): Promise<void> {
+  try {
+    child.kill("SIGKILL");
+  } catch { /* already exited */ }
+  await within(WAIT_MS, exited, `${what} to exit after SIGKILL`);
 }
 
 /** POSTs `{ city_name }` to the weather action of a service running as a process. */

@@ -6,8 +6,8 @@
  */
 
 import { freePort } from "./free_port.ts";
-import { runToEnd } from "./process.ts";
-import { fetchWithin, pollUntil, WAIT_MS, within } from "./wait.ts";
+import { killAndWait, runToEnd } from "./process.ts";
+import { fetchWithin, pollUntil, WAIT_MS } from "./wait.ts";
 
 export interface CommandResult {
   code: number;
@@ -96,10 +96,7 @@ async function startPrometheusOn(
   let stopped: Promise<void> | undefined;
   const stop = () =>
     stopped ??= (async () => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already exited */ }
-      await within(WAIT_MS, Promise.all([child.status, stderrDone]), "prometheus to exit");
+      await killAndWait(child, Promise.all([child.status, stderrDone]), "prometheus");
       await Deno.remove(storage, { recursive: true });
     })();
 

@@ -6,6 +6,7 @@
  */
 
 import { freePort } from "./free_port.ts";
+import { killAndWait } from "./process.ts";
 import { pollUntil, WAIT_MS, within } from "./wait.ts";
 
 export interface RedisServer extends AsyncDisposable {
@@ -103,10 +104,7 @@ async function startRedisOn(
   };
   const kill = async () => {
     if (child === undefined) return;
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-    await within(WAIT_MS, child.status, "redis-server to exit after SIGKILL");
+    await killAndWait(child, child.status, "redis-server");
     child = undefined;
   };
 
