@@ -10,12 +10,14 @@ const CHALLENGE = 'Basic realm="genesys-weather-action", charset="UTF-8"';
 Deno.test("AUTH_MODE=basic checks the user and password, and throttles guessing only", async (s) => {
   const clock = new TestClock();
   await using upstream = startFakeOpenWeather();
-  await using service = await startService({
-    AUTH_MODE: "basic",
-    BASIC_AUTH_USER: USER,
-    BASIC_AUTH_PASSWORD: PASSWORD,
-    OPENWEATHER_BASE_URL: upstream.url.href,
-  }, { now: clock.now });
+  const startBasicService = () =>
+    startService({
+      AUTH_MODE: "basic",
+      BASIC_AUTH_USER: USER,
+      BASIC_AUTH_PASSWORD: PASSWORD,
+      OPENWEATHER_BASE_URL: upstream.url.href,
+    }, { now: clock.now });
+  await using service = await startBasicService();
   const call = (authorization?: string) =>
     service.post("/data-action/weather", { city_name: "London" }, {
       headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) },
@@ -44,12 +46,7 @@ Deno.test("AUTH_MODE=basic checks the user and password, and throttles guessing 
     "ten wrong passwords, then the right one from the same address: 200; more wrong ones: 429",
     async () => {
       // A fresh instance, so no header is remembered as accepted and no failure carries over.
-      await using fresh = await startService({
-        AUTH_MODE: "basic",
-        BASIC_AUTH_USER: USER,
-        BASIC_AUTH_PASSWORD: PASSWORD,
-        OPENWEATHER_BASE_URL: upstream.url.href,
-      }, { now: clock.now });
+      await using fresh = await startBasicService();
       const callFresh = (authorization: string) =>
         fresh.post("/data-action/weather", { city_name: "London" }, {
           headers: { "content-type": "application/json", authorization },

@@ -38,17 +38,14 @@ function assertAgrees(body: Record<string, unknown>): void {
   assert.deepStrictEqual(validateWeatherRequest(body), schemaAnswer(body));
 }
 
-/** A valid request for a city, with the defaults. */
+/** A valid request for `place`, with the defaults unless `extra` says otherwise. */
+function valid(place: WeatherRequest["place"], extra: Partial<WeatherRequest> = {}) {
+  return { ok: true, request: { place, units: "metric", lang: "en", ...extra } } as const;
+}
+
+/** A valid request for a city. */
 function city(name: string, extra: Partial<WeatherRequest> = {}, countryCode?: string) {
-  return {
-    ok: true,
-    request: {
-      place: { kind: "city", name, countryCode },
-      units: "metric",
-      lang: "en",
-      ...extra,
-    },
-  } as const;
+  return valid({ kind: "city", name, countryCode }, extra);
 }
 
 const PLACE_FIELDS =
@@ -97,62 +94,27 @@ Deno.test("validateWeatherRequest() answers the common bodies as the schema does
     [
       "a postal code from a keypad, leading zero kept",
       { postal_code: "01001", country_code: "us" },
-      {
-        ok: true,
-        request: {
-          place: { kind: "postal_code", postalCode: "01001", countryCode: "US" },
-          units: "metric",
-          lang: "en",
-        },
-      },
+      valid({ kind: "postal_code", postalCode: "01001", countryCode: "US" }),
     ],
     [
       "a postal code in lower case with a run of spaces",
       { postal_code: " sw1a   1aa ", country_code: "GB" },
-      {
-        ok: true,
-        request: {
-          place: { kind: "postal_code", postalCode: "SW1A 1AA", countryCode: "GB" },
-          units: "metric",
-          lang: "en",
-        },
-      },
+      valid({ kind: "postal_code", postalCode: "SW1A 1AA", countryCode: "GB" }),
     ],
     [
       "coordinates as numbers, rounded to two decimals",
       { latitude: 51.50853, longitude: -0.12574 },
-      {
-        ok: true,
-        request: {
-          place: { kind: "coordinates", latitude: 51.51, longitude: -0.13 },
-          units: "metric",
-          lang: "en",
-        },
-      },
+      valid({ kind: "coordinates", latitude: 51.51, longitude: -0.13 }),
     ],
     [
       "coordinates as strings, a country code beside them ignored",
       { latitude: " -33.8688 ", longitude: "151.2093", country_code: "AU" },
-      {
-        ok: true,
-        request: {
-          place: { kind: "coordinates", latitude: -33.87, longitude: 151.21 },
-          units: "metric",
-          lang: "en",
-        },
-      },
+      valid({ kind: "coordinates", latitude: -33.87, longitude: 151.21 }),
     ],
     [
       "a latitude that rounds to zero is zero, not minus zero",
       { latitude: "-0.001", longitude: 0 },
-      {
-        ok: true,
-        request: {
-          place: { kind: "coordinates", latitude: 0, longitude: 0 },
-          units: "metric",
-          lang: "en",
-        },
-      },
+      valid({ kind: "coordinates", latitude: 0, longitude: 0 }),
     ],
     ["no place", {}, { ok: false, message: `Give a place: ${PLACE_FIELDS}` }],
     ["only a country", { country_code: "GB" }, {
