@@ -95,6 +95,7 @@ export async function createService(
   const deadlines = new RequestDeadlines(config.requestDeadlineMs);
   const handler = createHandler({
     weatherAction: weather.action,
+    forecastAction: weather.forecastAction,
     authenticator: authentication.authenticator,
     genesysOrgIds: config.genesysOrgIds,
     extraRoutes: builtInIssuer?.routes ?? {},

@@ -16,6 +16,7 @@ import {
   type ActionFailure,
   CITY_NAME_MAX_LENGTH,
   CONDITION_GROUPS,
+  type ForecastReport,
   hasControlCharacter,
   isBlank,
   isKnownRegion,
@@ -30,6 +31,7 @@ import {
 } from "../src/weather/contract.ts";
 import { languageOf } from "../src/weather/language.ts";
 import { coordinateOf, postalCodeOf } from "../src/weather/place.ts";
+import type { Forecast } from "../src/weather/forecast.ts";
 import type { Observation } from "../src/weather/observation.ts";
 import type { CachedAnswer } from "../src/weather/shared_answers.ts";
 
@@ -175,6 +177,74 @@ export const WeatherReportSchema = z.object({
   ),
 });
 
+/**
+ * What a successful forecast answer carries: flat fields, as Architect works
+ * with flat fields. Temperatures are whole numbers (rounded), so a flow can
+ * speak them without arithmetic. Optional fields are absent (never null).
+ */
+export const ForecastReportSchema = z.object({
+  next_hours_condition: z.string().describe(
+    'The next hours\' most severe condition, with a capital first letter, e.g. "Light rain"',
+  ),
+  next_hours_condition_group: z.enum(CONDITION_GROUPS).optional().describe(
+    "Its condition group, to branch on",
+  ),
+  next_hours_precipitation_probability: z.number().int().min(0).max(100).describe(
+    "The highest chance of precipitation in the next two 3-hour steps (about 6 hours), 0 to 100 percent",
+  ),
+  next_hours_rain_expected: z.boolean().describe(
+    "True when that chance reaches FORECAST_RAIN_PROBABILITY_PERCENT (50 by default), or a step has rain or snow",
+  ),
+  next_hours_severe: z.boolean().describe("True when a step in the next hours is severe"),
+  next_hours_severe_reason: z.enum(SEVERE_REASONS).optional().describe(
+    "Why, the first in the weather action's order; absent when not severe",
+  ),
+  today_temperature_min: z.number().int().optional().describe(
+    "Today's lowest temperature, a whole number in the requested units",
+  ),
+  today_temperature_max: z.number().int().optional().describe(
+    "Today's highest temperature, a whole number in the requested units",
+  ),
+  today_precipitation_probability: z.number().int().min(0).max(100).optional().describe(
+    "Today's highest chance of precipitation, 0 to 100 percent",
+  ),
+  today_condition_group: z.enum(CONDITION_GROUPS).optional().describe(
+    "Today's most severe condition group",
+  ),
+  today_severe: z.boolean().optional().describe("True when a step of today is severe"),
+  tomorrow_temperature_min: z.number().int().optional().describe(
+    "Tomorrow's lowest temperature, a whole number in the requested units",
+  ),
+  tomorrow_temperature_max: z.number().int().optional().describe(
+    "Tomorrow's highest temperature, a whole number in the requested units",
+  ),
+  tomorrow_precipitation_probability: z.number().int().min(0).max(100).optional().describe(
+    "Tomorrow's highest chance of precipitation, 0 to 100 percent",
+  ),
+  tomorrow_condition_group: z.enum(CONDITION_GROUPS).optional().describe(
+    "Tomorrow's most severe condition group",
+  ),
+  tomorrow_severe: z.boolean().optional().describe("True when a step of tomorrow is severe"),
+  summary: z.string().describe(
+    'One sentence to speak, in the answer\'s language, e.g. "London: Light rain, 60%; tomorrow: Overcast clouds, 8–14 degrees Celsius."',
+  ),
+  city: z.string().optional().describe("Name of the place OpenWeatherMap resolved the request to"),
+  country: z.string().optional().describe("ISO 3166-1 alpha-2 country code of the resolved place"),
+  units: z.enum(UNITS).describe("Unit system of this answer"),
+  temperature_unit: z.enum(["celsius", "fahrenheit", "kelvin"]).describe(
+    "Unit of every temperature field",
+  ),
+  lang: z.string().describe(
+    'The language of the conditions and the summary, a BCP 47 tag such as "en" or "pt-BR"',
+  ),
+  stale: z.boolean().describe(
+    "True when OpenWeatherMap is failing and this is the last forecast it gave (up to WEATHER_STALE_MAX_S old)",
+  ),
+  forecast_at: z.string().describe(
+    "Time of the first step still ahead, ISO 8601 in UTC",
+  ),
+});
+
 export const ActionFailureSchema = z.object({
   error_code: z.enum(ACTION_ERROR_CODES as [ActionErrorCode, ...ActionErrorCode[]])
     .describe("Why there is no weather: branch on this; absent (NOT_SET) on success"),
@@ -207,11 +277,40 @@ export const ObservationSchema = z.object({
   name: z.string().optional(),
 });
 
-/** An answer as the shared store holds it, as parseStoredAnswer() in shared_answers.ts checks it. */
+/**
+ * Not the contract either: the part of OpenWeatherMap's 5 day / 3 hour
+ * forecast the service uses, as parseForecast() in forecast.ts checks it.
+ * The place's UTC offset, each step's time and its chance of precipitation
+ * are required: the days and probabilities are made of them.
+ */
+export const ForecastSchema = z.object({
+  list: z.array(z.object({
+    dt: z.number(),
+    main: z.object({ temp: z.number() }),
+    weather: z.array(z.object({ id: z.number().optional(), description: z.string() })).min(1),
+    wind: z.object({ speed: z.number().optional() }).optional(),
+    pop: z.number().min(0).max(1),
+    rain: z.object({ "3h": z.number().optional() }).optional(),
+    snow: z.object({ "3h": z.number().optional() }).optional(),
+  })).min(1),
+  city: z.object({
+    name: z.string().optional(),
+    country: z.string().optional(),
+    timezone: z.number().int().min(-14 * 3600).max(14 * 3600),
+  }),
+});
+
+/**
+ * A weather answer as the shared store holds it (`{ storedAt, observation }`),
+ * read into the cache's form (`{ storedAt, value }`), as parseStoredAnswer()
+ * in shared_answers.ts reads it with OBSERVATION_FORM.
+ */
 export const StoredAnswerSchema = z.union([
   z.object({ storedAt: z.number(), observation: ObservationSchema }),
   z.object({ storedAt: z.number(), notFound: z.literal(true) }),
-]);
+]).transform((stored) =>
+  "observation" in stored ? { storedAt: stored.storedAt, value: stored.observation } : stored
+);
 
 /**
  * True only when A and B are the same type (optional or `| undefined`,
@@ -231,9 +330,11 @@ sameType<Equals<RequestFields, z.output<typeof RequestFieldsSchema>>>();
 sameType<Equals<WeatherRequest, z.output<typeof WeatherRequestSchema>>>();
 sameType<Equals<WeatherReport, z.infer<typeof WeatherReportSchema>>>();
 sameType<Equals<ActionFailure, z.infer<typeof ActionFailureSchema>>>();
+sameType<Equals<ForecastReport, z.infer<typeof ForecastReportSchema>>>();
+sameType<Equals<Forecast, z.infer<typeof ForecastSchema>>>();
 sameType<Equals<Observation, z.infer<typeof ObservationSchema>>>();
 // The cache holds its answers read-only; otherwise the same.
-sameType<Equals<CachedAnswer, Readonly<z.infer<typeof StoredAnswerSchema>>>>();
+sameType<Equals<CachedAnswer<Observation>, Readonly<z.output<typeof StoredAnswerSchema>>>>();
 
 /** One field of a contract schema, as JSON Schema describes it. */
 export interface ContractField {

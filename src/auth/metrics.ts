@@ -10,7 +10,7 @@ export const AUTH_METRICS = {
       "Bearer token checks by result (hit: from the verification cache, miss: verified, rejected)",
     type: "counter",
     labels: ["result"],
-    known: ["hit", "miss", "rejected"] satisfies readonly TokenVerification[],
+    known: { result: ["hit", "miss", "rejected"] satisfies readonly TokenVerification[] },
   },
   keySetUsable: {
     name: "auth_key_set_usable",

@@ -12,9 +12,12 @@ import { pathOf } from "../http/request_path.ts";
 import { errorResponse, jsonResponse, type ResponseHeaders } from "../http/responses.ts";
 import type { RouteContext, Routes } from "../http/routes.ts";
 import { EDGE_METRICS } from "./metrics.ts";
-import { createWeatherRoute, type WeatherRouteDeps } from "./weather_route.ts";
+import type { ActionName } from "../weather/contract.ts";
+import type { ForecastAction, WeatherAction } from "../weather/mod.ts";
+import { type ActionRouteDeps, createActionRoute } from "./action_route.ts";
 
 export const WEATHER_PATH = "/data-action/weather";
+export const FORECAST_PATH = "/data-action/forecast";
 export const HEALTH_PATH = "/healthz";
 export const READY_PATH = "/readyz";
 export const METRICS_PATH = "/metrics";
@@ -37,7 +40,9 @@ const ALWAYS_ANSWERED = new Set([HEALTH_PATH, READY_PATH]);
 /** Methods counted under their own name in metrics; any other token a client invents is "OTHER". */
 const METHOD_LABELS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
-export interface AppDeps extends WeatherRouteDeps {
+export interface AppDeps extends ActionRouteDeps {
+  weatherAction: WeatherAction;
+  forecastAction: ForecastAction;
   /** Routes of optional features, e.g. the built-in OAuth server. */
   extraRoutes?: Routes;
   /** Why the service cannot serve yet; empty when ready. */
@@ -85,7 +90,8 @@ export function createHandler(deps: AppDeps): Handler {
   // This module's routes put the correlation id in their answers' headers;
   // an optional feature's routes get it added afterwards.
   const ownRoutes: Routes = {
-    [WEATHER_PATH]: { POST: createWeatherRoute(deps) },
+    [WEATHER_PATH]: { POST: createActionRoute("weather", deps.weatherAction, deps) },
+    [FORECAST_PATH]: { POST: createActionRoute("forecast", deps.forecastAction, deps) },
     [HEALTH_PATH]: { GET: healthRoute, HEAD: healthRoute },
     [READY_PATH]: { GET: readyRoute, HEAD: readyRoute },
     [METRICS_PATH]: { GET: metricsRoute },
@@ -146,15 +152,14 @@ export function createHandler(deps: AppDeps): Handler {
       response.status,
     );
     metrics.duration.observe(elapsedMs / 1000, routeLabel);
-    if (path === WEATHER_PATH && request.method === "POST") {
-      metrics.answers.inc(context.errorCode ?? "ok");
-    }
+    if (context.action) metrics.answers.inc(context.action, context.errorCode ?? "ok");
     const fields: LogFields = {
       method: request.method,
       path: hostIsSafe ? path : "(invalid host)",
       status: response.status,
       duration_ms: Math.round(elapsedMs * 100) / 100,
     };
+    if (context.action) fields.action = context.action;
     if (context.errorCode) fields.error_code = context.errorCode;
     if (context.cache) fields.cache = context.cache;
     if (context.subject) fields.subject = context.subject;
@@ -169,6 +174,7 @@ export function createHandler(deps: AppDeps): Handler {
  * RouteContext).
  */
 class RequestContext implements RouteContext {
+  action?: ActionName;
   errorCode?: string;
   subject?: string;
   cache?: string;

@@ -1,11 +1,11 @@
 /**
  * The edge's metric families: every request by route, method and status, how
- * long each took, and what each weather action call answered.
+ * long each took, and what each action call answered.
  */
 
 import { REQUEST_ERRORS } from "../http/errors.ts";
 import type { FamilyTable } from "../process/metrics.ts";
-import { UPSTREAM_ERROR_CODES } from "../weather/contract.ts";
+import { ACTIONS, UPSTREAM_ERROR_CODES } from "../weather/contract.ts";
 
 export const EDGE_METRICS = {
   requests: {
@@ -23,15 +23,19 @@ export const EDGE_METRICS = {
   },
   answers: {
     name: "weather_answers_total",
-    help: 'Weather action answers by outcome ("ok", or the error_code the caller got)',
+    help:
+      'Action answers (weather, forecast) by action and outcome ("ok", or the error_code the caller got)',
     type: "counter",
-    labels: ["outcome"],
+    labels: ["action", "outcome"],
     // Every error_code a caller can get, in a 200 (upstream) or an HTTP error.
-    known: ["ok", ...UPSTREAM_ERROR_CODES, ...Object.keys(REQUEST_ERRORS)],
+    known: {
+      action: ACTIONS,
+      outcome: ["ok", ...UPSTREAM_ERROR_CODES, ...Object.keys(REQUEST_ERRORS)],
+    },
   },
   deadline: {
     name: "weather_request_deadline_seconds",
-    help: "REQUEST_DEADLINE_MS in seconds: every weather request is answered within this",
+    help: "REQUEST_DEADLINE_MS in seconds: every action request is answered within this",
     type: "gauge",
     labels: [],
   },

@@ -14,6 +14,8 @@ export interface RouteContext {
    * address costs Deno a call into the runtime.
    */
   readonly clientAddress: string;
+  /** Set by an action's route: which action answered, for its metrics and the access log. */
+  action?: "weather" | "forecast";
   /** Set by a route whose answer reports a failure, for the access log. */
   errorCode?: string;
   /** Who the caller authenticated as, for the access log. */

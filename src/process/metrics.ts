@@ -28,14 +28,15 @@ export interface FamilyDefinition {
   /** Histograms only: the buckets' upper bounds, ascending. */
   readonly buckets?: readonly number[];
   /**
-   * Values of the family's one label whose series exist, at 0, from the
-   * start: the first failure after a restart is then an increase that alerts
-   * can see (a series born at 1 has no increase). Any other series exists
-   * once it is first recorded, an unlabelled family's one too: a gauge that
-   * nothing sets or reads (the key set's, without a key set) exports no
-   * misleading 0, only its HELP and TYPE lines.
+   * Values of each label, by label name, whose series exist, at 0, from the
+   * start (every combination, in label order): the first failure after a
+   * restart is then an increase that alerts can see (a series born at 1 has
+   * no increase). Any other series exists once it is first recorded, an
+   * unlabelled family's one too: a gauge that nothing sets or reads (the key
+   * set's, without a key set) exports no misleading 0, only its HELP and
+   * TYPE lines.
    */
-  readonly known?: readonly string[];
+  readonly known?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** One domain's families, by the name its code records them under. */
@@ -148,13 +149,13 @@ class Family {
 
   constructor(readonly definition: FamilyDefinition) {
     const { name, labels, known, type, buckets } = definition;
-    if (known !== undefined && labels.length !== 1) {
-      throw new Error(`Metric family "${name}": known values need exactly one label`);
+    if (known !== undefined && labels.some((label) => !Object.hasOwn(known, label))) {
+      throw new Error(`Metric family "${name}": known values must name every label`);
     }
     if ((type === "histogram") !== (buckets !== undefined)) {
       throw new Error(`Metric family "${name}": buckets go with a histogram, and only there`);
     }
-    for (const value of known ?? []) this.#find([value]);
+    for (const values of knownSeries(definition)) this.#find(values);
   }
 
   recorder(): Counter<LabelValue[]> | Gauge<LabelValue[]> | Histogram<LabelValue[]> {
@@ -237,6 +238,15 @@ class Family {
     }
     return lines.join("\n");
   }
+}
+
+/** The label values of every series `known` makes at the start, in the order they are made. */
+export function knownSeries({ labels, known }: FamilyDefinition): string[][] {
+  if (known === undefined) return [];
+  return labels.reduce<string[][]>(
+    (series, label) => series.flatMap((values) => known[label]!.map((value) => [...values, value])),
+    [[]],
+  );
 }
 
 function escapeHelp(text: string): string {

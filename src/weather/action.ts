@@ -1,5 +1,5 @@
 /**
- * The weather Data Action: a validated request in, the contract's output out.
+ * The Data Actions: a validated request in, the contract's output out.
  * Upstream failures become `{ error_code, error_message }` answers here; they
  * are outcomes the flow branches on, not exceptions.
  */
@@ -9,33 +9,36 @@ import {
   UPSTREAM_ERROR_CODES,
   UPSTREAM_FAILURES,
   type UpstreamErrorCode,
-  type WeatherActionOutput,
+  type WeatherReport,
   type WeatherRequest,
 } from "./contract.ts";
-import type { Observation } from "./openweather.ts";
-import type { CacheResult, LookupContext, WeatherLookup, WeatherSource } from "./cache.ts";
+import { type Observation, UpstreamError } from "./openweather.ts";
+import type { AnswerSource, CacheResult, Lookup, LookupContext } from "./cache.ts";
 import { type ReportOptions, toWeatherReport } from "./report.ts";
 
 /** The request's logger and deadline (see LookupContext). */
-export type WeatherActionContext = LookupContext;
+export type ActionContext = LookupContext;
 
-export interface WeatherActionResult {
-  output: WeatherActionOutput;
-  /** `output` as JSON text: made once per cached observation, not once per answer. */
+export interface ActionResult<Report> {
+  output: Report | ActionFailure;
+  /** `output` as JSON text. */
   json: string;
   /** Where the answer came from, for the access log. */
   cache: CacheResult;
 }
 
-export type WeatherAction = (
+/** What the route calls: every action takes the same request. */
+export type Action<Report> = (
   request: WeatherRequest,
-  context: WeatherActionContext,
-) => Promise<WeatherActionResult>;
+  context: ActionContext,
+) => Promise<ActionResult<Report>>;
+
+export type WeatherAction = Action<WeatherReport>;
 
 /** A report and its JSON, kept while its observation is cached. */
 interface PreparedReport {
   readonly request: WeatherRequest;
-  readonly output: WeatherActionOutput;
+  readonly output: WeatherReport;
   readonly json: string;
 }
 
@@ -45,7 +48,7 @@ export interface WeatherActionOptions {
 }
 
 export function createWeatherAction(
-  weather: WeatherSource,
+  weather: AnswerSource<Observation>,
   options: WeatherActionOptions,
 ): WeatherAction {
   const report = (observation: Observation, request: WeatherRequest, stale: boolean) => {
@@ -69,29 +72,35 @@ export function createWeatherAction(
     return prepared;
   };
 
-  const answer = (
-    { result, cache }: WeatherLookup,
-    request: WeatherRequest,
-    context: WeatherActionContext,
-  ): WeatherActionResult => {
-    if (!(result instanceof Error)) {
-      const { output, json } = cache === "stale"
-        ? report(result, request, true)
-        : prepare(result, request);
-      return { output, json, cache };
-    }
-    if (result.code !== "CITY_NOT_FOUND") {
-      context.logger.warn("Upstream call failed", {
-        error_code: result.code,
-        upstream_status: result.upstreamStatus,
-        error: result,
-      });
-    }
-    return { output: upstreamFailure(result.code), json: FAILURE_JSON[result.code], cache };
+  return async (request, context) => {
+    const { result, cache } = await weather.lookup(request, context);
+    if (result instanceof UpstreamError) return failedLookup(result, cache, context);
+    const { output, json } = cache === "stale"
+      ? report(result, request, true)
+      : prepare(result, request);
+    return { output, json, cache };
   };
+}
 
-  return async (request, context) =>
-    answer(await weather.lookup(request, context), request, context);
+/** True for the answers that carry an error_code instead of a report. */
+export function isFailure(output: object): output is ActionFailure {
+  return "error_code" in output;
+}
+
+/** The answer to a lookup that found no answer: its error_code, logged unless it is the caller's. */
+export function failedLookup(
+  error: UpstreamError,
+  cache: Lookup<unknown>["cache"],
+  context: ActionContext,
+): ActionResult<never> {
+  if (error.code !== "CITY_NOT_FOUND") {
+    context.logger.warn("Upstream call failed", {
+      error_code: error.code,
+      upstream_status: error.upstreamStatus,
+      error,
+    });
+  }
+  return { output: upstreamFailure(error.code), json: FAILURE_JSON[error.code], cache };
 }
 
 function upstreamFailure(code: UpstreamErrorCode): ActionFailure {

@@ -1,8 +1,9 @@
 /**
- * The weather source the action uses: OpenWeatherMap behind a cache.
+ * An action's source of OpenWeatherMap answers (observations, forecasts): the
+ * upstream behind a cache. Each action has its own cache; all share one guard.
  *
  * - Answers are cached by normalised request (place, units, lang):
- *   observations for `ttlMs`, "city not found" for `notFoundTtlMs`.
+ *   answers for `ttlMs`, "place not found" for `notFoundTtlMs`.
  * - Two layers: this instance's memory (an LRU), then, when configured, the
  *   shared store (shared_answers.ts), so an answer fetched by any instance
  *   is served by all. A miss in memory costs one store round trip.
@@ -21,19 +22,18 @@
 import { createTtlCache } from "../process/ttl_cache.ts";
 import type { Logger } from "../process/log.ts";
 import type { WeatherMetrics } from "./metrics.ts";
-import {
-  type CurrentWeatherQuery,
-  type Observation,
-  type OpenWeatherClient,
-  UpstreamError,
-} from "./openweather.ts";
+import type { ActionName } from "./contract.ts";
+import { type CurrentWeatherQuery, UpstreamError } from "./openweather.ts";
 import { type CachedAnswer, KNOWN_NAME_TTL_MS, type SharedAnswers } from "./shared_answers.ts";
 import { ThrottledError, type UpstreamGuard } from "./upstream_guard.ts";
 import { DeadlineReached } from "../process/timeout.ts";
 import { placeKey } from "./place.ts";
 
-export interface WeatherCacheOptions {
-  client: OpenWeatherClient;
+export interface AnswerCacheOptions<T> {
+  /** Whose answers these are, for the metrics' `action` label and the cache keys. */
+  action: ActionName;
+  /** Asks OpenWeatherMap; rejects with an UpstreamError, never anything else. */
+  fetch: (query: CurrentWeatherQuery) => Promise<T>;
   guard: UpstreamGuard;
   ttlMs: number;
   notFoundTtlMs: number;
@@ -42,16 +42,18 @@ export interface WeatherCacheOptions {
   now: () => number;
   metrics: WeatherMetrics;
   /** The shared store's layer; absent: memory only. */
-  shared?: SharedAnswers | undefined;
+  shared?: SharedAnswers<T> | undefined;
 }
 
 /** Where an answer came from. `shared`: not in this instance's memory, from the shared store. */
 export type CacheResult = "hit" | "shared" | "miss" | "stale";
 
-export interface WeatherLookup {
-  /** The observation, or why there is none. */
-  readonly result: Observation | UpstreamError;
+export interface Lookup<T> {
+  /** The answer, or why there is none. */
+  readonly result: T | UpstreamError;
   readonly cache: CacheResult;
+  /** When the answer was fetched, milliseconds since the epoch; absent with no answer. */
+  readonly storedAt?: number;
 }
 
 /** What a lookup needs of its request. */
@@ -66,37 +68,42 @@ export interface LookupContext {
   readonly deadline?: Promise<never>;
 }
 
-export interface WeatherSource {
-  lookup(query: CurrentWeatherQuery, context: LookupContext): Promise<WeatherLookup>;
+export interface AnswerSource<T> {
+  lookup(query: CurrentWeatherQuery, context: LookupContext): Promise<Lookup<T>>;
 }
 
-/** One entry per place (each kind its own key space), units and language. */
-export function cacheKey(query: CurrentWeatherQuery): string {
-  return JSON.stringify([...placeKey(query.place), query.units, query.lang]);
+/**
+ * One entry per place (each kind its own key space), units and language. The
+ * weather action's keys carry no action name, so the shared store's entries
+ * written before the forecast action existed still count.
+ */
+export function cacheKey(query: CurrentWeatherQuery, action: ActionName = "weather"): string {
+  const parts = [...placeKey(query.place), query.units, query.lang];
+  return JSON.stringify(action === "weather" ? parts : [action, ...parts]);
 }
 
-interface Refreshed {
-  readonly answer: CachedAnswer;
+interface Refreshed<T> {
+  readonly answer: CachedAnswer<T>;
   readonly source: "shared" | "miss";
 }
 
-export function createWeatherCache(options: WeatherCacheOptions): WeatherSource {
-  const { now, metrics, client, guard, shared } = options;
-  const freshFor = (answer: CachedAnswer) =>
+export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerSource<T> {
+  const { action, now, metrics, guard, shared } = options;
+  const freshFor = (answer: CachedAnswer<T>) =>
     "notFound" in answer ? options.notFoundTtlMs : options.ttlMs;
-  const keptFor = (answer: CachedAnswer) => freshFor(answer) + options.staleMaxMs;
-  const isFresh = (answer: CachedAnswer) => now() - answer.storedAt < freshFor(answer);
+  const keptFor = (answer: CachedAnswer<T>) => freshFor(answer) + options.staleMaxMs;
+  const isFresh = (answer: CachedAnswer<T>) => now() - answer.storedAt < freshFor(answer);
   // Checked here, not left to lru-cache, so the bound holds to the millisecond.
-  const isServable = (answer: CachedAnswer) => now() - answer.storedAt < keptFor(answer);
+  const isServable = (answer: CachedAnswer<T>) => now() - answer.storedAt < keptFor(answer);
 
-  const cache = createTtlCache<string, CachedAnswer>({
+  const cache = createTtlCache<string, CachedAnswer<T>>({
     max: options.maxEntries,
     // An entry is dropped once it is too old even to be served stale. (For
     // lru-cache a ttl of 0 means "forever", hence at least 1 ms.)
     ttl: Math.max(1, options.ttlMs + options.staleMaxMs),
     now,
   });
-  const remember = (key: string, answer: CachedAnswer) =>
+  const remember = (key: string, answer: CachedAnswer<T>) =>
     cache.set(key, answer, { ttl: Math.max(1, answer.storedAt + keptFor(answer) - now()) });
   /** Names that have answered with weather, for the guard's "known" calls. */
   const knownNames = createTtlCache<string, true>({
@@ -104,9 +111,9 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
     ttl: KNOWN_NAME_TTL_MS,
     now,
   });
-  const refreshing = new Map<string, Promise<Refreshed>>();
+  const refreshing = new Map<string, Promise<Refreshed<T>>>();
 
-  async function refresh(key: string, query: CurrentWeatherQuery): Promise<Refreshed> {
+  async function refresh(key: string, query: CurrentWeatherQuery): Promise<Refreshed<T>> {
     let known = knownNames.has(key);
     if (shared) {
       const stored = await shared.read(key);
@@ -114,36 +121,36 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
       const remote = stored?.answer;
       if (stored?.known) known = true;
       // Another instance's not-found does not replace a good answer in its stale window either.
-      const keepLocal = local !== undefined && "observation" in local && isServable(local) &&
+      const keepLocal = local !== undefined && "value" in local && isServable(local) &&
         remote !== undefined && "notFound" in remote;
       if (
         remote && !keepLocal && isServable(remote) && (!local || remote.storedAt > local.storedAt)
       ) {
         // Fresh: the answer. Stale: what to serve if the upstream fails below.
         remember(key, remote);
-        if ("observation" in remote) knownNames.set(key, true);
+        if ("value" in remote) knownNames.set(key, true);
         if (isFresh(remote)) return { answer: remote, source: "shared" };
       }
     }
     const previous = cache.get(key);
-    if (previous && "observation" in previous) known = true;
+    if (previous && "value" in previous) known = true;
     await guard.admit(known ? "known" : "unknown");
     try {
-      const observation = await client.currentWeather(query);
-      metrics.upstreamCalls.inc("ok");
-      const answer = { observation, storedAt: now() };
+      const value = await options.fetch(query);
+      metrics.upstreamCalls.inc(action, "ok");
+      const answer = { value, storedAt: now() };
       remember(key, answer);
       knownNames.set(key, true);
       await shared?.write(key, answer, keptFor(answer));
       return { answer, source: "miss" };
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
-      metrics.upstreamCalls.inc(error.code);
+      metrics.upstreamCalls.inc(action, error.code);
       if (error.code === "CITY_NOT_FOUND") {
         const good = cache.get(key);
         // A good answer still inside its stale window wins: the caller gets it (stale),
         // and one odd 404 cannot make a city vanish for WEATHER_NOT_FOUND_TTL_S.
-        if (good && "observation" in good && isServable(good)) throw error;
+        if (good && "value" in good && isServable(good)) throw error;
         const answer = { notFound: true as const, storedAt: now() };
         remember(key, answer);
         knownNames.delete(key);
@@ -155,18 +162,23 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
     }
   }
 
-  const toResult = (answer: CachedAnswer): Observation | UpstreamError =>
+  const toResult = (answer: CachedAnswer<T>): T | UpstreamError =>
     "notFound" in answer
       ? new UpstreamError("CITY_NOT_FOUND", "OpenWeatherMap does not know the place (cached)", 404)
-      : answer.observation;
+      : answer.value;
+  const found = (answer: CachedAnswer<T>, cache: CacheResult): Lookup<T> => ({
+    result: toResult(answer),
+    cache,
+    storedAt: answer.storedAt,
+  });
 
   return {
     async lookup(query, context) {
-      const key = cacheKey(query);
+      const key = cacheKey(query, action);
       const cached = cache.get(key);
       if (cached && isFresh(cached)) {
-        metrics.cacheLookups.inc("hit");
-        return { result: toResult(cached), cache: "hit" };
+        metrics.cacheLookups.inc(action, "hit");
+        return found(cached, "hit");
       }
       // Not a fresh hit: share the refresh in flight for this key, or start one.
       let inFlight = refreshing.get(key);
@@ -180,8 +192,8 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
       let failure: UpstreamError;
       try {
         const outcome = await (deadline ? Promise.race([inFlight, deadline]) : inFlight);
-        metrics.cacheLookups.inc(outcome.source);
-        return { result: toResult(outcome.answer), cache: outcome.source };
+        metrics.cacheLookups.inc(action, outcome.source);
+        return found(outcome.answer, outcome.source);
       } catch (error) {
         if (error instanceof DeadlineReached) {
           failure = new UpstreamError(
@@ -189,7 +201,7 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
             "REQUEST_DEADLINE_MS reached before OpenWeatherMap answered",
           );
         } else if (error instanceof UpstreamError) {
-          if (error instanceof ThrottledError) metrics.upstreamCalls.inc("throttled");
+          if (error instanceof ThrottledError) metrics.upstreamCalls.inc(action, "throttled");
           failure = error;
         } else {
           throw error;
@@ -198,14 +210,14 @@ export function createWeatherCache(options: WeatherCacheOptions): WeatherSource 
       // The refresh may have brought a stale answer from the shared store.
       const stale = cache.get(key);
       if (stale && isServable(stale)) {
-        metrics.cacheLookups.inc("stale");
+        metrics.cacheLookups.inc(action, "stale");
         context.logger.warn("Serving a stale answer: OpenWeatherMap is failing", {
           error_code: failure.code,
           age_s: Math.round((now() - stale.storedAt) / 1000),
         });
-        return { result: toResult(stale), cache: "stale" };
+        return found(stale, "stale");
       }
-      metrics.cacheLookups.inc("miss");
+      metrics.cacheLookups.inc(action, "miss");
       return { result: failure, cache: "miss" };
     },
   };

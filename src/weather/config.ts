@@ -1,4 +1,7 @@
-/** The weather domain's settings: OpenWeatherMap, its protection, the cache, the deadline. */
+/**
+ * The weather domain's settings: OpenWeatherMap, its protection, the caches
+ * of both actions (weather and forecast), the deadline.
+ */
 
 import {
   MIN_SECRET_LENGTH,
@@ -20,6 +23,11 @@ export const WEATHER_VARIABLES = {
     default: "https://api.openweathermap.org/data/2.5/weather",
     meaning: "The full current-weather endpoint URL, `http` or `https`, without credentials",
   },
+  OPENWEATHER_FORECAST_URL: {
+    default: "https://api.openweathermap.org/data/2.5/forecast",
+    meaning:
+      "The full 5 day / 3 hour forecast endpoint URL, for the forecast action, `http` or `https`, without credentials",
+  },
   OPENWEATHER_TIMEOUT_MS: {
     default: "3000",
     meaning:
@@ -28,7 +36,7 @@ export const WEATHER_VARIABLES = {
   OPENWEATHER_MAX_CALLS_PER_MINUTE: {
     default: "60",
     meaning:
-      "Upstream calls allowed in any 60 s (the free plan's limit); past it, stale answers or `UPSTREAM_RATE_LIMITED` without calling",
+      "Upstream calls allowed in any 60 s (the free plan's limit), both actions together; past it, stale answers or `UPSTREAM_RATE_LIMITED` without calling",
   },
   OPENWEATHER_UNKNOWN_CITY_SHARE_PERCENT: {
     default: "50",
@@ -43,31 +51,42 @@ export const WEATHER_VARIABLES = {
   WEATHER_CACHE_TTL_S: {
     default: "600",
     meaning:
-      "How long an answer is served from the cache (OpenWeatherMap updates about every 10 minutes)",
+      "How long a weather answer is served from the cache (OpenWeatherMap updates about every 10 minutes)",
+  },
+  FORECAST_CACHE_TTL_S: {
+    default: "1800",
+    meaning:
+      "How long a forecast is served from the cache (OpenWeatherMap recomputes forecasts every few hours)",
   },
   WEATHER_NOT_FOUND_TTL_S: {
     default: "300",
-    meaning: "How long a `CITY_NOT_FOUND` answer is cached",
+    meaning: "How long a `CITY_NOT_FOUND` answer is cached, by either action",
   },
   WEATHER_STALE_MAX_S: {
     default: "3600",
     meaning:
-      "How long past its TTL an answer may still be served, marked `stale`, while OpenWeatherMap fails",
+      "How long past its TTL an answer (weather or forecast) may still be served, marked `stale`, while OpenWeatherMap fails",
   },
   WEATHER_CACHE_MAX_ENTRIES: {
     default: "10000",
-    meaning: "How many distinct requests (place, units, lang) the cache holds",
+    meaning:
+      "How many distinct requests (place, units, lang) each action's cache holds: the weather's, and the forecast's",
   },
   SEVERE_WIND_METRES_PER_SECOND: {
     default: "17.2",
     meaning:
-      "Wind at or above this speed, in m/s whatever the request's units, makes an answer `severe` (`high_wind`); the default is gale force, Beaufort 8",
+      "Wind at or above this speed, in m/s whatever the request's units, makes an answer `severe` (`high_wind`); the default is gale force, Beaufort 8; in a forecast, a step with such wind",
+  },
+  FORECAST_RAIN_PROBABILITY_PERCENT: {
+    default: "50",
+    meaning:
+      "From this chance of precipitation, `1`–`100` %, the forecast's `next_hours_rain_expected` is true (as it is when a step has any rain or snow)",
   },
   REQUEST_DEADLINE_MS: {
     default: "5000",
     deployDefault: "3500",
     meaning:
-      "Every weather request is answered within this, `100`–`60000` ms. Keep it below the Genesys action timeout (and, on Deno Deploy, below `SHUTDOWN_GRACE_MS`)",
+      "Every action request is answered within this, `100`–`60000` ms. Keep it below the Genesys action timeout (and, on Deno Deploy, below `SHUTDOWN_GRACE_MS`)",
   },
 } as const satisfies VariableSpecs;
 
@@ -75,6 +94,7 @@ export interface WeatherConfig {
   readonly openWeather: {
     readonly apiKey: string;
     readonly baseUrl: URL;
+    readonly forecastUrl: URL;
     readonly timeoutMs: number;
     readonly maxCallsPerMinute: number;
     readonly unknownCitySharePercent: number;
@@ -82,11 +102,13 @@ export interface WeatherConfig {
   };
   readonly weatherCache: {
     readonly ttlS: number;
+    readonly forecastTtlS: number;
     readonly notFoundTtlS: number;
     readonly staleMaxS: number;
     readonly maxEntries: number;
   };
   readonly severeWindMetresPerSecond: number;
+  readonly rainProbabilityPercent: number;
   readonly requestDeadlineMs: number;
 }
 
@@ -99,6 +121,7 @@ export function readWeatherConfig(
         minLength: MIN_SECRET_LENGTH,
       }),
       baseUrl: vars.httpUrl("OPENWEATHER_BASE_URL"),
+      forecastUrl: vars.httpUrl("OPENWEATHER_FORECAST_URL"),
       timeoutMs: vars.integer("OPENWEATHER_TIMEOUT_MS", { min: 1, max: 60_000 }),
       maxCallsPerMinute: vars.integer("OPENWEATHER_MAX_CALLS_PER_MINUTE", { min: 1, max: 100_000 }),
       unknownCitySharePercent: vars.integer("OPENWEATHER_UNKNOWN_CITY_SHARE_PERCENT", {
@@ -109,6 +132,7 @@ export function readWeatherConfig(
     },
     weatherCache: {
       ttlS: vars.integer("WEATHER_CACHE_TTL_S", { min: 0, max: 86_400 }),
+      forecastTtlS: vars.integer("FORECAST_CACHE_TTL_S", { min: 0, max: 86_400 }),
       notFoundTtlS: vars.integer("WEATHER_NOT_FOUND_TTL_S", { min: 0, max: 86_400 }),
       staleMaxS: vars.integer("WEATHER_STALE_MAX_S", { min: 0, max: 7 * 86_400 }),
       maxEntries: vars.integer("WEATHER_CACHE_MAX_ENTRIES", { min: 1, max: 1_000_000 }),
@@ -116,6 +140,10 @@ export function readWeatherConfig(
     severeWindMetresPerSecond: vars.decimal("SEVERE_WIND_METRES_PER_SECOND", {
       min: 0.1,
       max: 200,
+    }),
+    rainProbabilityPercent: vars.integer("FORECAST_RAIN_PROBABILITY_PERCENT", {
+      min: 1,
+      max: 100,
     }),
     requestDeadlineMs: vars.integer("REQUEST_DEADLINE_MS", { min: 100, max: 60_000 }),
   };

@@ -100,6 +100,47 @@ export interface WeatherReport {
 }
 
 /**
+ * What the forecast action answers: flat fields, as Architect works with flat
+ * fields. "Next hours" is the next two 3-hour steps; "today" and "tomorrow"
+ * are calendar days in the place's local time, and today's fields are absent
+ * once no step of today remains. Temperatures are whole numbers, to speak
+ * without arithmetic. Optional fields are absent (never null) when unknown.
+ */
+export interface ForecastReport {
+  next_hours_condition: string;
+  next_hours_condition_group?: ConditionGroup | undefined;
+  next_hours_precipitation_probability: number;
+  next_hours_rain_expected: boolean;
+  next_hours_severe: boolean;
+  next_hours_severe_reason?: SevereReason | undefined;
+  today_temperature_min?: number | undefined;
+  today_temperature_max?: number | undefined;
+  today_precipitation_probability?: number | undefined;
+  today_condition_group?: ConditionGroup | undefined;
+  today_severe?: boolean | undefined;
+  tomorrow_temperature_min?: number | undefined;
+  tomorrow_temperature_max?: number | undefined;
+  tomorrow_precipitation_probability?: number | undefined;
+  tomorrow_condition_group?: ConditionGroup | undefined;
+  tomorrow_severe?: boolean | undefined;
+  summary: string;
+  city?: string | undefined;
+  country?: string | undefined;
+  units: Units;
+  temperature_unit: "celsius" | "fahrenheit" | "kelvin";
+  lang: string;
+  stale: boolean;
+  forecast_at: string;
+}
+
+/**
+ * The service's actions, by the name metrics and logs give them: each is
+ * `POST /data-action/<name>`, takes the same request, and answers its own report.
+ */
+export const ACTIONS = ["weather", "forecast"] as const;
+export type ActionName = typeof ACTIONS[number];
+
+/**
  * Upstream trouble is an answer, not an HTTP error: the flow gets `200` with a
  * code to branch on and a short sentence it may speak to the caller.
  */
@@ -151,8 +192,11 @@ export interface ActionFailure {
   error_message: string;
 }
 
-/** Every `200` answer is one or the other. */
+/** Every `200` answer of the weather action is one or the other. */
 export type WeatherActionOutput = WeatherReport | ActionFailure;
+
+/** Every `200` answer of the forecast action is one or the other. */
+export type ForecastActionOutput = ForecastReport | ActionFailure;
 
 /** What each request field may be told, after `Field "name" `; the schema uses the same words. */
 export const REQUEST_FIELD_PROBLEMS = {

@@ -5,25 +5,25 @@
 
 import type { FamilyTable, Recorders } from "../process/metrics.ts";
 import type { CacheResult } from "./cache.ts";
-import { UPSTREAM_ERROR_CODES } from "./contract.ts";
+import { ACTIONS, UPSTREAM_ERROR_CODES } from "./contract.ts";
 
 export const WEATHER_METRICS = {
   upstreamCalls: {
     name: "openweather_calls_total",
     help:
-      'OpenWeatherMap calls by outcome ("ok", an error_code, or "throttled" when the guard avoided the call)',
+      'OpenWeatherMap calls by action and outcome ("ok", an error_code, or "throttled" when the guard avoided the call)',
     type: "counter",
-    labels: ["outcome"],
-    known: ["ok", "throttled", ...UPSTREAM_ERROR_CODES],
+    labels: ["action", "outcome"],
+    known: { action: ACTIONS, outcome: ["ok", "throttled", ...UPSTREAM_ERROR_CODES] },
   },
   cacheLookups: {
     name: "weather_cache_lookups_total",
     help:
-      "Weather cache lookups by result (hit: this instance's memory, shared: the shared store, miss, stale)",
+      "Cache lookups by action and result (hit: this instance's memory, shared: the shared store, miss, stale)",
     type: "counter",
-    labels: ["result"],
+    labels: ["action", "result"],
     // "shared" only happens with a shared store.
-    known: ["hit", "miss", "stale"] satisfies readonly CacheResult[],
+    known: { action: ACTIONS, result: ["hit", "miss", "stale"] satisfies readonly CacheResult[] },
   },
   budgetSpent: {
     name: "openweather_budget_spent_total",

@@ -1,24 +1,33 @@
 /**
- * The weather domain: the Data Action's contract, OpenWeatherMap behind the
- * quota guard and the cache, and the action that turns a request into the
- * contract's answer. `createWeather` wires them from the domain's settings.
+ * The weather domain: the Data Actions' contract, OpenWeatherMap behind the
+ * quota guard and a cache per action, and the actions that turn a request
+ * into the contract's answers. `createWeather` wires them from the domain's
+ * settings: one client and one guard (one budget) for both actions.
  */
 
 import type { Logger } from "../process/log.ts";
 import type { MetricsRegistry } from "../process/metrics.ts";
 import type { SharedStore } from "../store/shared_store.ts";
 import { createWeatherAction, type WeatherAction } from "./action.ts";
-import { createWeatherCache } from "./cache.ts";
+import { type AnswerCacheOptions, createAnswerCache } from "./cache.ts";
 import type { WeatherConfig } from "./config.ts";
+import { createForecastAction, type ForecastAction } from "./forecast_action.ts";
 import { createOpenWeatherClient } from "./openweather.ts";
-import { createSharedAnswers } from "./shared_answers.ts";
+import {
+  createSharedAnswers,
+  FORECAST_FORM,
+  OBSERVATION_FORM,
+  type StoredForm,
+} from "./shared_answers.ts";
 import { WEATHER_METRICS } from "./metrics.ts";
 import { createUpstreamGuard } from "./upstream_guard.ts";
 
-export type { WeatherAction } from "./action.ts";
+export { type Action, type ActionResult, isFailure, type WeatherAction } from "./action.ts";
+export type { ForecastAction } from "./forecast_action.ts";
 
 export interface Weather {
   action: WeatherAction;
+  forecastAction: ForecastAction;
   /** Closes the upstream connection pool. */
   close(): Promise<void>;
 }
@@ -48,19 +57,38 @@ export function createWeather(
     shared: deps.shared,
   });
   metrics.budgetRemaining.setSource(guard.remainingCalls);
-  const cache = createWeatherCache({
-    client,
-    guard,
-    shared: deps.shared ? createSharedAnswers(deps.shared.store) : undefined,
+  const cacheOf = <T>(
+    specific: Pick<AnswerCacheOptions<T>, "action" | "fetch" | "ttlMs">,
+    form: StoredForm<T>,
+  ) =>
+    createAnswerCache({
+      ...specific,
+      guard,
+      shared: deps.shared ? createSharedAnswers(deps.shared.store, form) : undefined,
+      notFoundTtlMs: weatherCache.notFoundTtlS * 1000,
+      staleMaxMs: weatherCache.staleMaxS * 1000,
+      maxEntries: weatherCache.maxEntries,
+      now: deps.now,
+      metrics,
+    });
+  const observations = cacheOf({
+    action: "weather",
+    fetch: client.currentWeather,
     ttlMs: weatherCache.ttlS * 1000,
-    notFoundTtlMs: weatherCache.notFoundTtlS * 1000,
-    staleMaxMs: weatherCache.staleMaxS * 1000,
-    maxEntries: weatherCache.maxEntries,
-    now: deps.now,
-    metrics,
-  });
-  const action = createWeatherAction(cache, {
-    severeWindMetresPerSecond: config.severeWindMetresPerSecond,
-  });
-  return { action, close: () => client.close() };
+  }, OBSERVATION_FORM);
+  const forecasts = cacheOf({
+    action: "forecast",
+    fetch: client.forecast,
+    ttlMs: weatherCache.forecastTtlS * 1000,
+  }, FORECAST_FORM);
+  const { severeWindMetresPerSecond } = config;
+  return {
+    action: createWeatherAction(observations, { severeWindMetresPerSecond }),
+    forecastAction: createForecastAction(forecasts, {
+      severeWindMetresPerSecond,
+      rainProbabilityPercent: config.rainProbabilityPercent,
+      now: deps.now,
+    }),
+    close: () => client.close(),
+  };
 }

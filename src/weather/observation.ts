@@ -88,14 +88,14 @@ function sys(value: unknown, path: string): NonNullable<Observation["sys"]> {
   return optional(record(value, path), "country", text, path);
 }
 
-type Reader<T> = (value: unknown, path: string) => T;
+export type Reader<T> = (value: unknown, path: string) => T;
 
 /**
  * `{ [key]: value }` for a field the schema marks optional, `{}` when absent.
  * The schema keeps a key that is present with the value `undefined` (JSON has
  * none, but a caller in this process could), so this does too.
  */
-function optional<K extends string, T>(
+export function optional<K extends string, T>(
   object: Record<string, unknown>,
   key: K,
   read: Reader<T>,
@@ -127,6 +127,6 @@ export function text(value: unknown, path: string): string {
   return value;
 }
 
-function at(path: string, key: string): string {
+export function at(path: string, key: string): string {
   return path === "" ? key : `${path}.${key}`;
 }

@@ -1,5 +1,6 @@
 /**
- * A typed client for OpenWeatherMap's current-weather endpoint.
+ * A typed client for OpenWeatherMap's current-weather and 5 day / 3 hour
+ * forecast endpoints, which take the same place, `units` and `lang`.
  *
  * Every call has a timeout that covers the body as well as the headers,
  * follows no redirects, reads a bounded body, and ends in either a validated
@@ -18,12 +19,17 @@ import {
   requestAttributes,
 } from "../process/outbound_http.ts";
 import type { Language, Units, UpstreamErrorCode } from "./contract.ts";
+import { type Forecast, parseForecast } from "./forecast.ts";
 import { type Place, placeParameters } from "./place.ts";
 import { type Observation, parseObservation } from "./observation.ts";
 
 export type { Observation } from "./observation.ts";
+export type { Forecast } from "./forecast.ts";
 
-/** A current-weather answer is about 1 KiB; anything far larger is not one. */
+/**
+ * A current-weather answer is about 1 KiB, a 40-step forecast about 16 KiB;
+ * anything far larger is not one.
+ */
 const MAX_UPSTREAM_BODY_BYTES = 256 * 1024;
 
 /** What OpenWeatherMap is asked: the request's place, units and language, as validation left them. */
@@ -46,7 +52,10 @@ export class UpstreamError extends Error {
 }
 
 export interface OpenWeatherClientOptions {
+  /** OPENWEATHER_BASE_URL: the current-weather endpoint. */
   baseUrl: URL;
+  /** OPENWEATHER_FORECAST_URL. */
+  forecastUrl: URL;
   apiKey: string;
   timeoutMs: number;
   /** Deno may trace outbound calls (OTEL_DENO, Deno Deploy): never let it see the URL. */
@@ -56,6 +65,8 @@ export interface OpenWeatherClientOptions {
 export interface OpenWeatherClient {
   /** Resolves with an observation or rejects with an UpstreamError, never anything else. */
   currentWeather(query: CurrentWeatherQuery): Promise<Observation>;
+  /** Resolves with a forecast or rejects with an UpstreamError, never anything else. */
+  forecast(query: CurrentWeatherQuery): Promise<Forecast>;
   /** Closes pooled connections; for shutdown. */
   close(): Promise<void>;
 }
@@ -65,22 +76,20 @@ export function createOpenWeatherClient(options: OpenWeatherClientOptions): Open
     traced: options.outboundTraced,
     connectTimeoutMs: options.timeoutMs,
   });
-  // Only the safe attributes: no URL, no query.
-  const span = {
-    traced: options.outboundTraced,
-    name: "OpenWeatherMap current weather",
-    attributes: requestAttributes(options.baseUrl),
-    describeFailure: (error: unknown) => {
-      const upstream = error as UpstreamError;
-      return { status: upstream.upstreamStatus, type: upstream.code };
-    },
+  const describeFailure = (error: unknown) => {
+    const upstream = error as UpstreamError;
+    return { status: upstream.upstreamStatus, type: upstream.code };
   };
 
-  async function call(query: CurrentWeatherQuery): Promise<Observation> {
-    const url = currentWeatherUrl(options.baseUrl, options.apiKey, query);
+  async function call<T>(
+    endpoint: URL,
+    query: CurrentWeatherQuery,
+    parse: (value: unknown) => T,
+  ): Promise<T> {
+    const url = queryUrl(endpoint, options.apiKey, query);
     const timeout = AbortSignal.timeout(options.timeoutMs);
     try {
-      return await readObservation(await http.get(url, timeout));
+      return await readAnswer(await http.get(url, timeout), parse);
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
       if (timeout.aborted) {
@@ -100,14 +109,34 @@ export function createOpenWeatherClient(options: OpenWeatherClientOptions): Open
     }
   }
 
+  /** A traced call: only the safe attributes, no URL, no query. */
+  const endpoint = <T>(name: string, url: URL, parse: (value: unknown) => T) => {
+    const span = {
+      traced: options.outboundTraced,
+      name,
+      attributes: requestAttributes(url),
+      describeFailure,
+    };
+    return (query: CurrentWeatherQuery) => inClientSpan(span, () => call(url, query, parse));
+  };
+
   return {
-    currentWeather: (query) => inClientSpan(span, () => call(query)),
+    currentWeather: endpoint(
+      "OpenWeatherMap current weather",
+      options.baseUrl,
+      (value) => parseObservation(value),
+    ),
+    forecast: endpoint(
+      "OpenWeatherMap forecast",
+      options.forecastUrl,
+      (value) => parseForecast(value),
+    ),
     close: () => http.close(),
   };
 }
 
-function currentWeatherUrl(baseUrl: URL, apiKey: string, query: CurrentWeatherQuery): URL {
-  const url = new URL(baseUrl);
+function queryUrl(endpoint: URL, apiKey: string, query: CurrentWeatherQuery): URL {
+  const url = new URL(endpoint);
   for (const [name, value] of placeParameters(query.place)) url.searchParams.set(name, value);
   url.searchParams.set("units", query.units);
   url.searchParams.set("lang", query.lang);
@@ -115,9 +144,10 @@ function currentWeatherUrl(baseUrl: URL, apiKey: string, query: CurrentWeatherQu
   return url;
 }
 
-async function readObservation(
+async function readAnswer<T>(
   { status, body: stream, discard }: OutboundAnswer,
-): Promise<Observation> {
+  parse: (value: unknown) => T,
+): Promise<T> {
   if (status !== 200) {
     // Redirects, errors: nothing in the body is needed, and the socket is reused.
     await discard().catch(() => {});
@@ -143,7 +173,7 @@ async function readObservation(
   if (cod !== 200) throw errorForStatus(cod);
 
   try {
-    return parseObservation(body);
+    return parse(body);
   } catch (error) {
     throw new UpstreamError(
       "UPSTREAM_UNAVAILABLE",

@@ -12,7 +12,11 @@ import type { Observation } from "./observation.ts";
 
 const METRES_PER_SECOND_IN_A_MILE_PER_HOUR = 0.44704;
 
-const TEMPERATURE_UNIT = { metric: "celsius", imperial: "fahrenheit", standard: "kelvin" } as const;
+export const TEMPERATURE_UNIT = {
+  metric: "celsius",
+  imperial: "fahrenheit",
+  standard: "kelvin",
+} as const;
 const WIND_SPEED_UNIT = {
   metric: "meters per second",
   imperial: "miles per hour",
@@ -134,7 +138,7 @@ export function severeReasonOf(
 }
 
 /** OpenWeatherMap gives wind in mph for imperial units, in m/s otherwise. */
-function windMetresPerSecond(speed: number | undefined, units: Units): number | undefined {
+export function windMetresPerSecond(speed: number | undefined, units: Units): number | undefined {
   if (speed === undefined) return undefined;
   return units === "imperial" ? speed * METRES_PER_SECOND_IN_A_MILE_PER_HOUR : speed;
 }
@@ -165,7 +169,7 @@ function summaryOf(
 }
 
 /** "light rain" → "Light rain"; works per code point, so "ясно" → "Ясно". */
-function capitaliseFirstLetter(text: string, tag: string): string {
+export function capitaliseFirstLetter(text: string, tag: string): string {
   const [first = "", ...rest] = text.trim();
   return first.toLocaleUpperCase(tag) + rest.join("");
 }

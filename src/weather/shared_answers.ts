@@ -10,46 +10,64 @@
  */
 
 import type { SharedStore } from "../store/shared_store.ts";
+import { type Forecast, parseForecast } from "./forecast.ts";
 import { number, type Observation, parseObservation, record } from "./observation.ts";
 
-/** What either cache layer holds: an observation, or OpenWeatherMap's word that the city does not exist. */
-export type CachedAnswer =
-  | { readonly observation: Observation; readonly storedAt: number }
+/**
+ * What either cache layer holds: OpenWeatherMap's answer (an observation, a
+ * forecast), or its word that the place does not exist.
+ */
+export type CachedAnswer<T> =
+  | { readonly value: T; readonly storedAt: number }
   | { readonly notFound: true; readonly storedAt: number };
+
+/** How an action's answers are stored: under which field, and the check they get when read back. */
+export interface StoredForm<T> {
+  /** `{ storedAt, [field]: answer }`: the field says what the answer is to anyone reading the store. */
+  readonly field: string;
+  readonly parse: (value: unknown, path: string) => T;
+}
+
+export const OBSERVATION_FORM: StoredForm<Observation> = {
+  field: "observation",
+  parse: parseObservation,
+};
+export const FORECAST_FORM: StoredForm<Forecast> = { field: "forecast", parse: parseForecast };
 
 /** How long a name counts as known after it last answered. */
 export const KNOWN_NAME_TTL_MS = 30 * 24 * 3_600_000;
 
 /**
  * A stored answer read back, as StoredAnswerSchema (contract_schema.ts) reads
- * it: the observation form when it holds a valid observation (a `notFound`
- * beside it is dropped), else the not-found form; only the known fields are
- * kept. Anything else throws, as does `storedAt` that is not a finite number.
+ * it for observations: the answer when its field holds a valid one (a
+ * `notFound` beside it is dropped), else the not-found form; only the known
+ * fields are kept. Anything else throws, as does `storedAt` that is not a
+ * finite number.
  */
-export function parseStoredAnswer(value: unknown): CachedAnswer {
+export function parseStoredAnswer<T>(value: unknown, form: StoredForm<T>): CachedAnswer<T> {
   const stored = record(value, "");
   const storedAt = number(stored.storedAt, "storedAt");
   try {
-    return { storedAt, observation: parseObservation(stored.observation, "observation") };
+    return { storedAt, value: form.parse(stored[form.field], form.field) };
   } catch (error) {
     if (stored.notFound === true) return { storedAt, notFound: true };
     throw error;
   }
 }
 
-export interface SharedRead {
-  readonly answer: CachedAnswer | undefined;
+export interface SharedRead<T> {
+  readonly answer: CachedAnswer<T> | undefined;
   readonly known: boolean;
 }
 
-export interface SharedAnswers {
+export interface SharedAnswers<T> {
   /** The stored answer and whether the name is known; undefined when the store is unavailable. */
-  read(key: string): Promise<SharedRead | undefined>;
-  /** Stores the answer for `ttlMs`; an observation marks the name known, a not-found unmarks it. */
-  write(key: string, answer: CachedAnswer, ttlMs: number): Promise<void>;
+  read(key: string): Promise<SharedRead<T> | undefined>;
+  /** Stores the answer for `ttlMs`; an answer marks the name known, a not-found unmarks it. */
+  write(key: string, answer: CachedAnswer<T>, ttlMs: number): Promise<void>;
 }
 
-export function createSharedAnswers(store: SharedStore): SharedAnswers {
+export function createSharedAnswers<T>(store: SharedStore, form: StoredForm<T>): SharedAnswers<T> {
   const answerKey = (key: string) => `answer:${key}`;
   const knownKey = (key: string) => `known:${key}`;
   return {
@@ -61,8 +79,11 @@ export function createSharedAnswers(store: SharedStore): SharedAnswers {
     },
     async write(key, answer, ttlMs) {
       if (ttlMs <= 0) return;
-      const sets = [{ key: answerKey(key), value: JSON.stringify(answer), ttlMs }];
-      if ("observation" in answer) {
+      const stored = "value" in answer
+        ? { storedAt: answer.storedAt, [form.field]: answer.value }
+        : answer;
+      const sets = [{ key: answerKey(key), value: JSON.stringify(stored), ttlMs }];
+      if ("value" in answer) {
         await store.write([...sets, { key: knownKey(key), value: "1", ttlMs: KNOWN_NAME_TTL_MS }]);
       } else {
         await store.write(sets, [knownKey(key)]);
@@ -70,9 +91,9 @@ export function createSharedAnswers(store: SharedStore): SharedAnswers {
     },
   };
 
-  function decode(text: string): CachedAnswer | undefined {
+  function decode(text: string): CachedAnswer<T> | undefined {
     try {
-      return parseStoredAnswer(JSON.parse(text));
+      return parseStoredAnswer(JSON.parse(text), form);
     } catch { /* not JSON, or not a stored answer: garbage, counted below */ }
     store.reportGarbage();
     return undefined;

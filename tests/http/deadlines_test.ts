@@ -6,7 +6,7 @@ import { createMetricsRegistry } from "../../src/process/metrics.ts";
 import { RequestDeadlines } from "../../src/process/timeout.ts";
 import { METRIC_FAMILIES } from "../../src/service.ts";
 import { createWeatherAction } from "../../src/weather/action.ts";
-import { createWeatherCache } from "../../src/weather/cache.ts";
+import { createAnswerCache } from "../../src/weather/cache.ts";
 import { WEATHER_METRICS } from "../../src/weather/metrics.ts";
 import { parseObservation } from "../../src/weather/observation.ts";
 import type { Observation } from "../../src/weather/openweather.ts";
@@ -28,13 +28,11 @@ function weatherRoute(authenticate: Authenticator["authenticate"]) {
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger({ level: "info", write: (line) => lines.push(JSON.parse(line)) });
   const upstreamCalls: PromiseWithResolvers<Observation>[] = [];
-  const cache = createWeatherCache({
-    client: {
-      currentWeather: () => {
-        upstreamCalls.push(Promise.withResolvers<Observation>());
-        return upstreamCalls.at(-1)!.promise;
-      },
-      close: () => Promise.resolve(),
+  const cache = createAnswerCache({
+    action: "weather",
+    fetch: () => {
+      upstreamCalls.push(Promise.withResolvers<Observation>());
+      return upstreamCalls.at(-1)!.promise;
     },
     guard: createUpstreamGuard({
       maxCallsPerMinute: 60,
@@ -54,6 +52,8 @@ function weatherRoute(authenticate: Authenticator["authenticate"]) {
   const deadlines = new RequestDeadlines(DEADLINE_MS, { timers: clock.timers, now: clock.now });
   const handler = createHandler({
     weatherAction: createWeatherAction(cache, { severeWindMetresPerSecond: 17.2 }),
+    // Not called: the forecast's route runs the same code (action_route.ts).
+    forecastAction: () => Promise.reject(new Error("The forecast is not part of this test")),
     authenticator: { authenticate },
     deadlines,
     notReadyReasons: () => [],

@@ -36,10 +36,13 @@ const BOUNDS = [0, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 const COMMON_VALUES: LabelValue[] = ["GET", "ok", 200, "200", 'odd "value"\\\n'];
 
 function eventOn(definition: FamilyDefinition): fc.Arbitrary<Event> {
-  const value = definition.known
-    ? fc.oneof(fc.constantFrom(...COMMON_VALUES), fc.constantFrom(...definition.known))
-    : fc.constantFrom(...COMMON_VALUES);
-  const labels = fc.tuple(...definition.labels.map(() => value));
+  const valueOf = (label: string) => {
+    const known = definition.known?.[label];
+    return known
+      ? fc.oneof(fc.constantFrom(...COMMON_VALUES), fc.constantFrom(...known))
+      : fc.constantFrom(...COMMON_VALUES);
+  };
+  const labels = fc.tuple(...definition.labels.map(valueOf));
   const record = (apply: (recorder: AnyRecorder) => void): Event => (registry) =>
     apply(recorderOf(registry, definition));
   switch (definition.type) {

@@ -36,10 +36,13 @@ Deno.test("/metrics weather_answers_total, deadline and call budget follow the s
   try {
     await t.step("known outcomes start at 0, and the deadline is REQUEST_DEADLINE_MS", async () => {
       const value = await scrape(service);
-      assert.equal(value('weather_answers_total{outcome="ok"}'), 0);
-      assert.equal(value('weather_answers_total{outcome="UPSTREAM_TIMEOUT"}'), 0);
-      assert.equal(value('openweather_calls_total{outcome="UPSTREAM_AUTH_FAILED"}'), 0);
-      assert.equal(value('weather_cache_lookups_total{result="stale"}'), 0);
+      assert.equal(value('weather_answers_total{action="weather",outcome="ok"}'), 0);
+      assert.equal(value('weather_answers_total{action="weather",outcome="UPSTREAM_TIMEOUT"}'), 0);
+      assert.equal(
+        value('openweather_calls_total{action="weather",outcome="UPSTREAM_AUTH_FAILED"}'),
+        0,
+      );
+      assert.equal(value('weather_cache_lookups_total{action="weather",result="stale"}'), 0);
       assert.equal(value("weather_request_deadline_seconds"), 2.5);
       assert.equal(value("openweather_call_budget_remaining"), 5);
       // AUTH_MODE=none: no key set, so no gauge that would read as "unusable".
@@ -58,10 +61,10 @@ Deno.test("/metrics weather_answers_total, deadline and call budget follow the s
         }
         assert.deepEqual(statuses, [200, 200, 200, 400]);
         const value = await scrape(service);
-        assert.equal(value('weather_answers_total{outcome="ok"}'), 1);
-        assert.equal(value('weather_answers_total{outcome="CITY_NOT_FOUND"}'), 1);
-        assert.equal(value('weather_answers_total{outcome="INVALID_INPUT"}'), 1);
-        assert.equal(value('weather_answers_total{outcome="INVALID_BODY"}'), 1);
+        assert.equal(value('weather_answers_total{action="weather",outcome="ok"}'), 1);
+        assert.equal(value('weather_answers_total{action="weather",outcome="CITY_NOT_FOUND"}'), 1);
+        assert.equal(value('weather_answers_total{action="weather",outcome="INVALID_INPUT"}'), 1);
+        assert.equal(value('weather_answers_total{action="weather",outcome="INVALID_BODY"}'), 1);
       },
     );
 
@@ -74,8 +77,11 @@ Deno.test("/metrics weather_answers_total, deadline and call budget follow the s
         }
         const value = await scrape(service);
         assert.equal(value("openweather_call_budget_remaining"), 0);
-        assert.equal(value('openweather_calls_total{outcome="throttled"}'), 1);
-        assert.equal(value('weather_answers_total{outcome="UPSTREAM_RATE_LIMITED"}'), 1);
+        assert.equal(value('openweather_calls_total{action="weather",outcome="throttled"}'), 1);
+        assert.equal(
+          value('weather_answers_total{action="weather",outcome="UPSTREAM_RATE_LIMITED"}'),
+          1,
+        );
         clock.advance(60_000);
         assert.equal((await scrape(service))("openweather_call_budget_remaining"), 5);
       },

@@ -1,11 +1,13 @@
 /**
- * A loopback stand-in for OpenWeatherMap's current-weather endpoint that
- * answers like the real one: the documented success body in the requested
- * units, and the documented error bodies (`cod` is a number on 401/429 and a
+ * A loopback stand-in for OpenWeatherMap's current-weather and forecast
+ * endpoints that answers like the real one: the documented success bodies in
+ * the requested units (the forecast is forecast_fixture.ts's), and the
+ * documented error bodies (`cod` is a number on 401/429 and a
  * string on 400/404). Tests can replace the behaviour, hold answers back, and
  * read every request it received.
  */
 
+import { forecastAnswer, type ForecastPlace } from "./forecast_fixture.ts";
 import { freePort } from "./free_port.ts";
 import { WAIT_MS, within } from "./wait.ts";
 
@@ -60,19 +62,19 @@ export const ERROR_BODIES = {
   },
 } as const;
 
-/** Cities the stand-in knows, by lower-case name, with their country. */
-const KNOWN_CITIES: Record<string, { name: string; country: string }> = {
-  london: { name: "London", country: "GB" },
-  "são paulo": { name: "São Paulo", country: "BR" },
-  "東京": { name: "Tokyo", country: "JP" },
-  tokyo: { name: "Tokyo", country: "JP" },
-  "new york": { name: "New York", country: "US" },
+/** Cities the stand-in knows, by lower-case name, with their country and their offset in June. */
+const KNOWN_CITIES: Record<string, ForecastPlace> = {
+  london: { name: "London", country: "GB", timezone: 3600 },
+  "são paulo": { name: "São Paulo", country: "BR", timezone: -10800 },
+  "東京": { name: "Tokyo", country: "JP", timezone: 32400 },
+  tokyo: { name: "Tokyo", country: "JP", timezone: 32400 },
+  "new york": { name: "New York", country: "US", timezone: -14400 },
 };
 
 /** Postal codes the stand-in knows, as `zip={code},{country}` spells them. */
-const KNOWN_POSTAL_CODES: Record<string, { name: string; country: string }> = {
-  "SW1A 1AA,GB": { name: "London", country: "GB" },
-  "10001,US": { name: "New York", country: "US" },
+const KNOWN_POSTAL_CODES: Record<string, ForecastPlace> = {
+  "SW1A 1AA,GB": KNOWN_CITIES.london!,
+  "10001,US": KNOWN_CITIES["new york"]!,
 };
 
 export type UpstreamHandler = (request: Request, url: URL) => Response | Promise<Response>;
@@ -80,6 +82,8 @@ export type UpstreamHandler = (request: Request, url: URL) => Response | Promise
 export interface FakeOpenWeather extends AsyncDisposable {
   /** The endpoint URL to configure as OPENWEATHER_BASE_URL. */
   readonly url: URL;
+  /** The forecast endpoint's URL, to configure as OPENWEATHER_FORECAST_URL. */
+  readonly forecastUrl: URL;
   /** Every request URL received, in order. */
   readonly requests: URL[];
   /** Replaces the realistic behaviour; `undefined` restores it. */
@@ -118,6 +122,7 @@ export function startFakeOpenWeather(apiKey = TEST_API_KEY): FakeOpenWeather {
 
   return {
     url: new URL(`http://127.0.0.1:${server.addr.port}/data/2.5/weather`),
+    forecastUrl: new URL(`http://127.0.0.1:${server.addr.port}/data/2.5/forecast`),
     requests,
     respondWith(handler) {
       override = handler;
@@ -156,6 +161,7 @@ function realisticAnswer(url: URL, apiKey: string): Response {
   if (known === "bad request") return Response.json(ERROR_BODIES[400], { status: 400 });
   if (known === undefined) return Response.json(ERROR_BODIES[404], { status: 404 });
   const units = url.searchParams.get("units") ?? "standard";
+  if (url.pathname.endsWith("/forecast")) return Response.json(forecastAnswer(known, units));
   const lang = url.searchParams.get("lang") ?? "en";
   return Response.json(observation(known, units, lang));
 }
@@ -166,7 +172,7 @@ function realisticAnswer(url: URL, apiKey: string): Response {
  */
 function placeOf(
   parameters: URLSearchParams,
-): { name: string; country: string } | undefined | "bad request" {
+): ForecastPlace | undefined | "bad request" {
   const zip = parameters.get("zip");
   if (zip !== null) return KNOWN_POSTAL_CODES[zip];
   const [lat, lon] = [parameters.get("lat"), parameters.get("lon")];

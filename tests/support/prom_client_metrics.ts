@@ -6,12 +6,13 @@
  */
 
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type {
-  FamilyDefinition,
-  FamilyTable,
-  LabelValue,
-  MetricsRegistry,
-  Recorders,
+import {
+  type FamilyDefinition,
+  type FamilyTable,
+  knownSeries,
+  type LabelValue,
+  type MetricsRegistry,
+  type Recorders,
 } from "../../src/process/metrics.ts";
 
 type Labels = Record<string, LabelValue>;
@@ -48,7 +49,7 @@ function register(definition: FamilyDefinition, registry: Registry): unknown {
   switch (definition.type) {
     case "counter": {
       const counter = new Counter(common);
-      for (const value of definition.known ?? []) counter.inc(labelsOf([value]), 0);
+      for (const values of knownSeries(definition)) counter.inc(labelsOf(values), 0);
       if (labelNames.length === 0) counter.remove();
       return { inc: (...values: LabelValue[]) => counter.inc(labelsOf(values)) };
     }
@@ -60,7 +61,7 @@ function register(definition: FamilyDefinition, registry: Registry): unknown {
           for (const { labels, read } of sources.values()) this.set(labels, read());
         },
       });
-      for (const value of definition.known ?? []) gauge.set(labelsOf([value]), 0);
+      for (const values of knownSeries(definition)) gauge.set(labelsOf(values), 0);
       if (labelNames.length === 0) gauge.remove();
       return {
         set: (value: number, ...values: LabelValue[]) => gauge.set(labelsOf(values), value),
@@ -74,7 +75,7 @@ function register(definition: FamilyDefinition, registry: Registry): unknown {
     }
     case "histogram": {
       const histogram = new Histogram({ ...common, buckets: [...definition.buckets ?? []] });
-      for (const value of definition.known ?? []) histogram.zero(labelsOf([value]));
+      for (const values of knownSeries(definition)) histogram.zero(labelsOf(values));
       if (labelNames.length === 0) histogram.remove();
       return {
         observe: (value: number, ...values: LabelValue[]) =>

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { ObservationSchema, StoredAnswerSchema } from "../../tools/contract_schema.ts";
 import { parseObservation, UnexpectedShapeError } from "../../src/weather/observation.ts";
-import { parseStoredAnswer } from "../../src/weather/shared_answers.ts";
+import { OBSERVATION_FORM, parseStoredAnswer } from "../../src/weather/shared_answers.ts";
 import { LONDON } from "../support/fake_openweather.ts";
 
 const REJECTED = Symbol("rejected");
@@ -43,7 +43,7 @@ function assertObservationAgrees(value: unknown): void {
 
 function assertStoredAnswerAgrees(value: unknown): void {
   assert.deepStrictEqual(
-    readerAnswer(parseStoredAnswer, value),
+    readerAnswer((stored) => parseStoredAnswer(stored, OBSERVATION_FORM), value),
     schemaAnswer(StoredAnswerSchema, value),
   );
 }
@@ -194,9 +194,13 @@ Deno.test("parseObservation() agrees with ObservationSchema on every value", asy
 Deno.test("parseStoredAnswer() agrees with StoredAnswerSchema on every value", async (t) => {
   await t.step("what the cache writes, read back", () => {
     const observation = parseObservation(LONDON);
-    for (const stored of [{ storedAt: 1, observation }, { storedAt: 2, notFound: true as const }]) {
+    const forms = [
+      [{ storedAt: 1, observation }, { storedAt: 1, value: observation }],
+      [{ storedAt: 2, notFound: true }, { storedAt: 2, notFound: true }],
+    ] as const;
+    for (const [stored, cached] of forms) {
       const read = JSON.parse(JSON.stringify(stored));
-      assert.deepStrictEqual(parseStoredAnswer(read), stored);
+      assert.deepStrictEqual(parseStoredAnswer(read, OBSERVATION_FORM), cached);
       assertStoredAnswerAgrees(read);
     }
   });
@@ -204,7 +208,7 @@ Deno.test("parseStoredAnswer() agrees with StoredAnswerSchema on every value", a
     "an answer with both forms is read as the observation, as the schema's union reads it",
     () => {
       const value = { storedAt: 3, observation: LONDON, notFound: true };
-      assert.ok("observation" in parseStoredAnswer(value));
+      assert.ok("value" in parseStoredAnswer(value, OBSERVATION_FORM));
       assertStoredAnswerAgrees(value);
     },
   );

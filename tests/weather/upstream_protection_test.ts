@@ -265,10 +265,10 @@ Deno.test("GET /metrics exposes requests, upstream calls, cache results and toke
       1,
     );
     assert.ok(!text.includes("BREW"));
-    assert.equal(value('openweather_calls_total{outcome="ok"}'), 1);
-    assert.equal(value('openweather_calls_total{outcome="CITY_NOT_FOUND"}'), 1);
-    assert.equal(value('weather_cache_lookups_total{result="hit"}'), 1);
-    assert.equal(value('weather_cache_lookups_total{result="miss"}'), 2);
+    assert.equal(value('openweather_calls_total{action="weather",outcome="ok"}'), 1);
+    assert.equal(value('openweather_calls_total{action="weather",outcome="CITY_NOT_FOUND"}'), 1);
+    assert.equal(value('weather_cache_lookups_total{action="weather",result="hit"}'), 1);
+    assert.equal(value('weather_cache_lookups_total{action="weather",result="miss"}'), 2);
     assert.equal(value('auth_token_verifications_total{result="miss"}'), 1);
     assert.equal(value('auth_token_verifications_total{result="hit"}'), 2);
     assert.equal(value('auth_token_verifications_total{result="rejected"}'), 1);
@@ -356,7 +356,7 @@ Deno.test("names never answered before use at most OPENWEATHER_UNKNOWN_CITY_SHAR
         text,
         /^openweather_budget_refused_total\{kind="unknown",reason="unknown_share"\} 6$/m,
       );
-      assert.match(text, /^openweather_calls_total\{outcome="throttled"\} 6$/m);
+      assert.match(text, /^openweather_calls_total\{action="weather",outcome="throttled"\} 6$/m);
     });
   } finally {
     await t.close();

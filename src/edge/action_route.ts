@@ -1,13 +1,14 @@
 /**
- * `POST /data-action/weather`: authenticate, read the body, validate it
- * against the contract, ask the weather action, all within the deadline.
+ * `POST /data-action/weather` and `POST /data-action/forecast`: authenticate,
+ * read the body, validate it against the contract, ask the action, all
+ * within the deadline.
  * A well-formed request is always answered `200`, with `error_code` when its
  * values cannot be used: a voice flow cannot read a failed action's answer.
  */
 
 import type { Authenticator } from "../auth/mod.ts";
-import { validateWeatherRequest } from "../weather/contract.ts";
-import type { WeatherAction } from "../weather/mod.ts";
+import { type ActionName, validateWeatherRequest } from "../weather/contract.ts";
+import { type Action, isFailure } from "../weather/mod.ts";
 import { RequestError } from "../http/errors.ts";
 import { readJsonBody } from "../http/request_body.ts";
 import { jsonResponse, jsonTextResponse } from "../http/responses.ts";
@@ -17,26 +18,29 @@ import { DeadlineReached, type RequestDeadlines } from "../process/timeout.ts";
 /** Sent by Genesys Cloud on every action call: the calling organisation. */
 export const ORGANIZATION_HEADER = "inin-organization-id";
 
-export interface WeatherRouteDeps {
-  weatherAction: WeatherAction;
+export interface ActionRouteDeps {
   authenticator: Authenticator;
-  /** When non-empty, only these organisations may call the weather action. */
+  /** When non-empty, only these organisations may call the actions. */
   genesysOrgIds?: readonly string[];
-  /** REQUEST_DEADLINE_MS: every weather request is answered within it, whatever the upstream does. */
+  /** REQUEST_DEADLINE_MS: every action request is answered within it, whatever the upstream does. */
   deadlines: RequestDeadlines;
 }
 
 type Phase = "authenticating" | "reading" | "answering";
 
 /**
- * Runs the weather route against REQUEST_DEADLINE_MS. Whatever is slow, the
+ * Runs an action's route against REQUEST_DEADLINE_MS. Whatever is slow, the
  * caller gets an answer in time, and an honest one: a key set that cannot be
  * fetched is a 503, a body that does not arrive is a 408, and an upstream
  * that does not answer is a stale answer where one is still servable, else
  * the usual `UPSTREAM_TIMEOUT`. Work that loses the race carries on in the
  * background (an upstream answer still fills the cache for the next caller).
  */
-export function createWeatherRoute(deps: WeatherRouteDeps): RouteHandler {
+export function createActionRoute(
+  name: ActionName,
+  action: Action<object>,
+  deps: ActionRouteDeps,
+): RouteHandler {
   const allowedOrgs = (deps.genesysOrgIds ?? []).map((id) => id.toLowerCase());
 
   async function answer(
@@ -97,14 +101,17 @@ export function createWeatherRoute(deps: WeatherRouteDeps): RouteHandler {
     // has one, else UPSTREAM_TIMEOUT. request.signal is not passed on: the
     // upstream call has its own timeout, and reading it switches Deno.serve
     // into a legacy mode that prints a warning.
-    const { output, json, cache } = await deps.weatherAction(checked.request, {
+    const { output, json, cache } = await action(checked.request, {
       logger: context.logger,
       deadline,
     });
     context.cache = cache;
-    if ("error_code" in output) context.errorCode = output.error_code;
+    if (isFailure(output)) context.errorCode = output.error_code;
     return jsonTextResponse(json, 200, context.responseHeaders);
   }
 
-  return (request, context) => deps.deadlines.run((deadline) => answer(request, context, deadline));
+  return (request, context) => {
+    context.action = name;
+    return deps.deadlines.run((deadline) => answer(request, context, deadline));
+  };
 }
