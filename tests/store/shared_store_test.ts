@@ -42,9 +42,11 @@ async function startGroup(count: number, variables: Record<string, string>) {
   try {
     for (let i = 0; i < count; i++) {
       services.push(
-        await startService({ OPENWEATHER_BASE_URL: upstream.url.href, ...variables }, {
-          now: clock.now,
-        }),
+        await startService({
+          OPENWEATHER_BASE_URL: upstream.url.href,
+          OPENWEATHER_FORECAST_URL: upstream.forecastUrl.href,
+          ...variables,
+        }, { now: clock.now }),
       );
     }
   } catch (error) {
@@ -170,6 +172,47 @@ Deno.test("REQUEST_DEADLINE_MS with OpenWeatherMap hanging serves the stale answ
     assert.equal(lastCacheResult(b), "stale");
   });
   await redis?.stop();
+});
+
+Deno.test("two instances on a real Redis share forecasts: one upstream call, and stale from either", async (t) => {
+  await using redis = await startRedis();
+  await using group = await startGroup(2, { SHARED_STORE_URL: redis.url });
+  const [a, b] = group.services as [RunningService, RunningService];
+  const forecast = async (service: RunningService) => {
+    const response = await service.post("/data-action/forecast", { city_name: "New York" });
+    assert.equal(response.status, 200);
+    return await response.json();
+  };
+  const fresh = await forecast(a);
+  assert.equal(fresh.city, "New York");
+
+  await t.step("the other instance answers from the store, without calling", async () => {
+    assert.deepEqual(await forecast(b), fresh);
+    assert.equal(lastCacheResult(b), "shared");
+    assert.deepEqual(group.upstream.requests.map((url) => url.pathname), ["/data/2.5/forecast"]);
+  });
+  await t.step("a weather request for the same place is its own entry", async () => {
+    assert.equal((await ask(b, "New York")).city, "New York");
+    assert.equal(group.upstream.requests.at(-1)!.pathname, "/data/2.5/weather");
+  });
+  await t.step(
+    "past FORECAST_CACHE_TTL_S, with the upstream failing, stale from the store",
+    async () => {
+      group.clock.advance(1_801_000);
+      group.upstream.respondWith(() => new Response("Bad Gateway", { status: 502 }));
+      const c = await startService({
+        OPENWEATHER_BASE_URL: group.upstream.url.href,
+        OPENWEATHER_FORECAST_URL: group.upstream.forecastUrl.href,
+        SHARED_STORE_URL: redis.url,
+      }, { now: group.clock.now });
+      try {
+        assert.deepEqual(await forecast(c), { ...fresh, stale: true });
+        assert.equal(lastCacheResult(c), "stale");
+      } finally {
+        await c.close();
+      }
+    },
+  );
 });
 
 Deno.test("a store that fails is a cache miss and the local budget, never a failed request", async (t) => {
