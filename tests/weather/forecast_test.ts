@@ -36,6 +36,15 @@ async function setUp(variables: Record<string, string> = {}, now = START) {
   return { clock, upstream, service, ask, close, [Symbol.asyncDispose]: close };
 }
 
+/** The forecast answer README.md shows. */
+function readmeForecast(): unknown {
+  const readme = Deno.readTextFileSync(new URL("../../README.md", import.meta.url));
+  const block = [...readme.matchAll(/```json\n([\s\S]*?)```/g)]
+    .find(([, json]) => json!.includes('"forecast_at"'));
+  assert.ok(block, "README.md has no forecast example");
+  return JSON.parse(block[1]!);
+}
+
 /** The answer for New York at 08:00 local time, in Celsius. */
 const NEW_YORK_MORNING = {
   // Steps 1 and 2 (15:00Z, 18:00Z): the worse is "light rain" (rain beats clouds);
@@ -76,7 +85,9 @@ Deno.test("POST /data-action/forecast answers the next hours, today and tomorrow
     const response = await f.service.post(FORECAST, { city_name: "New York" });
     assert.equal(response.status, 200);
     assert.equal(response.headers.get("content-type"), "application/json; charset=utf-8");
-    assert.deepEqual(await response.json(), NEW_YORK_MORNING);
+    const body = await response.json();
+    assert.deepEqual(body, NEW_YORK_MORNING);
+    assert.deepEqual(body, readmeForecast(), "README.md shows this very answer");
     const sent = f.upstream.requests.at(-1)!;
     assert.equal(sent.pathname, "/data/2.5/forecast");
     assert.equal(sent.searchParams.get("q"), "New York");
