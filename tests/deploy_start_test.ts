@@ -14,6 +14,7 @@
 
 import assert from "node:assert/strict";
 import { startFakeOpenWeather, TEST_API_KEY } from "./support/fake_openweather.ts";
+import { firstStepAfter } from "./support/forecast_fixture.ts";
 import {
   postWeather,
   type ServiceProcess,
@@ -70,11 +71,14 @@ async function listening(service: ServiceProcess): Promise<URL> {
 
 for (const [mode, start] of Object.entries(MODES)) {
   Deno.test(`serve.ts (${mode}, ${version}) answers a weather request and drains on SIGINT`, async (t) => {
-    await using upstream = startFakeOpenWeather();
+    await using upstream = startFakeOpenWeather(TEST_API_KEY, {
+      forecastStartS: firstStepAfter(Date.now()),
+    });
     await using service = start({
       OPENWEATHER_API_KEY: TEST_API_KEY,
       AUTH_MODE: "none",
       OPENWEATHER_BASE_URL: upstream.url.href,
+      OPENWEATHER_FORECAST_URL: upstream.forecastUrl.href,
     });
     const url = await listening(service);
 
@@ -84,10 +88,23 @@ for (const [mode, start] of Object.entries(MODES)) {
       assert.equal((await response.json()).city, "London");
     });
 
+    // The forecast's summary needs Intl.NumberFormat#formatRange and Intl.RelativeTimeFormat.
+    await t.step("POST /data-action/forecast answers from the upstream", async () => {
+      const response = await fetchWithin(new URL("/data-action/forecast", url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ city_name: "New York" }),
+      });
+      assert.equal(response.status, 200);
+      const answer = await response.json();
+      assert.equal(answer.city, "New York");
+      assert.match(answer.summary, /^New York: .+; tomorrow: .+ degrees Celsius\.$/);
+    });
+
     await t.step("SIGINT lets the request in flight finish, then exits 0", async () => {
       const release = upstream.hold();
       const inFlight = postWeather(url, "São Paulo");
-      await upstream.waitForRequests(2);
+      await upstream.waitForRequests(3);
       const signalled = performance.now();
       service.child.kill("SIGINT");
       const shuttingDown = await service.waitForLine(

@@ -95,7 +95,19 @@ export interface FakeOpenWeather extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-export function startFakeOpenWeather(apiKey = TEST_API_KEY): FakeOpenWeather {
+export interface FakeOpenWeatherOptions {
+  /**
+   * The forecast's first step, seconds since the epoch: FORECAST_START_S (for
+   * a service on TestClock's start) unless told; firstStepAfter(Date.now())
+   * for a service on the real clock.
+   */
+  forecastStartS?: number;
+}
+
+export function startFakeOpenWeather(
+  apiKey = TEST_API_KEY,
+  options: FakeOpenWeatherOptions = {},
+): FakeOpenWeather {
   const requests: URL[] = [];
   let override: UpstreamHandler | undefined;
   let gate: Promise<void> = Promise.resolve();
@@ -116,7 +128,9 @@ export function startFakeOpenWeather(apiKey = TEST_API_KEY): FakeOpenWeather {
         waiter.resolve();
       }
       await gate;
-      return override ? override(request, url) : realisticAnswer(url, apiKey);
+      return override
+        ? override(request, url)
+        : realisticAnswer(url, apiKey, options.forecastStartS);
     },
   );
 
@@ -153,7 +167,7 @@ export function startFakeOpenWeather(apiKey = TEST_API_KEY): FakeOpenWeather {
   };
 }
 
-function realisticAnswer(url: URL, apiKey: string): Response {
+function realisticAnswer(url: URL, apiKey: string, forecastStartS?: number): Response {
   if (url.searchParams.get("appid") !== apiKey) {
     return Response.json(ERROR_BODIES[401], { status: 401 });
   }
@@ -161,7 +175,9 @@ function realisticAnswer(url: URL, apiKey: string): Response {
   if (known === "bad request") return Response.json(ERROR_BODIES[400], { status: 400 });
   if (known === undefined) return Response.json(ERROR_BODIES[404], { status: 404 });
   const units = url.searchParams.get("units") ?? "standard";
-  if (url.pathname.endsWith("/forecast")) return Response.json(forecastAnswer(known, units));
+  if (url.pathname.endsWith("/forecast")) {
+    return Response.json(forecastAnswer(known, units, forecastStartS));
+  }
   const lang = url.searchParams.get("lang") ?? "en";
   return Response.json(observation(known, units, lang));
 }

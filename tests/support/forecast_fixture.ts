@@ -16,6 +16,14 @@ export const FORECAST_START_S = Date.parse("2026-06-01T15:00:00Z") / 1000;
 
 const STEP_S = 3 * 3600;
 
+/**
+ * The first step of a forecast made at `nowMs`: the next 3-hour step on the UTC
+ * hours, for a stand-in that runs beside a service on the real clock.
+ */
+export function firstStepAfter(nowMs: number): number {
+  return (Math.floor(nowMs / 1000 / STEP_S) + 1) * STEP_S;
+}
+
 /** One step in Celsius and m/s; the stand-in converts it for `units`. */
 export interface FixtureStep {
   celsius: number;
@@ -63,8 +71,15 @@ export interface ForecastPlace {
   timezone: number;
 }
 
-/** The forecast for `place`, converted as OpenWeatherMap converts for `units`. */
-export function forecastAnswer(place: ForecastPlace, units = "standard"): Record<string, unknown> {
+/**
+ * The forecast for `place`, converted as OpenWeatherMap converts for `units`,
+ * its first step at `startS` (FORECAST_START_S unless told).
+ */
+export function forecastAnswer(
+  place: ForecastPlace,
+  units = "standard",
+  startS = FORECAST_START_S,
+): Record<string, unknown> {
   const temperature = (celsius: number) =>
     units === "metric"
       ? celsius
@@ -75,7 +90,7 @@ export function forecastAnswer(place: ForecastPlace, units = "standard"): Record
     units === "imperial" ? Math.round(metresPerSecond * 2.236936 * 100) / 100 : metresPerSecond;
   const list = Array.from({ length: 40 }, (_, index) => {
     const step = FORECAST_STEPS[index] ?? fairStep(index);
-    const dt = FORECAST_START_S + index * STEP_S;
+    const dt = startS + index * STEP_S;
     return {
       dt,
       main: {
@@ -116,8 +131,8 @@ export function forecastAnswer(place: ForecastPlace, units = "standard"): Record
       country: place.country,
       population: 8175133,
       timezone: place.timezone,
-      sunrise: FORECAST_START_S - 6 * 3600,
-      sunset: FORECAST_START_S + 9 * 3600,
+      sunrise: startS - 6 * 3600,
+      sunset: startS + 9 * 3600,
     },
   };
 }
