@@ -427,7 +427,7 @@ function actionDefinition(options: Options): ActionDefinition {
     }
   } else {
     const credentialType = options.credentialType === "oauth" ? "user-defined-oauth" : "basic-auth";
-    definition = read(actionFileName(choice.kind, credentialType));
+    definition = read(actionFileName("weather", choice.kind, credentialType));
   }
   say(`Action: ${definition.name ?? "(no name)"}`);
   return definition;

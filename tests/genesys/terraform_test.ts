@@ -35,9 +35,13 @@ function committed(): Record<string, Json> {
 }
 const moduleFile = (name: string): Json => committed()[`${MODULE}/${name}`];
 const importJson = (kind: PlaceKind): Json =>
-  JSON.parse(exportedFiles()[`genesys/actions/${actionFileName(kind, "user-defined-oauth")}`]!);
+  JSON.parse(
+    exportedFiles()[`genesys/actions/${actionFileName("weather", kind, "user-defined-oauth")}`]!,
+  );
 const actionsOf = (credentialType: "basic-auth" | "user-defined-oauth") =>
-  Object.fromEntries(PLACE_KINDS.map((kind) => [kind, dataAction(kind, credentialType)])) as Record<
+  Object.fromEntries(
+    PLACE_KINDS.map((kind) => [kind, dataAction("weather", kind, credentialType)]),
+  ) as Record<
     PlaceKind,
     DataAction
   >;
