@@ -342,6 +342,18 @@ export function dataAction(
   };
 }
 
+/** Every action, by the service's action and the kind of place, for one credential type. */
+export type ActionsByKind = Record<ActionName, Record<PlaceKind, DataAction>>;
+
+/** Every action for every kind of place, for one credential type. */
+export function actionsFor(credentialType: CredentialType): ActionsByKind {
+  const byKind = (action: ActionName) =>
+    Object.fromEntries(
+      PLACE_KINDS.map((kind) => [kind, dataAction(action, kind, credentialType)]),
+    ) as Record<PlaceKind, DataAction>;
+  return Object.fromEntries(ACTIONS.map((action) => [action, byKind(action)])) as ActionsByKind;
+}
+
 /**
  * Extra parameters of the token request, for identity providers that need
  * them: Entra's `scope=api://<app-id>/.default`, Auth0's `audience`, an Okta

@@ -10,18 +10,16 @@
 
 import {
   actionFileName,
-  type ActionName,
   ACTIONS,
+  type ActionsByKind,
+  actionsFor,
   CREDENTIAL_TYPES,
   type CredentialType,
   customAuthAction,
-  type DataAction,
-  dataAction,
   errorResponseSchema,
   fieldsInNoAction,
   inputSchema,
   PLACE_KINDS,
-  type PlaceKind,
   successSchema,
 } from "./actions.ts";
 import { genesysContractProblems } from "./rules.ts";
@@ -47,18 +45,6 @@ function assertGenesysRules(): void {
   }
 }
 
-/** Every action, by the service's action and the kind of place, for one credential type. */
-export type ActionsByKind = Record<ActionName, Record<PlaceKind, DataAction>>;
-
-/** Every action for every kind of place, for one credential type. */
-export function actionsFor(credentialType: CredentialType): ActionsByKind {
-  const byKind = (action: ActionName) =>
-    Object.fromEntries(
-      PLACE_KINDS.map((kind) => [kind, dataAction(action, kind, credentialType)]),
-    ) as Record<PlaceKind, DataAction>;
-  return Object.fromEntries(ACTIONS.map((action) => [action, byKind(action)])) as ActionsByKind;
-}
-
 /** Every generated file, by path under the repository root, as it is committed. */
 export function exportedFiles(): Record<string, string> {
   assertGenesysRules();
@@ -78,8 +64,8 @@ export function exportedFiles(): Record<string, string> {
   }
   files[`${EXPORT_DIR}/actions/custom-auth-action.json`] = customAuth;
   files[`${EXPORT_DIR}/schemas/error-response.schema.json`] = errorResponseSchema();
-  const oauthActions = actions["user-defined-oauth"].weather;
-  const basicActions = actions["basic-auth"].weather;
+  const oauthActions = actions["user-defined-oauth"];
+  const basicActions = actions["basic-auth"];
   Object.assign(files, terraformFiles({ oauthActions, basicActions, customAuth }));
   return Object.fromEntries(Object.entries(files).map(([path, value]) => [path, json(value)]));
 }
