@@ -5,32 +5,34 @@
  *   deno task invoke --url https://weather.example.com \
  *     (--city London [--country GB] | --postal-code "SW1A 1AA" --country GB |
  *      --latitude 51.51 --longitude=-0.13) [--units metric] [--lang en-us] \
- *     [--kind city|postal_code|coordinates | --action FILE] \
+ *     [--forecast] [--kind city|postal_code|coordinates | --action FILE] \
  *     [--credential-type oauth|basic|none] [--token-url URL] \
  *     [--scope SCOPE] [--audience AUDIENCE] --credentials-from-env
  *
- * It runs one action: the one for the kind of place given (or named by
- * --kind), for the credential type, from genesys/actions/; or the definition
- * in FILE (under genesys/, the only folder the task may read). Each option
- * sets the input of that name, and only an input the action has, as
- * Architect offers only those; numbers go as JSON numbers where the action's
- * input is a number. A value that starts with "-" is written `--longitude=-0.13`.
+ * It runs one action: the weather action (with --forecast, the forecast
+ * action) for the kind of place given (or named by --kind), for the
+ * credential type, from genesys/actions/; or the definition in FILE (under
+ * genesys/, the only folder the task may read). Each option sets the input
+ * of that name, and only an input the action has, as Architect offers only
+ * those; numbers go as JSON numbers where the action's input is a number.
+ * A value that starts with "-" is written `--longitude=-0.13`.
  *
  * Credentials come from the environment only (never the command line):
  * OAUTH_CLIENT_ID / OAUTH_CLIENT_SECRET for oauth, BASIC_AUTH_USER /
  * BASIC_AUTH_PASSWORD for basic. --scope and --audience add those parameters
  * to the token request, as `deno task export-actions --scope ...` does for an
- * identity provider. Exit codes: 0 the flow gets weather; 3 the
- * action worked but answered an error_code (INVALID_INPUT included); 1 a
- * step failed, or the input fails the action's input contract, so Genesys
- * would not call (it says which); 2 bad arguments, or an input the action
- * does not have.
+ * identity provider. Exit codes: 0 the flow gets the weather (or the
+ * forecast); 3 the action worked but answered an error_code (INVALID_INPUT
+ * included); 1 a step failed, or the input fails the action's input
+ * contract, so Genesys would not call (it says which); 2 bad arguments, or an
+ * input the action does not have.
  */
 
 import { parseArgs } from "node:util";
 import ajvDraft04 from "ajv-draft-04";
 import {
   actionFileName,
+  type ActionName,
   customAuthAction,
   LOCATION_KINDS,
   PLACE_KINDS,
@@ -104,6 +106,7 @@ function parse() {
       lang: { type: "string" },
       kind: { type: "string" },
       action: { type: "string" },
+      forecast: { type: "boolean", default: false },
       "credential-type": { type: "string" },
       "token-url": { type: "string" },
       scope: { type: "string" },
@@ -135,21 +138,27 @@ function parse() {
     ...values,
     url: values.url.replace(/\/+$/, ""),
     inputs,
-    action: actionChoice(values.kind, values.action, inputs),
+    action: actionChoice(values.kind, values.action, values.forecast, inputs),
     credentialType,
   };
 }
 
-/** The action to run: a file, a kind named with --kind, or the kind of place given. */
+/**
+ * The action to run: a file, or the weather action (the forecast action with
+ * --forecast) for the kind named with --kind, or else for the kind of place given.
+ */
 function actionChoice(
   kindOption: string | undefined,
   file: string | undefined,
+  forecast: boolean,
   inputs: Partial<Record<InputOption, string>>,
-): { file: string } | { kind: PlaceKind } {
+): { file: string } | { action: ActionName; kind: PlaceKind } {
   if (file !== undefined) {
     if (kindOption !== undefined) throw new UsageError("Give --kind or --action, not both");
+    if (forecast) throw new UsageError("Give --forecast or --action, not both");
     return { file };
   }
+  const action: ActionName = forecast ? "forecast" : "weather";
   if (kindOption !== undefined) {
     const kind = PLACE_KINDS.find((kind) =>
       kind === kindOption || LOCATION_KINDS[kind].slug === kindOption
@@ -157,12 +166,12 @@ function actionChoice(
     if (kind === undefined) {
       throw new UsageError(`--kind must be one of ${PLACE_KINDS.join(", ")}`);
     }
-    return { kind };
+    return { action, kind };
   }
   const given = PLACE_KINDS.filter((kind) =>
     PLACE_OPTIONS[kind].some((option) => inputs[option] !== undefined)
   );
-  if (given.length === 1) return { kind: given[0]! };
+  if (given.length === 1) return { action, kind: given[0]! };
   throw new UsageError(
     given.length === 0
       ? "Give a place (--city, --postal-code with --country, or --latitude and --longitude), or the action (--kind, --action)"
@@ -282,7 +291,7 @@ function mapResponse(
 
 const USAGE = "Usage: deno task invoke --url URL " +
   "(--city NAME [--country CC] | --postal-code CODE --country CC | --latitude=DEG --longitude=DEG) " +
-  "[--units U] [--lang L] [--kind city|postal_code|coordinates | --action FILE] " +
+  "[--units U] [--lang L] [--forecast] [--kind city|postal_code|coordinates | --action FILE] " +
   "[--credential-type oauth|basic|none] [--token-url URL] [--scope SCOPE] [--audience AUDIENCE] " +
   "--credentials-from-env";
 
@@ -427,7 +436,7 @@ function actionDefinition(options: Options): ActionDefinition {
     }
   } else {
     const credentialType = options.credentialType === "oauth" ? "user-defined-oauth" : "basic-auth";
-    definition = read(actionFileName(choice.kind, credentialType));
+    definition = read(actionFileName(choice.action, choice.kind, credentialType));
   }
   say(`Action: ${definition.name ?? "(no name)"}`);
   return definition;

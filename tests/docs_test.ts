@@ -5,6 +5,9 @@ import { CONFIG_VARIABLES } from "../src/config.ts";
 import { UNDICI_ENV_READS } from "../src/process/outbound_http.ts";
 import { GENERATED_FILES, grantedEnvironment, withGeneratedTables } from "../tools/docs_tables.ts";
 import { headingAnchors, markdownLinks, slug } from "./support/markdown.ts";
+import { TestClock } from "./support/clock.ts";
+import { startFakeOpenWeather } from "./support/fake_openweather.ts";
+import { startService } from "./support/service.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const read = (file: string) => Deno.readTextFileSync(join(ROOT, file));
@@ -30,8 +33,31 @@ Deno.test("the docs tables match tools/contract_schema.ts and src/config.ts (run
   await t.step("a stale table is told apart", () => {
     const text = read("docs/configuration.md").replace("| `PORT` ", "| `PORTS` ");
     assert.notEqual(text, withGeneratedTables("docs/configuration.md", text));
+    // The forecast action's answer is a block of its own in docs/contract.md.
+    const contract = read("docs/contract.md");
+    const stale = contract.replace("| `forecast_at` ", "| `forecast_on` ");
+    assert.notEqual(stale, contract);
+    assert.notEqual(stale, withGeneratedTables("docs/contract.md", stale));
   });
 });
+Deno.test("docs/contract.md's forecast example is what the service answers at the time it names", async () => {
+  const contract = read("docs/contract.md");
+  const section = contract.slice(contract.indexOf("### Forecast example"));
+  assert.match(section, /^At 08:00 in New York \(12:00 UTC\) on 1 June 2026,/m);
+  const request = section.match(/-d '(\{.*\})'/)?.[1];
+  const example = section.match(/```json\n([\s\S]*?)\n```/)?.[1];
+  assert.ok(request && example, "the forecast example has a request and a JSON answer");
+  await using upstream = startFakeOpenWeather();
+  await using service = await startService({
+    OPENWEATHER_BASE_URL: upstream.url.href,
+    OPENWEATHER_FORECAST_URL: upstream.forecastUrl.href,
+  }, { now: new TestClock(Date.parse("2026-06-01T12:00:00Z")).now });
+  const response = await service.post("/data-action/forecast", JSON.parse(request));
+  assert.equal(response.status, 200);
+  // The same text: the same fields, values and order as the service sends them.
+  assert.equal(JSON.stringify(await response.json(), null, 2), example);
+});
+
 const deno = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url))) as {
   tasks: Record<string, string>;
   permissions: Record<string, Record<string, unknown>>;

@@ -1,5 +1,6 @@
 /**
  * Renders the docs tables (the Data Action contract in docs/contract.md, the
+ * forecast action's answer there too, the
  * configuration variables in docs/configuration.md, and the variables the
  * permission set grants in docs/deployment.md) from the same declarations the
  * service runs on.
@@ -10,6 +11,7 @@ import { INVALID_INPUT, UPSTREAM_FAILURES } from "../src/weather/contract.ts";
 import {
   type ContractField,
   contractFields,
+  ForecastReportSchema,
   RequestFieldsSchema,
   WeatherReportSchema,
 } from "./contract_schema.ts";
@@ -32,17 +34,20 @@ function table(header: string[], rows: string[][]): string {
     .join("\n");
 }
 
+/** A contract schema's fields: name, type, whether it is always there, and meaning. */
+function fields(schema: z.ZodObject, io: "input" | "output", requiredHeader: string): string {
+  return table(
+    ["field", "type", requiredHeader, "meaning"],
+    contractFields(schema, io).map((field) => [
+      `\`${field.name}\``,
+      typeOf(field),
+      field.required ? "yes" : "no",
+      field.description,
+    ]),
+  );
+}
+
 export function renderContractDocs(): string {
-  const fields = (schema: z.ZodObject, io: "input" | "output", requiredHeader: string) =>
-    table(
-      ["field", "type", requiredHeader, "meaning"],
-      contractFields(schema, io).map((field) => [
-        `\`${field.name}\``,
-        typeOf(field),
-        field.required ? "yes" : "no",
-        field.description,
-      ]),
-    );
   const input = fields(RequestFieldsSchema, "input", "required");
   const output = fields(WeatherReportSchema, "output", "always on success");
   const failures = table(
@@ -70,6 +75,14 @@ export function renderContractDocs(): string {
     failures,
     '## Bad requests: HTTP errors with `{ "error_code", "error_message" }`',
     requestErrors,
+  ].join("\n\n");
+}
+
+/** The forecast action's answer; its request and its errors are the weather action's. */
+export function renderForecastContractDocs(): string {
+  return [
+    "### Forecast success: `200`",
+    fields(ForecastReportSchema, "output", "always on success"),
   ].join("\n\n");
 }
 
@@ -116,6 +129,7 @@ export function renderPermissionsDocs(): string {
 /** Each generated block: the file (from the repository root) that holds it, and its rendering. */
 export const GENERATED_BLOCKS = {
   contract: { file: "docs/contract.md", render: renderContractDocs },
+  "forecast-contract": { file: "docs/contract.md", render: renderForecastContractDocs },
   configuration: { file: "docs/configuration.md", render: renderConfigurationDocs },
   "permissions-env": { file: "docs/deployment.md", render: renderPermissionsDocs },
 } as const;

@@ -3,6 +3,7 @@ import { jsonPath, renderTemplate } from "../../tools/genesys/template.ts";
 import { ERROR_BODIES, startFakeOpenWeather } from "../support/fake_openweather.ts";
 import { runToEnd, taskArguments } from "../support/process.ts";
 import { startService } from "../support/service.ts";
+import { TestClock } from "../support/clock.ts";
 import { generateTestKey, signToken } from "../support/tokens.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -242,6 +243,122 @@ Deno.test("deno task invoke runs the action for each kind of place", async (t) =
     const both = await run(["--city", "London", "--latitude", "51.5", "--longitude", "0"]);
     assert.equal(both.code, 2, both.stdout);
     assert.match(both.stdout, /^Give one kind of place, not city and coordinates/m);
+  });
+});
+
+Deno.test("deno task invoke --forecast runs the forecast action of the kind of place", async (t) => {
+  // TestClock's start, 08:00 in New York: the stand-in's forecast starts three hours later.
+  const clock = new TestClock();
+  await using upstream = startFakeOpenWeather();
+  const forecastUpstream = {
+    OPENWEATHER_BASE_URL: upstream.url.href,
+    OPENWEATHER_FORECAST_URL: upstream.forecastUrl.href,
+  };
+  await using basic = await startService({
+    AUTH_MODE: "basic",
+    BASIC_AUTH_USER: "genesys",
+    BASIC_AUTH_PASSWORD: "basic-password",
+    ...forecastUpstream,
+  }, { now: clock.now });
+  await using oauth = await startService({
+    AUTH_MODE: "jwt",
+    OAUTH_CLIENT_ID: "genesys",
+    OAUTH_CLIENT_SECRET: CLIENT_SECRET,
+    PUBLIC_URL: "https://weather.example.test",
+    ...forecastUpstream,
+  }, { now: clock.now });
+  const url = (service: { url: URL }) => service.url.href.replace(/\/$/, "");
+  const run = (args: string[]) =>
+    invoke(
+      ["--url", url(basic), ...args, "--credential-type", "basic", "--credentials-from-env"],
+      { BASIC_AUTH_USER: "genesys", BASIC_AUTH_PASSWORD: "basic-password" },
+    );
+  await t.step(
+    "postal code: the forecast by postal code, every step, the flow's fields",
+    async () => {
+      const { code, stdout } = await run([
+        "--forecast",
+        "--postal-code",
+        "10001",
+        "--country",
+        "US",
+      ]);
+      assert.equal(code, 0, stdout);
+      assert.match(stdout, /^Action: Get weather forecast by postal code$/m);
+      assert.match(
+        stdout,
+        /^Step 2 \(action request\): POST \S+\/data-action\/forecast \{"postal_code":"10001","country_code":"US"\}$/m,
+      );
+      assert.match(stdout, /^Step 3 \(output contract\): the answer matches the success schema$/m);
+      // The values tests/weather/forecast_test.ts works out by hand for this morning.
+      assert.match(stdout, /^ {2}next_hours_condition = "Light rain"$/m);
+      assert.match(stdout, /^ {2}next_hours_precipitation_probability = 55$/m);
+      assert.match(stdout, /^ {2}next_hours_rain_expected = true$/m);
+      assert.match(stdout, /^ {2}today_temperature_min = 18$/m);
+      assert.match(stdout, /^ {2}tomorrow_condition_group = "thunderstorm"$/m);
+      assert.match(stdout, /^ {2}forecast_at = "2026-06-01T15:00:00.000Z"$/m);
+      assert.match(stdout, /^ {2}next_hours_severe_reason = NOT_SET$/m);
+      assert.match(stdout, /^ {2}error_code = NOT_SET$/m);
+      assert.doesNotMatch(stdout, /^ {2}temperature = /m);
+      assert.doesNotMatch(stdout, /cannot map/);
+      assert.equal(upstream.requests.at(-1)!.pathname, "/data/2.5/forecast");
+    },
+  );
+  await t.step("--kind names the kind: coordinates, sent as numbers", async () => {
+    const { code, stdout } = await run([
+      "--forecast",
+      "--kind",
+      "coordinates",
+      "--latitude",
+      "51.5072",
+      "--longitude=-0.1276",
+      "--units",
+      "imperial",
+    ]);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /^Action: Get weather forecast by coordinates$/m);
+    assert.match(stdout, /\{"latitude":51\.5072,"longitude":-0\.1276,"units":"imperial"\}$/m);
+    assert.match(stdout, /^ {2}city = "London"$/m);
+    assert.match(stdout, /^ {2}temperature_unit = "fahrenheit"$/m);
+  });
+  await t.step("User Defined (OAuth): the custom auth action, then the forecast", async () => {
+    const { code, stdout } = await invoke(
+      ["--url", url(oauth), "--forecast", "--city", "New York", "--credentials-from-env"],
+      { OAUTH_CLIENT_ID: "genesys", OAUTH_CLIENT_SECRET: CLIENT_SECRET },
+    );
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /^Action: Get weather forecast by city$/m);
+    assert.match(stdout, /^Step 1 \(custom auth action\): got a token/m);
+    assert.match(
+      stdout,
+      /^ {2}summary = "New York: Light rain, 55%; tomorrow: Thunderstorm, 15–28 degrees Celsius\."$/m,
+    );
+  });
+  await t.step("an error_code answer exits 3, the forecast fields NOT_SET", async () => {
+    const { code, stdout } = await run(["--forecast", "--city", "Atlantis"]);
+    assert.equal(code, 3, stdout);
+    assert.match(stdout, /^ {2}error_code = "CITY_NOT_FOUND"$/m);
+    assert.match(stdout, /^ {2}next_hours_condition = NOT_SET$/m);
+  });
+  await t.step(
+    "--action runs a forecast definition file; with --forecast it is refused",
+    async () => {
+      const file = "genesys/actions/get-weather-forecast-by-city.basic-auth.json";
+      const ran = await run(["--action", file, "--city", "Tokyo"]);
+      assert.equal(ran.code, 0, ran.stdout);
+      assert.match(ran.stdout, /^Action: Get weather forecast by city$/m);
+      assert.match(ran.stdout, /^ {2}city = "Tokyo"$/m);
+      const both = await run(["--forecast", "--action", file, "--city", "Tokyo"]);
+      assert.equal(both.code, 2, both.stdout);
+      assert.match(both.stdout, /^Give --forecast or --action, not both$/m);
+    },
+  );
+  await t.step("without --forecast the same place runs the weather action", async () => {
+    const { code, stdout } = await run(["--postal-code", "10001", "--country", "US"]);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /^Action: Get current weather by postal code$/m);
+    assert.match(stdout, /^ {2}temperature = \d/m);
+    assert.doesNotMatch(stdout, /next_hours_condition/);
   });
 });
 

@@ -11,9 +11,11 @@ import fc from "fast-check";
 import {
   ACTION_TIMEOUT_S,
   actionFileName,
+  type ActionName,
+  ACTIONS,
+  actionsFor,
   customAuthAction,
   type DataAction,
-  dataAction,
   PLACE_KINDS,
   type PlaceKind,
 } from "../../tools/genesys/actions.ts";
@@ -34,13 +36,10 @@ function committed(): Record<string, Json> {
   );
 }
 const moduleFile = (name: string): Json => committed()[`${MODULE}/${name}`];
-const importJson = (kind: PlaceKind): Json =>
-  JSON.parse(exportedFiles()[`genesys/actions/${actionFileName(kind, "user-defined-oauth")}`]!);
-const actionsOf = (credentialType: "basic-auth" | "user-defined-oauth") =>
-  Object.fromEntries(PLACE_KINDS.map((kind) => [kind, dataAction(kind, credentialType)])) as Record<
-    PlaceKind,
-    DataAction
-  >;
+const importJson = (kind: PlaceKind, action: ActionName = "weather"): Json =>
+  JSON.parse(
+    exportedFiles()[`genesys/actions/${actionFileName(action, kind, "user-defined-oauth")}`]!,
+  );
 
 /**
  * What Terraform makes of a string that it must not interpolate: `$${` and
@@ -164,49 +163,97 @@ Deno.test("the Terraform is a module with a versioned provider, and the example 
   });
 });
 
-Deno.test("the Terraform creates one action per kind of place in location_kinds", async (t) => {
+Deno.test("the Terraform creates an action per service action in actions and kind of place in location_kinds", async (t) => {
   const main = moduleFile("main.tf.json");
-  const action = main.resource.genesyscloud_integration_action.weather;
+  const resources = main.resource.genesyscloud_integration_action;
+  const variables = moduleFile("variables.tf.json").variable;
+  const example = committed()[EXAMPLE];
   await t.step("location_kinds: a set of the kinds, all by default, checked", () => {
-    const variable = moduleFile("variables.tf.json").variable.location_kinds;
+    const variable = variables.location_kinds;
     assert.equal(variable.type, "set(string)");
     assert.deepEqual(variable.default, ["city", "postal_code", "coordinates"]);
     assert.equal(
       variable.validation[0].condition,
       '${length(var.location_kinds) > 0 && alltrue([for kind in var.location_kinds : contains(["city","postal_code","coordinates"], kind)])}',
     );
-    const example = committed()[EXAMPLE];
     assert.deepEqual(example.variable.weather_location_kinds.default, variable.default);
     assert.equal(
       example.module.weather_action.location_kinds,
       "${var.weather_location_kinds}",
     );
   });
-  await t.step("for_each over the kinds asked for, each with its name and input contract", () => {
+  await t.step("actions: a set of the service's actions, both by default, checked", () => {
+    const variable = variables.actions;
+    assert.equal(variable.type, "set(string)");
+    assert.deepEqual(variable.default, ["weather", "forecast"]);
     assert.equal(
-      action.for_each,
-      "${{ for kind in var.location_kinds : kind => local.actions[kind] }}",
+      variable.validation[0].condition,
+      '${length(var.actions) > 0 && alltrue([for action in var.actions : contains(["weather","forecast"], action)])}',
     );
-    assert.equal(action.name, "${each.value.name}");
-    assert.equal(action.contract_input, "${each.value.contract_input}");
-    assert.deepEqual(Object.keys(main.locals.actions), [...PLACE_KINDS]);
-    for (const kind of PLACE_KINDS) {
-      const imported = importJson(kind);
-      const local = main.locals.actions[kind];
-      assert.equal(unescapeTerraform(local.name), imported.name);
-      assert.deepEqual(
-        JSON.parse(unescapeTerraform(local.contract_input)),
-        imported.contract.input.inputSchema,
+    assert.deepEqual(example.variable.weather_actions.default, variable.default);
+    assert.equal(example.module.weather_action.actions, "${var.weather_actions}");
+  });
+  await t.step("one resource per service action; the weather's keeps its address", () => {
+    // genesyscloud_integration_action.weather["<kind>"] is where the weather actions were:
+    // an upgrade neither moves nor replaces them.
+    assert.deepEqual(Object.keys(resources), ["weather", "forecast"]);
+    assert.deepEqual(Object.keys(main.locals.actions), [...ACTIONS]);
+  });
+  await t.step("for_each: the kinds asked for, and none unless actions names the action", () => {
+    // `terraform console` on the variables and locals (Terraform 1.11.4, offline) evaluates
+    // these to every kind by default, and to {} for forecast with actions = ["weather"].
+    assert.equal(
+      resources.weather.for_each,
+      '${{ for kind in var.location_kinds : kind => local.actions.weather[kind] if contains(var.actions, "weather") }}',
+    );
+    assert.equal(
+      resources.forecast.for_each,
+      '${{ for kind in var.location_kinds : kind => local.actions.forecast[kind] if contains(var.actions, "forecast") }}',
+    );
+  });
+  await t.step("each action has the import JSON's name, contracts and route", () => {
+    const paths = { weather: "/data-action/weather", forecast: "/data-action/forecast" };
+    for (const name of ACTIONS) {
+      const resource = resources[name];
+      assert.equal(resource.name, "${each.value.name}");
+      assert.equal(resource.contract_input, "${each.value.contract_input}");
+      assert.equal(
+        resource.config_request.request_url_template,
+        `\${format("%s${paths[name]}", local.service_url)}`,
       );
-      // One output contract for all: the import JSON's.
-      assert.deepEqual(
-        JSON.parse(unescapeTerraform(action.contract_output)),
-        imported.contract.output.successSchema,
-      );
+      assert.deepEqual(Object.keys(main.locals.actions[name]), [...PLACE_KINDS]);
+      for (const kind of PLACE_KINDS) {
+        const imported = importJson(kind, name);
+        const local = main.locals.actions[name][kind];
+        assert.equal(unescapeTerraform(local.name), imported.name);
+        assert.deepEqual(
+          JSON.parse(unescapeTerraform(local.contract_input)),
+          imported.contract.input.inputSchema,
+        );
+        // One output contract for all of an action's kinds: the import JSON's.
+        assert.deepEqual(
+          JSON.parse(unescapeTerraform(resource.contract_output)),
+          imported.contract.output.successSchema,
+        );
+        assert.equal(
+          imported.config.request.requestUrlTemplate,
+          `https://YOUR-SERVICE-HOST${paths[name]}`,
+        );
+      }
     }
+    assert.equal(main.locals.actions.forecast.city.name, "Get weather forecast by city");
+  });
+  await t.step("apart from those, the two resources are the same", () => {
+    const shared = (resource: Json) => {
+      const { for_each: _, contract_output: __, config_request, ...rest } = resource;
+      const { request_url_template: ___, ...request } = config_request;
+      return { ...rest, config_request: request };
+    };
+    assert.deepEqual(shared(resources.forecast), shared(resources.weather));
   });
   await t.step("the one action of earlier versions becomes the city action", () => {
     // Without this, Terraform would destroy weather and create weather["city"] as a new object.
+    // The forecast actions are new: nothing to move.
     assert.deepEqual(main.moved, [{
       from: "genesyscloud_integration_action.weather",
       to: 'genesyscloud_integration_action.weather["city"]',
@@ -219,18 +266,23 @@ Deno.test("the Terraform creates one action per kind of place in location_kinds"
       "${{ for kind, action in genesyscloud_integration_action.weather : kind => action.id }}",
     );
     assert.equal(
+      output.forecast_action_ids.value,
+      "${{ for kind, action in genesyscloud_integration_action.forecast : kind => action.id }}",
+    );
+    assert.equal(
       output.action_id.value,
       '${try(genesyscloud_integration_action.weather["city"].id, null)}',
     );
+    assert.equal(example.output.weather_action_ids.value, "${module.weather_action.action_ids}");
     assert.equal(
-      committed()[EXAMPLE].output.weather_action_ids.value,
-      "${module.weather_action.action_ids}",
+      example.output.weather_forecast_action_ids.value,
+      "${module.weather_action.forecast_action_ids}",
     );
   });
   await t.step("a kind whose request differs from the others is refused", () => {
-    const basicActions = actionsOf("basic-auth");
-    const oauthActions = actionsOf("user-defined-oauth");
-    const city = oauthActions.city;
+    const basicActions = actionsFor("basic-auth");
+    const oauthActions = actionsFor("user-defined-oauth");
+    const city = oauthActions.forecast.city;
     const changed = {
       ...city,
       config: { ...city.config, request: { ...city.config.request, requestType: "GET" } },
@@ -238,11 +290,39 @@ Deno.test("the Terraform creates one action per kind of place in location_kinds"
     assert.throws(
       () =>
         terraformModule({
-          oauthActions: { ...oauthActions, coordinates: changed },
+          oauthActions: {
+            ...oauthActions,
+            forecast: { ...oauthActions.forecast, coordinates: changed },
+          },
           basicActions,
           customAuth: customAuthAction(),
         }),
-      /The coordinates action differs from the city one/,
+      /The forecast action by coordinates differs from the one by city/,
+    );
+  });
+  await t.step("so are actions whose headers differ from the other action's", () => {
+    const oauthActions = actionsFor("user-defined-oauth");
+    const withHeader = (action: DataAction): DataAction => ({
+      ...action,
+      config: {
+        ...action.config,
+        request: {
+          ...action.config.request,
+          headers: { ...action.config.request.headers, X: "1" },
+        },
+      },
+    });
+    const forecast = Object.fromEntries(
+      PLACE_KINDS.map((kind) => [kind, withHeader(oauthActions.forecast[kind])]),
+    ) as Record<PlaceKind, DataAction>;
+    assert.throws(
+      () =>
+        terraformModule({
+          oauthActions: { ...oauthActions, forecast },
+          basicActions: actionsFor("basic-auth"),
+          customAuth: customAuthAction(),
+        }),
+      /The forecast actions differ from the weather ones/,
     );
   });
 });
@@ -297,8 +377,8 @@ Deno.test("escapeForTerraform() leaves nothing for Terraform to interpolate", as
   });
   await t.step("a contract description with ${ and %{ survives into contract_input", () => {
     const description = "Say ${input.city_name} with %{ if true }care%{ endif }";
-    const oauthActions = actionsOf("user-defined-oauth");
-    const action = oauthActions.city;
+    const oauthActions = actionsFor("user-defined-oauth");
+    const action = oauthActions.weather.city;
     const inputSchema = action.contract.input.inputSchema;
     const city = inputSchema.properties.city_name!;
     const tweaked: DataAction = {
@@ -314,11 +394,11 @@ Deno.test("escapeForTerraform() leaves nothing for Terraform to interpolate", as
       },
     };
     const main = terraformModule({
-      oauthActions: { ...oauthActions, city: tweaked },
-      basicActions: actionsOf("basic-auth"),
+      oauthActions: { ...oauthActions, weather: { ...oauthActions.weather, city: tweaked } },
+      basicActions: actionsFor("basic-auth"),
       customAuth: customAuthAction(),
     })["main.tf.json"] as Json;
-    const written = main.locals.actions.city.contract_input;
+    const written = main.locals.actions.weather.city.contract_input;
     assert.ok(written.includes("$${input.city_name}") && written.includes("%%{ if true }"));
     const read = JSON.parse(terraformLiteral(written));
     assert.equal(read.properties.city_name.description, description);

@@ -1,7 +1,8 @@
 /**
- * The Genesys definitions of the service, generated from its contract: one
- * Data Action per kind of place (city, postal code, coordinates) for each
- * credential type, as Genesys exports and imports them, the custom auth
+ * The Genesys definitions of the service, generated from its contract: for
+ * each of the service's actions (the current weather, the forecast), one
+ * Data Action per kind of place (city, postal code, coordinates) and
+ * credential type, as Genesys exports and imports them; the custom auth
  * action for User Defined (OAuth), and the error response schema. The
  * Terraform module (terraform.ts) is built from these same objects.
  */
@@ -11,30 +12,73 @@ import {
   ActionFailureSchema,
   type ContractField,
   contractFields,
+  ForecastReportSchema,
   RequestFieldsSchema,
   WeatherReportSchema,
 } from "../contract_schema.ts";
-import { WEATHER_PATH } from "../../src/edge/handler.ts";
+import { FORECAST_PATH, WEATHER_PATH } from "../../src/edge/handler.ts";
 import { REQUEST_ERRORS } from "../../src/http/errors.ts";
 import { TOKEN_PATH } from "../../src/oauth/documents.ts";
-import { REQUEST_FIELDS } from "../../src/weather/contract.ts";
+import { type ActionName, ACTIONS, REQUEST_FIELDS } from "../../src/weather/contract.ts";
 import { PLACE_KINDS, type PlaceKind } from "../../src/weather/place.ts";
 import type { JsonSchemaObject } from "./rules.ts";
 
-export { PLACE_KINDS, type PlaceKind };
+export { type ActionName, ACTIONS, PLACE_KINDS, type PlaceKind };
 
 /** Replace with the service's external URL (its PUBLIC_URL) before importing. */
 export const SERVICE_URL_PLACEHOLDER = "https://YOUR-SERVICE-HOST";
-/** The actions' common name; each adds its kind of place ("... by city"). */
-export const ACTION_NAME = "Get current weather";
+
+/** One of the service's actions, as Genesys gets it: one Data Action per kind of place. */
+export interface ServiceAction {
+  /** The common name of its Data Actions; each adds its kind of place ("... by city"). */
+  name: string;
+  /** The service's route, after SERVICE_URL_PLACEHOLDER. */
+  path: string;
+  /** What a successful answer carries. */
+  report: z.ZodObject;
+  /** Its files' names begin with this: <stem>-by-<slug>.<credential type>.json. */
+  stem: string;
+  /** The input schema's title begins with this ("... by city"). */
+  requestTitle: string;
+  /** The output schema's title and description. */
+  answerTitle: string;
+  answerDescription: string;
+}
+
+/**
+ * The service's actions (ACTIONS, as metrics and logs name them). Both take
+ * the same request, so they have the same inputs for each kind of place;
+ * only the route and the answer differ.
+ */
+export const SERVICE_ACTIONS = {
+  weather: {
+    name: "Get current weather",
+    path: WEATHER_PATH,
+    report: WeatherReportSchema,
+    stem: "get-current-weather",
+    requestTitle: "Weather request",
+    answerTitle: "Weather answer",
+    answerDescription: "Current weather, or error_code and error_message when there is none",
+  },
+  forecast: {
+    name: "Get weather forecast",
+    path: FORECAST_PATH,
+    report: ForecastReportSchema,
+    stem: "get-weather-forecast",
+    requestTitle: "Forecast request",
+    answerTitle: "Forecast answer",
+    answerDescription:
+      "The next hours, today and tomorrow, or error_code and error_message when there is no forecast",
+  },
+} as const satisfies Record<ActionName, ServiceAction>;
 
 type RequestField = typeof REQUEST_FIELDS[number];
 
-/** One action: the kind of place it asks about, in the form a flow has it. */
+/** One kind of place an action asks about, in the form a flow has it. */
 export interface LocationKind {
-  /** The action's name in Genesys. */
-  name: string;
-  /** Its file name's part: get-current-weather-by-<slug>.<credential type>.json. */
+  /** What the action's name ends with: "Get current weather <label>". */
+  label: string;
+  /** Its file name's part: <stem>-by-<slug>.<credential type>.json. */
   slug: string;
   /** What the input schema says the action is for. */
   description: string;
@@ -52,21 +96,21 @@ export interface LocationKind {
  */
 export const LOCATION_KINDS = {
   city: {
-    name: `${ACTION_NAME} by city`,
+    label: "by city",
     slug: "city",
     description: "A city's name, as a caller says it, and how to answer",
     inputs: ["city_name", "country_code"],
     required: ["city_name"],
   },
   postal_code: {
-    name: `${ACTION_NAME} by postal code`,
+    label: "by postal code",
     slug: "postal-code",
     description: "A postal code and its country, as a caller keys them in, and how to answer",
     inputs: ["postal_code", "country_code"],
     required: ["postal_code", "country_code"],
   },
   coordinates: {
-    name: `${ACTION_NAME} by coordinates`,
+    label: "by coordinates",
     slug: "coordinates",
     description: "Coordinates, as a CRM holds them, and how to answer",
     inputs: ["latitude", "longitude"],
@@ -128,8 +172,11 @@ function genesysInputType(field: ContractField): string {
  * The input schema of the action for one kind of place: its inputs, then
  * ANSWER_INPUTS, each with the type and description RequestFieldsSchema gives.
  */
-export function inputSchema(kind: PlaceKind): JsonSchemaObject & Record<string, unknown> {
-  const { inputs, required, description } = LOCATION_KINDS[kind];
+export function inputSchema(
+  action: ActionName,
+  kind: PlaceKind,
+): JsonSchemaObject & Record<string, unknown> {
+  const { inputs, required, description, label } = LOCATION_KINDS[kind];
   const contract = new Map(
     contractFields(RequestFieldsSchema, "input").map((field) => [field.name, field]),
   );
@@ -140,7 +187,7 @@ export function inputSchema(kind: PlaceKind): JsonSchemaObject & Record<string, 
   });
   return {
     $schema: DRAFT_04,
-    title: `Weather request by ${kind.replace("_", " ")}`,
+    title: `${SERVICE_ACTIONS[action].requestTitle} ${label}`,
     description,
     type: "object",
     required: [...required],
@@ -155,32 +202,36 @@ export function inputSchema(kind: PlaceKind): JsonSchemaObject & Record<string, 
 }
 
 /**
- * One flat object for every 200 answer, the same for every action: the
- * weather fields on success, the error fields for an input the service cannot
- * use (INVALID_INPUT) or upstream trouble. Nothing is required, because each
- * answer has only one of the two sets; the fields it lacks arrive as NOT_SET.
+ * One flat object for every 200 answer of an action, the same for each kind
+ * of place: the action's fields on success, the error fields for an input the
+ * service cannot use (INVALID_INPUT) or upstream trouble. Nothing is
+ * required, because each answer has only one of the two sets; the fields it
+ * lacks arrive as NOT_SET.
  */
-export function successSchema(): JsonSchemaObject & Record<string, unknown> {
+export function successSchema(action: ActionName): JsonSchemaObject & Record<string, unknown> {
+  const { report, answerTitle, answerDescription } = SERVICE_ACTIONS[action];
   return {
     $schema: DRAFT_04,
-    title: "Weather answer",
-    description: "Current weather, or error_code and error_message when there is none",
+    title: answerTitle,
+    description: answerDescription,
     type: "object",
     // No "required": each answer has only one of the two sets (and draft-04 forbids an empty list).
     properties: {
-      ...outputProperties(WeatherReportSchema),
+      ...outputProperties(report),
       ...outputProperties(ActionFailureSchema),
     },
     additionalProperties: true,
   };
 }
 
-/** The body of every non-2xx answer of the weather action. */
+/** The body of every non-2xx answer of every action. */
 export function errorResponseSchema(): Record<string, unknown> {
   return {
     $schema: DRAFT_04,
     title: "Error response",
-    description: "Every HTTP error of POST /data-action/weather",
+    description: `Every HTTP error of ${
+      ACTIONS.map((action) => `POST ${SERVICE_ACTIONS[action].path}`).join(" and ")
+    }`,
     type: "object",
     required: ["error_code", "error_message"],
     properties: {
@@ -202,8 +253,17 @@ export type CredentialType = "basic-auth" | "user-defined-oauth";
 export const CREDENTIAL_TYPES: readonly CredentialType[] = ["basic-auth", "user-defined-oauth"];
 
 /** The file an action is exported to, under genesys/actions/. */
-export function actionFileName(kind: PlaceKind, credentialType: CredentialType): string {
-  return `get-current-weather-by-${LOCATION_KINDS[kind].slug}.${credentialType}.json`;
+export function actionFileName(
+  action: ActionName,
+  kind: PlaceKind,
+  credentialType: CredentialType,
+): string {
+  return `${SERVICE_ACTIONS[action].stem}-by-${LOCATION_KINDS[kind].slug}.${credentialType}.json`;
+}
+
+/** An action's name in Genesys, e.g. "Get weather forecast by postal code". */
+export function actionName(action: ActionName, kind: PlaceKind): string {
+  return `${SERVICE_ACTIONS[action].name} ${LOCATION_KINDS[kind].label}`;
 }
 
 /** A request and response configuration, as Genesys exports it. */
@@ -240,18 +300,23 @@ export interface CustomAuthAction {
 }
 
 /**
- * The Data Action for one kind of place, as Genesys exports and imports it.
- * Only its name and input schema depend on the kind: every action sends its
- * input as it is to the one endpoint, and every answer has the same schema.
+ * The Data Action of one of the service's actions for one kind of place, as
+ * Genesys exports and imports it. Only its name and input schema depend on
+ * the kind: each sends its input as it is to its action's endpoint, and every
+ * answer of that action has the same schema.
  */
-export function dataAction(kind: PlaceKind, credentialType: CredentialType): DataAction {
+export function dataAction(
+  action: ActionName,
+  kind: PlaceKind,
+  credentialType: CredentialType,
+): DataAction {
   return {
-    name: LOCATION_KINDS[kind].name,
+    name: actionName(action, kind),
     integrationType: "custom-rest-actions",
     actionType: "custom",
     config: {
       request: {
-        requestUrlTemplate: SERVICE_URL_PLACEHOLDER + WEATHER_PATH,
+        requestUrlTemplate: SERVICE_URL_PLACEHOLDER + SERVICE_ACTIONS[action].path,
         requestType: "POST",
         headers: {
           "Content-Type": "application/json",
@@ -270,11 +335,23 @@ export function dataAction(kind: PlaceKind, credentialType: CredentialType): Dat
       timeoutSeconds: ACTION_TIMEOUT_S,
     },
     contract: {
-      input: { inputSchema: inputSchema(kind) },
-      output: { successSchema: successSchema() },
+      input: { inputSchema: inputSchema(action, kind) },
+      output: { successSchema: successSchema(action) },
     },
     secure: false,
   };
+}
+
+/** Every action, by the service's action and the kind of place, for one credential type. */
+export type ActionsByKind = Record<ActionName, Record<PlaceKind, DataAction>>;
+
+/** Every action for every kind of place, for one credential type. */
+export function actionsFor(credentialType: CredentialType): ActionsByKind {
+  const byKind = (action: ActionName) =>
+    Object.fromEntries(
+      PLACE_KINDS.map((kind) => [kind, dataAction(action, kind, credentialType)]),
+    ) as Record<PlaceKind, DataAction>;
+  return Object.fromEntries(ACTIONS.map((action) => [action, byKind(action)])) as ActionsByKind;
 }
 
 /**
@@ -320,7 +397,8 @@ export function tokenRequestBody(options: TokenRequestOptions = {}): string {
  */
 export function customAuthAction(options: TokenRequestOptions = {}): CustomAuthAction {
   return {
-    name: `${ACTION_NAME} (custom auth)`,
+    // The integration's one, for every action; named as when the weather action was the only one.
+    name: `${SERVICE_ACTIONS.weather.name} (custom auth)`,
     config: {
       request: {
         requestUrlTemplate: "${credentials.loginUrl}",

@@ -1,6 +1,7 @@
 /**
  * Every Genesys artifact, generated from the service's contract: importable
- * Data Action definitions (one per kind of place and credential type), the
+ * Data Action definitions (one per action, kind of place and credential
+ * type), the
  * custom auth action for User Defined (OAuth), the Terraform module and its
  * example, and the error response schema. `deno task export-actions` writes
  * them under genesys/; a test fails when the committed files differ from what
@@ -9,16 +10,16 @@
 
 import {
   actionFileName,
+  ACTIONS,
+  type ActionsByKind,
+  actionsFor,
   CREDENTIAL_TYPES,
   type CredentialType,
   customAuthAction,
-  type DataAction,
-  dataAction,
   errorResponseSchema,
   fieldsInNoAction,
   inputSchema,
   PLACE_KINDS,
-  type PlaceKind,
   successSchema,
 } from "./actions.ts";
 import { genesysContractProblems } from "./rules.ts";
@@ -29,9 +30,11 @@ export const EXPORT_DIR = "genesys";
 const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
 
 function assertGenesysRules(): void {
-  const problems = PLACE_KINDS.flatMap((kind) =>
-    genesysContractProblems(inputSchema(kind), successSchema()).map((problem) =>
-      `${kind}: ${problem}`
+  const problems = ACTIONS.flatMap((action) =>
+    PLACE_KINDS.flatMap((kind) =>
+      genesysContractProblems(inputSchema(action, kind), successSchema(action)).map((problem) =>
+        `${action} by ${kind}: ${problem}`
+      )
     )
   );
   for (const field of fieldsInNoAction()) {
@@ -42,25 +45,21 @@ function assertGenesysRules(): void {
   }
 }
 
-/** The action for every kind of place, for one credential type. */
-function actionsFor(credentialType: CredentialType): Record<PlaceKind, DataAction> {
-  const actions = PLACE_KINDS.map((kind) => [kind, dataAction(kind, credentialType)] as const);
-  return Object.fromEntries(actions) as Record<PlaceKind, DataAction>;
-}
-
 /** Every generated file, by path under the repository root, as it is committed. */
 export function exportedFiles(): Record<string, string> {
   assertGenesysRules();
-  const actions: Record<CredentialType, Record<PlaceKind, DataAction>> = {
+  const actions: Record<CredentialType, ActionsByKind> = {
     "basic-auth": actionsFor("basic-auth"),
     "user-defined-oauth": actionsFor("user-defined-oauth"),
   };
   const customAuth = customAuthAction();
   const files: Record<string, unknown> = {};
-  for (const credentialType of CREDENTIAL_TYPES) {
-    for (const kind of PLACE_KINDS) {
-      files[`${EXPORT_DIR}/actions/${actionFileName(kind, credentialType)}`] =
-        actions[credentialType][kind];
+  for (const action of ACTIONS) {
+    for (const credentialType of CREDENTIAL_TYPES) {
+      for (const kind of PLACE_KINDS) {
+        files[`${EXPORT_DIR}/actions/${actionFileName(action, kind, credentialType)}`] =
+          actions[credentialType][action][kind];
+      }
     }
   }
   files[`${EXPORT_DIR}/actions/custom-auth-action.json`] = customAuth;

@@ -1,8 +1,11 @@
 /**
  * CX as Code: a Terraform module (variables in, ids out) that creates the
  * integration, its credential, the custom auth action (User Defined (OAuth)
- * only) and a weather action for each kind of place asked for
- * (`location_kinds`), plus a root example that calls it.
+ * only) and, for each of the service's actions asked for (`actions`: weather,
+ * forecast), an action for each kind of place asked for (`location_kinds`),
+ * plus a root example that calls it. Each service action is its own resource
+ * (genesyscloud_integration_action.weather, .forecast), keyed by kind, so the
+ * weather actions keep the addresses they had before the forecast came.
  *
  * Attribute names and the rules below are those of the provider
  * (MyPureCloud/terraform-provider-genesyscloud):
@@ -25,12 +28,15 @@
 
 import {
   ACTION_TIMEOUT_S,
+  type ActionName,
+  ACTIONS,
+  type ActionsByKind,
   type CustomAuthAction,
   type DataAction,
   PLACE_KINDS,
   type PlaceKind,
+  SERVICE_URL_PLACEHOLDER,
 } from "./actions.ts";
-import { WEATHER_PATH } from "../../src/edge/handler.ts";
 import { TOKEN_PATH } from "../../src/oauth/documents.ts";
 import { tf, toTerraformJson } from "./terraform_json.ts";
 
@@ -42,17 +48,18 @@ export const EXAMPLE_DIR = "genesys/terraform/example";
 
 /** What the module is built from: the same objects as the import JSON. */
 export interface ModuleSources {
-  oauthActions: Record<PlaceKind, DataAction>;
-  basicActions: Record<PlaceKind, DataAction>;
+  oauthActions: ActionsByKind;
+  basicActions: ActionsByKind;
   customAuth: CustomAuthAction;
 }
 
 /**
- * The part of the actions that every kind shares (one resource block writes
- * them all), or an error if a kind differs: only the name and the input
- * contract may.
+ * The part of one service action's actions that every kind shares (one
+ * resource block writes them all), or an error if a kind differs: only the
+ * name and the input contract may.
  */
 function sameForEveryKind<T>(
+  action: ActionName,
   actions: Record<PlaceKind, DataAction>,
   pick: (a: DataAction) => T,
 ): T {
@@ -60,11 +67,35 @@ function sameForEveryKind<T>(
   for (const [index, other] of others.entries()) {
     if (JSON.stringify(other) !== JSON.stringify(first)) {
       throw new Error(
-        `The ${PLACE_KINDS[index + 1]} action differs from the ${PLACE_KINDS[0]} one`,
+        `The ${action} action by ${PLACE_KINDS[index + 1]} differs from the one by ${
+          PLACE_KINDS[0]
+        }`,
       );
     }
   }
   return first!;
+}
+
+/** The part every action of every service action shares (one local holds it), or an error. */
+function sameForEveryAction<T>(actions: ActionsByKind, pick: (a: DataAction) => T): T {
+  const [first, ...others] = ACTIONS.map((action) =>
+    sameForEveryKind(action, actions[action], pick)
+  );
+  for (const [index, other] of others.entries()) {
+    if (JSON.stringify(other) !== JSON.stringify(first)) {
+      throw new Error(`The ${ACTIONS[index + 1]} actions differ from the ${ACTIONS[0]} ones`);
+    }
+  }
+  return first!;
+}
+
+/** The service's route an action calls: its URL template after SERVICE_URL_PLACEHOLDER. */
+function servicePath(action: DataAction): string {
+  const url = action.config.request.requestUrlTemplate;
+  if (!url.startsWith(SERVICE_URL_PLACEHOLDER + "/")) {
+    throw new Error(`"${action.name}" does not call ${SERVICE_URL_PLACEHOLDER}: ${url}`);
+  }
+  return url.slice(SERVICE_URL_PLACEHOLDER.length);
 }
 
 const OAUTH = 'var.credential_type == "userDefinedOAuth"';
@@ -131,6 +162,22 @@ function tokenVariables() {
 /** The actions themselves. */
 function actionVariables() {
   return {
+    actions: {
+      type: "set(string)",
+      default: [...ACTIONS],
+      description:
+        "The service's actions to create, each for every kind in location_kinds: weather (Get current weather) and forecast (Get weather forecast)",
+      validation: [{
+        condition: tf(
+          `length(var.actions) > 0 && alltrue([for action in var.actions : contains(${
+            JSON.stringify(ACTIONS)
+          }, action)])`,
+        ),
+        error_message: `actions must name one or more of ${
+          ACTIONS.map((action) => `"${action}"`).join(", ")
+        }.`,
+      }],
+    },
     location_kinds: {
       type: "set(string)",
       default: [...PLACE_KINDS],
@@ -173,11 +220,11 @@ function locals(sources: ModuleSources) {
   return {
     locals: {
       service_url: tf('trimsuffix(var.service_url, "/")'),
-      oauth_action_headers: sameForEveryKind(
+      oauth_action_headers: sameForEveryAction(
         sources.oauthActions,
         (action) => action.config.request.headers,
       ),
-      basic_action_headers: sameForEveryKind(
+      basic_action_headers: sameForEveryAction(
         sources.basicActions,
         (action) => action.config.request.headers,
       ),
@@ -187,12 +234,15 @@ function locals(sources: ModuleSources) {
       credential_fields: tf(
         `${OAUTH} ? tomap({ loginUrl = coalesce(var.token_url, format("%s${TOKEN_PATH}", local.service_url)), clientId = var.client_id, clientSecret = var.client_secret }) : tomap({ userName = var.basic_auth_user, password = var.basic_auth_password })`,
       ),
-      // What sets one kind's action apart: its name and its input contract.
-      actions: Object.fromEntries(PLACE_KINDS.map((kind) => {
-        const action = sources.oauthActions[kind];
-        const contractInput = JSON.stringify(action.contract.input.inputSchema);
-        return [kind, { name: action.name, contract_input: contractInput }];
-      })),
+      // What sets one kind's action apart, for each service action: its name and its input contract.
+      actions: Object.fromEntries(ACTIONS.map((name) => [
+        name,
+        Object.fromEntries(PLACE_KINDS.map((kind) => {
+          const action = sources.oauthActions[name][kind];
+          const contractInput = JSON.stringify(action.contract.input.inputSchema);
+          return [kind, { name: action.name, contract_input: contractInput }];
+        })),
+      ])),
       // The same body as tokenRequestBody(), with urlencode() for formEncode().
       token_request: tf(
         'join("&", concat(["grant_type=client_credentials"], var.token_scope == "" ? [] : [format("scope=%s", urlencode(var.token_scope))], var.token_audience == "" ? [] : [format("audience=%s", urlencode(var.token_audience))]))',
@@ -262,32 +312,37 @@ function customAuthActionResource(customAuth: CustomAuthAction) {
   };
 }
 
-function actionResource(actions: Record<PlaceKind, DataAction>) {
-  const request = sameForEveryKind(actions, (action) => action.config.request);
-  const response = sameForEveryKind(actions, (action) => action.config.response);
+/**
+ * One service action's actions, one per kind in location_kinds, when
+ * `actions` names it; the resource is named after the service action, so
+ * `genesyscloud_integration_action.weather["city"]` stays what it was.
+ */
+function actionResource(name: ActionName, actions: Record<PlaceKind, DataAction>) {
+  const same = <T>(pick: (a: DataAction) => T) => sameForEveryKind(name, actions, pick);
+  const request = same((action) => action.config.request);
+  const response = same((action) => action.config.response);
+  const path = same(servicePath);
   return {
-    genesyscloud_integration_action: {
-      weather: {
-        for_each: tf("{ for kind in var.location_kinds : kind => local.actions[kind] }"),
-        name: tf("each.value.name"),
-        category: tf("var.integration_name"),
-        integration_id: tf("genesyscloud_integration.weather.id"),
-        secure: sameForEveryKind(actions, (action) => action.secure),
-        config_timeout_seconds: tf("var.timeout_seconds"),
-        contract_input: tf("each.value.contract_input"),
-        contract_output: JSON.stringify(
-          sameForEveryKind(actions, (action) => action.contract.output.successSchema),
-        ),
-        config_request: {
-          request_url_template: tf(`format("%s${WEATHER_PATH}", local.service_url)`),
-          request_type: request.requestType,
-          request_template: request.requestTemplate,
-          headers: tf("local.action_headers"),
-        },
-        config_response: {
-          translation_map: response.translationMap,
-          success_template: response.successTemplate,
-        },
+    [name]: {
+      for_each: tf(
+        `{ for kind in var.location_kinds : kind => local.actions.${name}[kind] if contains(var.actions, "${name}") }`,
+      ),
+      name: tf("each.value.name"),
+      category: tf("var.integration_name"),
+      integration_id: tf("genesyscloud_integration.weather.id"),
+      secure: same((action) => action.secure),
+      config_timeout_seconds: tf("var.timeout_seconds"),
+      contract_input: tf("each.value.contract_input"),
+      contract_output: JSON.stringify(same((action) => action.contract.output.successSchema)),
+      config_request: {
+        request_url_template: tf(`format("%s${path}", local.service_url)`),
+        request_type: request.requestType,
+        request_template: request.requestTemplate,
+        headers: tf("local.action_headers"),
+      },
+      config_response: {
+        translation_map: response.translationMap,
+        success_template: response.successTemplate,
       },
     },
   };
@@ -315,6 +370,10 @@ function outputs() {
         "{ for kind, action in genesyscloud_integration_action.weather : kind => action.id }",
         "The weather actions' ids by kind of place (city, postal_code, coordinates), for Architect and the API",
       ),
+      forecast_action_ids: value(
+        "{ for kind, action in genesyscloud_integration_action.forecast : kind => action.id }",
+        'The forecast actions\' ids by kind of place, like action_ids (empty without "forecast" in actions)',
+      ),
       action_id: {
         "//":
           "Kept for configurations written before action_ids, when the one action was the city action.",
@@ -339,7 +398,10 @@ export function terraformModule(sources: ModuleSources): Record<string, unknown>
       ...credential(),
       ...integration(),
       ...customAuthActionResource(sources.customAuth),
-      ...actionResource(sources.oauthActions),
+      genesyscloud_integration_action: Object.assign(
+        {},
+        ...ACTIONS.map((name) => actionResource(name, sources.oauthActions[name])),
+      ),
     },
     moved: [MOVED_ACTION],
   };
@@ -366,6 +428,7 @@ export function terraformExample(): unknown {
     client_secret: { type: "string", default: null, sensitive: true },
     token_scope: { type: "string", default: "" },
     token_audience: { type: "string", default: "" },
+    actions: { type: "set(string)", default: [...ACTIONS] },
     location_kinds: { type: "set(string)", default: [...PLACE_KINDS] },
   };
   const names = Object.keys(variables);
@@ -379,6 +442,7 @@ export function terraformExample(): unknown {
     },
     output: {
       weather_action_ids: { value: tf("module.weather_action.action_ids") },
+      weather_forecast_action_ids: { value: tf("module.weather_action.forecast_action_ids") },
       weather_integration_id: { value: tf("module.weather_action.integration_id") },
     },
   });
