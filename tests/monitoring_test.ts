@@ -202,6 +202,22 @@ Deno.test("Prometheus scrapes the service, fires OpenWeatherKeyRefused on a 401,
       ];
       const checked = new Set<string>();
       for (const { where, expr } of queries) {
+        // Labels a query groups by must come from a metric it reads from /metrics, or the
+        // grouping silently merges what it means to keep apart (the `action` of each answer).
+        const exportedFamilies = selectorsOf(expr)
+          .filter((selector) => !recorded.has(selector.name) && selector.name !== "up")
+          .map((selector) => exported.get(selector.name));
+        const grouped = [...expr.matchAll(/\bby\s*\(([^)]*)\)/g)]
+          .flatMap(([, labels]) => labels!.split(",").map((label) => label.trim()))
+          .filter((label) => !["", "job", "instance", "le"].includes(label));
+        if (exportedFamilies.length > 0) {
+          for (const label of grouped) {
+            assert.ok(
+              exportedFamilies.some((family) => family?.has(label)),
+              `${where} groups by ${label}, which no metric it reads from /metrics has`,
+            );
+          }
+        }
         for (const selector of selectorsOf(expr)) {
           if (recorded.has(selector.name)) continue;
           if (selector.name === "up") continue; // Prometheus's own series per target.
