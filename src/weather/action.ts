@@ -13,7 +13,7 @@ import {
   type WeatherRequest,
 } from "./contract.ts";
 import { type Observation, UpstreamError } from "./openweather.ts";
-import type { AnswerSource, CacheResult, Lookup, LookupContext } from "./cache.ts";
+import type { AnswerSource, CacheResult, LookupContext } from "./cache.ts";
 import { type ReportOptions, toWeatherReport } from "./report.ts";
 
 /** The request's logger and deadline (see LookupContext). */
@@ -90,7 +90,7 @@ export function isFailure(output: object): output is ActionFailure {
 /** The answer to a lookup that found no answer: its error_code, logged unless it is the caller's. */
 export function failedLookup(
   error: UpstreamError,
-  cache: Lookup<unknown>["cache"],
+  cache: CacheResult,
   context: ActionContext,
 ): ActionResult<never> {
   if (error.code !== "CITY_NOT_FOUND") {

@@ -52,8 +52,6 @@ export interface Lookup<T> {
   /** The answer, or why there is none. */
   readonly result: T | UpstreamError;
   readonly cache: CacheResult;
-  /** When the answer was fetched, milliseconds since the epoch; absent with no answer. */
-  readonly storedAt?: number;
 }
 
 /** What a lookup needs of its request. */
@@ -169,7 +167,6 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerSour
   const found = (answer: CachedAnswer<T>, cache: CacheResult): Lookup<T> => ({
     result: toResult(answer),
     cache,
-    storedAt: answer.storedAt,
   });
 
   return {

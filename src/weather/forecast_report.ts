@@ -96,13 +96,19 @@ export function toForecastReport(
   const nextProbability = highestProbability(next);
   const nextReason = firstReason(next);
   const tag = LANGUAGE_TAGS[options.lang];
+  const nextCondition = capitaliseFirstLetter(worstNext.description, tag);
+  const today = Math.floor((options.now + offsetMs) / DAY_MS);
+  const days = { today: dayOf(steps, today), tomorrow: dayOf(steps, today + 1) };
   const report: ForecastReport = {
-    next_hours_condition: capitaliseFirstLetter(worstNext.description, tag),
+    next_hours_condition: nextCondition,
     next_hours_precipitation_probability: nextProbability,
     next_hours_rain_expected: nextProbability >= options.rainProbabilityPercent ||
       next.some((step) => step.precipitates),
     next_hours_severe: nextReason !== undefined,
-    summary: "",
+    summary: summaryOf(forecast.city.name, nextCondition, nextProbability, days.tomorrow, {
+      units: options.units,
+      tag,
+    }),
     units: options.units,
     temperature_unit: TEMPERATURE_UNIT[options.units],
     lang: tag,
@@ -112,8 +118,6 @@ export function toForecastReport(
   if (worstNext.group !== undefined) report.next_hours_condition_group = worstNext.group;
   if (nextReason !== undefined) report.next_hours_severe_reason = nextReason;
 
-  const today = Math.floor((options.now + offsetMs) / DAY_MS);
-  const days = { today: dayOf(steps, today), tomorrow: dayOf(steps, today + 1) };
   for (const [name, day] of Object.entries(days)) {
     if (day === undefined) continue;
     const prefix = name as keyof typeof days;
@@ -125,7 +129,6 @@ export function toForecastReport(
   }
   if (forecast.city.name) report.city = forecast.city.name;
   if (forecast.city.country) report.country = forecast.city.country;
-  report.summary = summaryOf(report, worstNext, days.tomorrow, tag);
   return report;
 }
 
@@ -201,22 +204,19 @@ function firstReason(steps: readonly Step[]): SevereReason | undefined {
  * no unit ECMA-402 formats, so it is written "281–287 K".
  */
 function summaryOf(
-  report: ForecastReport,
-  worstNext: Step,
+  place: string | undefined,
+  nextCondition: string,
+  nextProbability: number,
   tomorrow: Day | undefined,
-  tag: string,
+  { units, tag }: { units: Units; tag: string },
 ): string {
   const list = new Intl.ListFormat(tag, { type: "unit", style: "short" });
-  const percent = new Intl.NumberFormat(tag, { style: "percent" })
-    .format(report.next_hours_precipitation_probability / 100);
-  const nextHours = list.format([
-    capitaliseFirstLetter(worstNext.description, tag),
-    percent,
-  ]);
-  const parts = [report.city ? `${report.city}: ${nextHours}` : nextHours];
+  const percent = new Intl.NumberFormat(tag, { style: "percent" }).format(nextProbability / 100);
+  const nextHours = list.format([nextCondition, percent]);
+  const parts = [place ? `${place}: ${nextHours}` : nextHours];
   if (tomorrow !== undefined) {
     const word = new Intl.RelativeTimeFormat(tag, { numeric: "auto" }).format(1, "day");
-    const range = temperatureRange(tomorrow.min, tomorrow.max, report.units, tag);
+    const range = temperatureRange(tomorrow.min, tomorrow.max, units, tag);
     const weather = list.format([capitaliseFirstLetter(tomorrow.worst.description, tag), range]);
     parts.push(`${word}: ${weather}`);
   }
