@@ -1,9 +1,8 @@
 /**
- * Renders the docs tables (the Data Action contract in docs/contract.md, the
- * forecast action's answer there too, the
- * configuration variables in docs/configuration.md, and the variables the
- * permission set grants in docs/deployment.md) from the same declarations the
- * service runs on.
+ * Renders the docs tables (the Data Action contract in docs/contract.md and
+ * the forecast action's answer there too, the configuration variables in
+ * docs/configuration.md, and the variables the permission set grants in
+ * docs/deployment.md) from the same declarations the service runs on.
  */
 
 import type { z } from "zod";

@@ -34,6 +34,14 @@ function outputContract(stem: string) {
 const WEATHER = outputContract("get-current-weather");
 const FORECAST = outputContract("get-weather-forecast");
 
+/** An upstream answer for each error_code it leads to, for both actions' tests. */
+const UPSTREAM_FAILURES: [string, () => Response][] = [
+  ["CITY_NOT_FOUND", () => Response.json(ERROR_BODIES[404], { status: 404 })],
+  ["UPSTREAM_AUTH_FAILED", () => Response.json(ERROR_BODIES[401], { status: 401 })],
+  ["UPSTREAM_RATE_LIMITED", () => Response.json(ERROR_BODIES[429], { status: 429 })],
+  ["UPSTREAM_UNAVAILABLE", () => new Response("oops", { status: 500 })],
+];
+
 async function assertMatchesContract(
   response: Response,
   label: string,
@@ -93,13 +101,7 @@ Deno.test("every answer of the weather action matches the exported Genesys contr
       error_message: 'Field "latitude" must be a number from -90 to 90',
     });
   });
-  const failures: [string, () => Response | Promise<Response>][] = [
-    ["CITY_NOT_FOUND", () => Response.json(ERROR_BODIES[404], { status: 404 })],
-    ["UPSTREAM_AUTH_FAILED", () => Response.json(ERROR_BODIES[401], { status: 401 })],
-    ["UPSTREAM_RATE_LIMITED", () => Response.json(ERROR_BODIES[429], { status: 429 })],
-    ["UPSTREAM_UNAVAILABLE", () => new Response("oops", { status: 500 })],
-  ];
-  for (const [code, respond] of failures) {
+  for (const [code, respond] of UPSTREAM_FAILURES) {
     await t.step(`error_code ${code}`, async () => {
       upstream.respondWith(respond);
       const body = await assertMatchesContract(await ask({ city_name: "London" }), code);
@@ -201,13 +203,7 @@ Deno.test("every answer of the forecast action matches the exported Genesys cont
       error_message: 'Field "country_code" is required with "postal_code"',
     });
   });
-  const failures: [string, () => Response | Promise<Response>][] = [
-    ["CITY_NOT_FOUND", () => Response.json(ERROR_BODIES[404], { status: 404 })],
-    ["UPSTREAM_AUTH_FAILED", () => Response.json(ERROR_BODIES[401], { status: 401 })],
-    ["UPSTREAM_RATE_LIMITED", () => Response.json(ERROR_BODIES[429], { status: 429 })],
-    ["UPSTREAM_UNAVAILABLE", () => new Response("oops", { status: 500 })],
-  ];
-  for (const [code, respond] of failures) {
+  for (const [code, respond] of UPSTREAM_FAILURES) {
     await t.step(`error_code ${code}`, async () => {
       upstream.respondWith(respond);
       const body = await ask({ city_name: "New York" }, code);

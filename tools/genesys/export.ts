@@ -1,8 +1,7 @@
 /**
  * Every Genesys artifact, generated from the service's contract: importable
  * Data Action definitions (one per action, kind of place and credential
- * type), the
- * custom auth action for User Defined (OAuth), the Terraform module and its
+ * type), the custom auth action for User Defined (OAuth), the Terraform module and its
  * example, and the error response schema. `deno task export-actions` writes
  * them under genesys/; a test fails when the committed files differ from what
  * this produces, or when genesys/ holds a file it no longer produces.

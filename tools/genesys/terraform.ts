@@ -159,41 +159,49 @@ function tokenVariables() {
   };
 }
 
+/**
+ * A variable holding a set of some of `names`, all of them by default: at
+ * least one, and only those, or `terraform plan` refuses it with the list.
+ * `element` names one of them in the validation's loop.
+ */
+function setOfNames(
+  variable: string,
+  element: string,
+  names: readonly string[],
+  description: string,
+) {
+  return {
+    type: "set(string)",
+    default: [...names],
+    description,
+    validation: [{
+      condition: tf(
+        `length(var.${variable}) > 0 && alltrue([for ${element} in var.${variable} : contains(${
+          JSON.stringify(names)
+        }, ${element})])`,
+      ),
+      error_message: `${variable} must name one or more of ${
+        names.map((name) => `"${name}"`).join(", ")
+      }.`,
+    }],
+  };
+}
+
 /** The actions themselves. */
 function actionVariables() {
   return {
-    actions: {
-      type: "set(string)",
-      default: [...ACTIONS],
-      description:
-        "The service's actions to create, each for every kind in location_kinds: weather (Get current weather) and forecast (Get weather forecast)",
-      validation: [{
-        condition: tf(
-          `length(var.actions) > 0 && alltrue([for action in var.actions : contains(${
-            JSON.stringify(ACTIONS)
-          }, action)])`,
-        ),
-        error_message: `actions must name one or more of ${
-          ACTIONS.map((action) => `"${action}"`).join(", ")
-        }.`,
-      }],
-    },
-    location_kinds: {
-      type: "set(string)",
-      default: [...PLACE_KINDS],
-      description:
-        "The actions to create, one per kind of place a flow has: city (speech), postal_code (keypad), coordinates (CRM)",
-      validation: [{
-        condition: tf(
-          `length(var.location_kinds) > 0 && alltrue([for kind in var.location_kinds : contains(${
-            JSON.stringify(PLACE_KINDS)
-          }, kind)])`,
-        ),
-        error_message: `location_kinds must name one or more of ${
-          PLACE_KINDS.map((kind) => `"${kind}"`).join(", ")
-        }.`,
-      }],
-    },
+    actions: setOfNames(
+      "actions",
+      "action",
+      ACTIONS,
+      "The service's actions to create, each for every kind in location_kinds: weather (Get current weather) and forecast (Get weather forecast)",
+    ),
+    location_kinds: setOfNames(
+      "location_kinds",
+      "kind",
+      PLACE_KINDS,
+      "The actions to create, one per kind of place a flow has: city (speech), postal_code (keypad), coordinates (CRM)",
+    ),
     timeout_seconds: {
       type: "number",
       default: ACTION_TIMEOUT_S,
