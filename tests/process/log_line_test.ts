@@ -261,3 +261,41 @@ Deno.test("createLogger() redacts with its own secrets whatever another logger w
   assert.doesNotMatch(lines[0]!, /s3cret-value/);
   assert.match(lines[0]!, /"token":"\[REDACTED\]"/);
 });
+
+Deno.test("createLogger() never writes a line over 4 KiB, and cuts text only once it is redacted", () => {
+  const secret = "s3cret-ключ-value";
+  /** Text up to 60,000 characters, any of them multi-byte, a secret anywhere in it. */
+  const longText = fc.tuple(
+    fc.string({ unit: "grapheme", minLength: 1, maxLength: 4 }),
+    fc.nat({ max: 15_000 }),
+    fc.nat({ max: 15_000 }),
+  ).map(([unit, before, after]) => unit.repeat(before) + secret + unit.repeat(after));
+  const fields = fc.dictionary(
+    fc.string({ maxLength: 12 }),
+    fc.oneof(longText, fc.array(longText, { maxLength: 4 }), fc.integer()),
+    { maxKeys: 12 },
+  );
+  fc.assert(
+    fc.property(longText, fields, (message, fields) => {
+      const lines: string[] = [];
+      createLogger({ level: "info", secrets: [secret], write: (line) => lines.push(line) })
+        .child({ correlation_id: "abc" }).info(message, fields);
+      const [line] = lines;
+      assert.ok(new TextEncoder().encode(line).byteLength <= 4096, `${line!.length} characters`);
+      const entry = JSON.parse(line!);
+      assert.equal(entry.level, "info");
+      assert.ok(!line!.includes(secret) && !line!.includes(secret.slice(0, 8)), line);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+Deno.test("createLogger() keeps a short field whole beside a long one, and says how much was cut", () => {
+  const lines: string[] = [];
+  createLogger({ level: "info", write: (line) => lines.push(line) })
+    .info("request", { method: "OTHER", path: `/${"x".repeat(65_000)}`, status: 404 });
+  const entry = JSON.parse(lines[0]!);
+  assert.equal(entry.method, "OTHER");
+  assert.equal(entry.status, 404);
+  assert.equal(entry.path, `/${"x".repeat(1023)}…(63977 more characters)`);
+});
