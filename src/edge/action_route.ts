@@ -80,7 +80,7 @@ export function createActionRoute(
 
     phase = "reading";
     const body = await beforeDeadline(
-      readJsonBody(request),
+      readJsonBody(request, context),
       () => new RequestError("REQUEST_TIMEOUT", "Request body did not arrive in time"),
     );
 

@@ -8,9 +8,11 @@ import type { ClientAddressResolver } from "../http/client_address.ts";
 import type { LogFields, Logger } from "../process/log.ts";
 import type { MetricsRegistry } from "../process/metrics.ts";
 import { RequestError } from "../http/errors.ts";
-import { pathOf } from "../http/request_path.ts";
+import { isHostName, pathOf } from "../http/request_path.ts";
 import { errorResponse, jsonResponse, type ResponseHeaders } from "../http/responses.ts";
-import type { RouteContext, Routes } from "../http/routes.ts";
+import type { RouteContext, RouteHandler, Routes } from "../http/routes.ts";
+import { createRequestSlots } from "../http/request_slots.ts";
+import type { BodyRead } from "../process/bounded_body.ts";
 import { EDGE_METRICS } from "./metrics.ts";
 import type { ActionName } from "../weather/contract.ts";
 import type { ForecastAction, WeatherAction } from "../weather/mod.ts";
@@ -25,14 +27,6 @@ export const METRICS_PATH = "/metrics";
 /** Genesys sends this on every action call; echoing it lets an operator match both sides' logs. */
 export const CORRELATION_HEADER = "inin-correlation-id";
 const ACCEPTABLE_CORRELATION_ID = /^[\w.:-]{1,128}$/;
-
-/**
- * A Host header Deno can build `request.url` from without it changing the
- * path: a DNS name or IP literal, with an optional port. Deno pastes Host in
- * front of the request target unchecked, so `Host: x/metrics?` would turn
- * `GET /healthz` into `http://x/metrics?/healthz`.
- */
-const ACCEPTABLE_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::[0-9]{1,5})?$/;
 
 /** Answered even when MAX_CONCURRENT_REQUESTS are in flight: they are cheap and probes need them. */
 const ALWAYS_ANSWERED = new Set([HEALTH_PATH, READY_PATH]);
@@ -96,48 +90,56 @@ export function createHandler(deps: AppDeps): Handler {
     [READY_PATH]: { GET: readyRoute, HEAD: readyRoute },
     [METRICS_PATH]: { GET: metricsRoute },
   };
-  const routes = new Map(Object.entries<Routes[string]>({ ...deps.extraRoutes, ...ownRoutes }));
-  const addsCorrelationId = new Set(Object.values(ownRoutes));
+  // Maps, not objects: a method is caller text, and `methods["toString"]` would find Object.prototype's.
+  const routes = new Map(
+    Object.entries<Routes[string]>({ ...deps.extraRoutes, ...ownRoutes }).map((
+      [path, methods],
+    ) => [path, new Map(Object.entries(methods) as [string, RouteHandler][])]),
+  );
+  const addsCorrelationId = new Set(Object.keys(ownRoutes));
 
-  const maxInFlight = deps.maxConcurrentRequests ?? Infinity;
-  let inFlight = 0;
+  const slots = createRequestSlots(deps.maxConcurrentRequests ?? Infinity);
+  metrics.slots.setSource(() => slots.inUse().requests, "request");
+  metrics.slots.setSource(() => slots.inUse().lateBodyReads, "late_body_read");
 
   return async (request, info) => {
     const started = now();
     const correlationId = correlationIdOf(request);
     const context = new RequestContext(request, info, correlationId, deps);
     const host = request.headers.get("host");
-    const hostIsSafe = host === null || ACCEPTABLE_HOST.test(host);
-    // Only with a safe Host does request.url's path come from the request target alone.
-    // (The query is never logged: with OTEL_DENO=true Deno's own request span
-    // exports it, and offers no way to change that; see docs/operations.md, Tracing.)
-    const path = hostIsSafe ? pathOf(request.url) : "";
+    // Only with a host name in Host and in the target's authority does request.url's path
+    // come from the request target alone (see request_path.ts). (The query is never logged:
+    // with OTEL_DENO=true Deno's own request span exports it, and offers no way to change
+    // that; see docs/operations.md, Tracing.)
+    const path = (host === null || isHostName(host)) ? pathOf(request.url) : undefined;
 
     let response: Response;
-    const methods = routes.get(path);
-    const counted = !ALWAYS_ANSWERED.has(path);
-    if (counted) inFlight++;
+    const methods = path === undefined ? undefined : routes.get(path);
+    const counted = path === undefined || !ALWAYS_ANSWERED.has(path);
+    const admitted = !counted || slots.take();
     try {
-      if (!hostIsSafe) throw new RequestError("INVALID_HOST", "Host header is not a host name");
-      if (counted && inFlight > maxInFlight) {
+      if (path === undefined) {
+        throw new RequestError("INVALID_HOST", "Host header or request target is not a host name");
+      }
+      if (!admitted) {
         throw new RequestError("OVERLOADED", "Too many requests in flight, try again shortly", {
           "retry-after": "1",
         });
       }
       if (methods === undefined) throw new RequestError("NOT_FOUND", "No such endpoint");
-      const route = methods[request.method];
+      const route = methods.get(request.method);
       if (route === undefined) {
-        const allow = Object.keys(methods).join(", ");
+        const allow = [...methods.keys()].join(", ");
         throw new RequestError("METHOD_NOT_ALLOWED", `Method must be one of ${allow}`, {
           allow,
         });
       }
       response = await route(request, context);
-      if (!addsCorrelationId.has(methods)) response.headers.set(CORRELATION_HEADER, correlationId);
+      if (!addsCorrelationId.has(path)) response.headers.set(CORRELATION_HEADER, correlationId);
     } catch (error) {
       response = toErrorResponse(error, context);
     } finally {
-      if (counted) inFlight--;
+      if (counted && admitted) slots.release(context.bodyRead);
     }
     // A body left unread is not cancelled on purpose: Deno then answers with
     // `Connection: close` and closes once the client has sent it, where a
@@ -145,17 +147,16 @@ export function createHandler(deps: AppDeps): Handler {
 
     const elapsedMs = now() - started;
     // Unknown paths and methods share one label each, so scanners cannot blow up the metric's cardinality.
-    const routeLabel = methods ? path : "unmatched";
-    metrics.requests.inc(
-      routeLabel,
-      METHOD_LABELS.has(request.method) ? request.method : "OTHER",
-      response.status,
-    );
+    const routeLabel = methods === undefined || path === undefined ? "unmatched" : path;
+    // A method is any token a client invents, up to Deno's header limit: log and count it as OTHER.
+    const method = METHOD_LABELS.has(request.method) ? request.method : "OTHER";
+    metrics.requests.inc(routeLabel, method, response.status);
     metrics.duration.observe(elapsedMs / 1000, routeLabel);
     if (context.action) metrics.answers.inc(context.action, context.errorCode ?? "ok");
     const fields: LogFields = {
-      method: request.method,
-      path: hostIsSafe ? path : "(invalid host)",
+      method,
+      // An unmatched path is caller text too: the log line cuts it (see log_line.ts).
+      path: path ?? "(invalid host)",
       status: response.status,
       duration_ms: Math.round(elapsedMs * 100) / 100,
     };
@@ -178,6 +179,7 @@ class RequestContext implements RouteContext {
   errorCode?: string;
   subject?: string;
   cache?: string;
+  bodyRead?: BodyRead;
   readonly responseHeaders: ResponseHeaders;
   readonly logger: Logger;
   #clientAddress: string | undefined;

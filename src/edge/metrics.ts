@@ -33,6 +33,13 @@ export const EDGE_METRICS = {
       outcome: ["ok", ...UPSTREAM_ERROR_CODES, ...Object.keys(REQUEST_ERRORS)],
     },
   },
+  slots: {
+    name: "http_request_slots_in_use",
+    help:
+      'MAX_CONCURRENT_REQUESTS slots in use, by holder: "request" (being handled) or "late_body_read" (a body still being read after its request was answered 408)',
+    type: "gauge",
+    labels: ["holder"],
+  },
   deadline: {
     name: "weather_request_deadline_seconds",
     help: "REQUEST_DEADLINE_MS in seconds: every action request is answered within this",

@@ -14,7 +14,7 @@ export const REQUEST_ERRORS = {
   INVALID_HOST: {
     status: 400,
     when:
-      "A `Host` header that is not a host name or IP address with an optional port (e.g. one with `/`, `?`, `#`, `@`, `\\` or spaces)",
+      "A `Host` header, or the authority of a request target in absolute form (`GET http://host/path`), that is not a host name or IP address with an optional port (e.g. one with `/`, `?`, `#`, `@`, `\\` or spaces)",
   },
   UNAUTHORIZED: {
     status: 401,

@@ -4,7 +4,7 @@
  * or streamed), 400 for bytes that are not UTF-8 or not JSON.
  */
 
-import { BodyTooLargeError, readBoundedBytes } from "../process/bounded_body.ts";
+import { type BodyRead, BodyTooLargeError, startBodyRead } from "../process/bounded_body.ts";
 import { mediaTypeOf } from "./responses.ts";
 import { RequestError } from "./errors.ts";
 
@@ -26,8 +26,40 @@ function isJsonContentType(header: string | null): boolean {
 /** Refuses bytes that are not UTF-8 instead of replacing them with U+FFFD; strips a byte order mark. */
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** Where a route notes the body read it starts, so the edge can bound reads that outlive it. */
+export interface BodyReadHolder {
+  bodyRead?: BodyRead;
+}
+
+/**
+ * The request's body, read within `limitBytes`. The read is noted in
+ * `holder` before it starts: a caller that stops waiting (a deadline) leaves
+ * it running, and the edge keeps a slot for it until it ends (see
+ * request_slots.ts).
+ */
+export async function readBodyBytes(
+  request: Request,
+  holder: BodyReadHolder,
+  limitBytes: number,
+): Promise<Uint8Array> {
+  // A body announced too large is refused before a byte of it is read.
+  const declaredLength = Number(request.headers.get("content-length") ?? NaN);
+  if (declaredLength > limitBytes) {
+    await request.body?.cancel().catch(() => {});
+    throw new BodyTooLargeError(limitBytes);
+  }
+  const read = startBodyRead(
+    request.body,
+    limitBytes,
+    declaredLength >= 0 ? declaredLength : limitBytes,
+  );
+  holder.bodyRead = read;
+  return await read.bytes;
+}
+
 export async function readJsonBody(
   request: Request,
+  holder: BodyReadHolder,
   limitBytes = MAX_REQUEST_BODY_BYTES,
 ): Promise<unknown> {
   const contentType = request.headers.get("content-type");
@@ -37,24 +69,9 @@ export async function readJsonBody(
       'Content type must be "application/json"',
     );
   }
-  // A body announced too large is refused before a byte of it is read.
-  const declaredLength = Number(request.headers.get("content-length") ?? NaN);
-  if (declaredLength > limitBytes) {
-    await request.body?.cancel().catch(() => {});
-    throw tooLarge(limitBytes);
-  }
-  // A declared length within the limit is read whole: HTTP's framing ends the
-  // body there, so it cannot grow past it, and Deno reads it in one step at
-  // half the CPU of a chunk loop (wrk, a small JSON body: 62-64k against
-  // 30-37k req/s). Without one (chunked, as Genesys sends it) the limit is
-  // enforced chunk by chunk.
   let bytes: Uint8Array;
   try {
-    bytes = declaredLength >= 0
-      ? new Uint8Array(await request.arrayBuffer())
-      : await readBoundedBytes(request.body, limitBytes);
-    // A Request made in process is not framed by HTTP: its header may say less than its body.
-    if (bytes.byteLength > limitBytes) throw new BodyTooLargeError(limitBytes);
+    bytes = await readBodyBytes(request, holder, limitBytes);
   } catch (error) {
     throw error instanceof BodyTooLargeError ? tooLarge(limitBytes) : unreadable(error);
   }

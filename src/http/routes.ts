@@ -1,9 +1,15 @@
 /** The shape every route handler shares, so feature modules can add routes to the app. */
 
 import type { Logger } from "../process/log.ts";
+import type { BodyReadHolder } from "./request_body.ts";
 import type { ResponseHeaders } from "./responses.ts";
 
-export interface RouteContext {
+/**
+ * What a route knows of its request besides the Request, and leaves for the
+ * edge: the access log's fields, and the body read it started (`bodyRead`),
+ * which keeps the request's slot while it outlives the answer.
+ */
+export interface RouteContext extends BodyReadHolder {
   /** Headers every answer to this request carries: its correlation id. */
   readonly responseHeaders: ResponseHeaders;
   /** The request's logger, carrying its correlation id. */

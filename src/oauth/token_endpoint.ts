@@ -120,7 +120,7 @@ export function createTokenEndpoint(options: TokenEndpointOptions): RouteHandler
 
   return async (request, context) => {
     try {
-      const params = await readTokenForm(request, options.bodyDeadlineMs);
+      const params = await readTokenForm(request, context, options.bodyDeadlineMs);
       await authenticateClient(request, params, context);
       const scope = grantedScope(params);
       const accessToken = await issueAccessToken(scope);

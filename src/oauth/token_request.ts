@@ -5,7 +5,8 @@
  */
 
 import { parseBasicAuthorization } from "../auth/basic.ts";
-import { BodyTooLargeError, readBoundedBytes } from "../process/bounded_body.ts";
+import { BodyTooLargeError } from "../process/bounded_body.ts";
+import { type BodyReadHolder, readBodyBytes } from "../http/request_body.ts";
 import { mediaTypeOf } from "../http/responses.ts";
 import { TimeoutError, withTimeout } from "../process/timeout.ts";
 import { OAuthError } from "./errors.ts";
@@ -30,6 +31,7 @@ export interface PresentedClient {
  */
 export async function readTokenForm(
   request: Request,
+  holder: BodyReadHolder,
   deadlineMs: number,
 ): Promise<URLSearchParams> {
   const mediaType = mediaTypeOf(request.headers.get("content-type"));
@@ -46,9 +48,9 @@ export async function readTokenForm(
     // On the deadline the read is left running, not cancelled: Deno then
     // answers with `Connection: close` and closes once the body is in (or the
     // client gives up), while a cancelled body would leave the connection open
-    // for the next request. The read itself is bounded by the size limit.
+    // for the next request. The edge bounds how many such reads run.
     const bytes = await withTimeout(
-      () => readBoundedBytes(request.body, MAX_TOKEN_REQUEST_BYTES),
+      () => readBodyBytes(request, holder, MAX_TOKEN_REQUEST_BYTES),
       deadlineMs,
     );
     params = new URLSearchParams(new TextDecoder("utf-8", { fatal: true }).decode(bytes));

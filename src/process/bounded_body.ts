@@ -1,9 +1,12 @@
 /**
  * Reads a body whole, but never more than a limit: the check runs per chunk,
  * so a chunked body without a length is cut off as early as a body that
- * announces its size. Works for web streams (request bodies) and Node
- * streams (undici response bodies) alike: leaving the loop early cancels or
- * destroys the source.
+ * announces its size.
+ *
+ * `readBoundedBytes` reads any stream (request bodies, undici's Node streams
+ * for upstream answers); leaving its loop early cancels or destroys the
+ * source. `startBodyRead` reads a request body that may stall, into one
+ * buffer of its own, and says when it has ended.
  */
 
 export class BodyTooLargeError extends Error {
@@ -33,4 +36,85 @@ export async function readBoundedBytes(
     offset += chunk.byteLength;
   }
   return bytes;
+}
+
+/** A request body being read: its bytes once complete, and whether it has ended. */
+export interface BodyRead {
+  /** The whole body; rejects with BodyTooLargeError past the limit. */
+  readonly bytes: Promise<Uint8Array>;
+  /** True once `bytes` has settled. */
+  readonly done: boolean;
+}
+
+/**
+ * The smallest view a read is given: in Deno 2.9 a 1-byte BYOB read of a
+ * chunked body never completes. It is also the "little" the buffer has
+ * beyond the limit, so a body one byte too large is still seen as such.
+ */
+const MIN_READ_VIEW_BYTES = 1024;
+
+/**
+ * Starts reading `body`, at most `limitBytes` of it. `expectedBytes` (the
+ * Content-Length, when there is one within the limit) sizes the buffer.
+ *
+ * A body still arriving is read with a BYOB reader into one buffer of at
+ * most the limit plus MIN_READ_VIEW_BYTES. The default reader instead hands
+ * each pending read a 64 KiB chunk of its own, kept alive by the few bytes it
+ * returns: about 128 KiB for every client that sends part of a body and
+ * stalls. A body Deno already holds whole is not a byte stream (it has no
+ * BYOB reader) and is read chunk by chunk: its memory is spent already.
+ */
+export function startBodyRead(
+  body: ReadableStream<Uint8Array> | null,
+  limitBytes: number,
+  expectedBytes = limitBytes,
+): BodyRead {
+  let bytes: Promise<Uint8Array>;
+  let reader: ReadableStreamBYOBReader | undefined;
+  try {
+    reader = body?.getReader({ mode: "byob" });
+  } catch { /* not a byte stream: see above */ }
+  if (reader !== undefined) {
+    const bufferBytes = Math.min(expectedBytes, limitBytes) + MIN_READ_VIEW_BYTES;
+    bytes = readIntoOneBuffer(reader, limitBytes, bufferBytes);
+  } else bytes = readBoundedBytes(body, limitBytes);
+  let done = false;
+  bytes.then(() => done = true, () => done = true);
+  return {
+    bytes,
+    get done() {
+      return done;
+    },
+  };
+}
+
+async function readIntoOneBuffer(
+  reader: ReadableStreamBYOBReader,
+  limitBytes: number,
+  bufferBytes: number,
+): Promise<Uint8Array> {
+  // Each read takes the buffer over and hands it back in its answer.
+  let buffer = new ArrayBuffer(bufferBytes);
+  let length = 0;
+  for (;;) {
+    // Only a body longer than its Content-Length fills the buffer, which Deno's framing rules out.
+    if (buffer.byteLength - length < MIN_READ_VIEW_BYTES) {
+      buffer = grown(buffer, length, limitBytes + MIN_READ_VIEW_BYTES);
+    }
+    const { value, done } = await reader.read(new Uint8Array(buffer, length));
+    if (value === undefined) throw new Error("Body stream was cancelled");
+    buffer = value.buffer as ArrayBuffer;
+    length += value.byteLength;
+    if (length > limitBytes) {
+      await reader.cancel().catch(() => {});
+      throw new BodyTooLargeError(limitBytes);
+    }
+    if (done) return new Uint8Array(buffer, 0, length);
+  }
+}
+
+function grown(buffer: ArrayBuffer, length: number, bytes: number): ArrayBuffer {
+  const larger = new Uint8Array(bytes);
+  larger.set(new Uint8Array(buffer, 0, length));
+  return larger.buffer;
 }

@@ -344,7 +344,7 @@ Deno.test("readJsonBody() holds a body to the limit even when its Content-Length
     body: JSON.stringify({ city_name: "x".repeat(MAX_REQUEST_BODY_BYTES) }),
   });
   await assert.rejects(
-    readJsonBody(request),
+    readJsonBody(request, {}),
     (error) => error instanceof RequestError && error.code === "PAYLOAD_TOO_LARGE",
   );
 });

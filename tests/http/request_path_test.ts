@@ -22,3 +22,21 @@ Deno.test("pathOf() takes a plain target as it is, and resolves the rest", () =>
   assert.equal(pathOf("http://x/%7Euser"), "/%7Euser");
   assert.equal(pathOf("http://x/a\\b"), "/a/b");
 });
+
+Deno.test("pathOf() gives no path when the authority is not a host name", () => {
+  for (
+    const url of [
+      "http://a?b/metrics",
+      "http://a#/metrics",
+      "http://a\\@b/metrics",
+      "http://user@a/metrics",
+      "http://a%2f/metrics",
+      "http://[zz]/metrics",
+      "no-authority",
+    ]
+  ) {
+    assert.equal(pathOf(url), undefined, url);
+  }
+  assert.equal(pathOf("http://a:8080"), "/");
+  assert.equal(pathOf("ftp://a/metrics"), "/metrics");
+});
