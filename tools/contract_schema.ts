@@ -54,12 +54,14 @@ const coordinateField = (limit: 90 | 180, problem: string) =>
 export const RequestFieldsSchema = z.object({
   city_name: stringField()
     .trim()
-    .max(CITY_NAME_MAX_LENGTH, REQUEST_FIELD_PROBLEMS.tooLong)
+    .refine((name) => name.isWellFormed(), REQUEST_FIELD_PROBLEMS.notWellFormed)
     .refine((name) => !hasControlCharacter(name), REQUEST_FIELD_PROBLEMS.controlCharacters)
     .overwrite(normaliseCityName)
+    // After normalising: the limit holds for what is keyed and sent to OpenWeatherMap.
+    .max(CITY_NAME_MAX_LENGTH, REQUEST_FIELD_PROBLEMS.tooLong)
     .optional()
     .describe(
-      'A city\'s name, e.g. "London"; at most 100 characters, NFKC-normalised with white space collapsed and trimmed',
+      'A city\'s name, e.g. "London": NFKC-normalised with white space collapsed and trimmed, then at most 100 characters',
     ),
   country_code: stringField()
     .trim()
