@@ -302,14 +302,18 @@ export const ForecastSchema = z.object({
   }),
 });
 
+/** When an answer was stored: whole milliseconds since the epoch. */
+const storedAt = z.int().nonnegative();
+
 /**
  * A weather answer as the shared store holds it (`{ storedAt, observation }`),
  * read into the cache's form (`{ storedAt, value }`), as parseStoredAnswer()
- * in shared_answers.ts reads it with OBSERVATION_FORM.
+ * in shared_answers.ts reads it with OBSERVATION_FORM: exactly what the
+ * service writes, no other field, never both forms at once.
  */
 export const StoredAnswerSchema = z.union([
-  z.object({ storedAt: z.number(), observation: ObservationSchema }),
-  z.object({ storedAt: z.number(), notFound: z.literal(true) }),
+  z.strictObject({ storedAt, observation: ObservationSchema }),
+  z.strictObject({ storedAt, notFound: z.literal(true) }),
 ]).transform((stored) =>
   "observation" in stored ? { storedAt: stored.storedAt, value: stored.observation } : stored
 );

@@ -64,7 +64,7 @@ export function createWeather(
     createAnswerCache({
       ...specific,
       guard,
-      shared: deps.shared ? createSharedAnswers(deps.shared.store, form) : undefined,
+      shared: deps.shared ? createSharedAnswers(deps.shared.store, form, deps.now) : undefined,
       notFoundTtlMs: weatherCache.notFoundTtlS * 1000,
       staleMaxMs: weatherCache.staleMaxS * 1000,
       maxEntries: weatherCache.maxEntries,
