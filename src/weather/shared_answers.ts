@@ -2,8 +2,9 @@
  * The weather cache's second layer: answers in the shared store, so an answer
  * fetched by any instance is served by all. Each is stored with the time it
  * was fetched, for its TTL plus the stale window, so stale-if-error works
- * across instances too. A "known" marker, kept longer, says the name has
- * answered before (for the unknown names' share of the budget).
+ * across instances too. A "known" marker per place (known_places.ts), kept
+ * longer, says the place has answered before (for the unknown names' share
+ * of the budget).
  *
  * The store may be down, slow or hold garbage: every read here can answer
  * "nothing", and nothing here throws.
@@ -11,6 +12,8 @@
 
 import type { SharedStore } from "../store/shared_store.ts";
 import { type Forecast, parseForecast } from "./forecast.ts";
+import { KNOWN_PLACE_TTL_MS, knownPlaceKey } from "./known_places.ts";
+import type { Place } from "./place.ts";
 import {
   number,
   type Observation,
@@ -39,9 +42,6 @@ export const OBSERVATION_FORM: StoredForm<Observation> = {
   parse: parseObservation,
 };
 export const FORECAST_FORM: StoredForm<Forecast> = { field: "forecast", parse: parseForecast };
-
-/** How long a name counts as known after it last answered. */
-export const KNOWN_NAME_TTL_MS = 30 * 24 * 3_600_000;
 
 /**
  * How far ahead of this instance's clock a stored answer's `storedAt` may be.
@@ -94,10 +94,13 @@ export interface SharedRead<T> {
 }
 
 export interface SharedAnswers<T> {
-  /** The stored answer and whether the name is known; undefined when the store is unavailable. */
-  read(key: string): Promise<SharedRead<T> | undefined>;
-  /** Stores the answer for `ttlMs`; an answer marks the name known, a not-found unmarks it. */
-  write(key: string, answer: CachedAnswer<T>, ttlMs: number): Promise<void>;
+  /**
+   * The answer stored under the cache key, and whether its place is known;
+   * undefined when the store is unavailable.
+   */
+  read(key: string, place: Place): Promise<SharedRead<T> | undefined>;
+  /** Stores the answer for `ttlMs`; an answer marks the place known, a not-found unmarks it. */
+  write(key: string, place: Place, answer: CachedAnswer<T>, ttlMs: number): Promise<void>;
 }
 
 export function createSharedAnswers<T>(
@@ -106,15 +109,15 @@ export function createSharedAnswers<T>(
   now: () => number,
 ): SharedAnswers<T> {
   const answerKey = (key: string) => `answer:${key}`;
-  const knownKey = (key: string) => `known:${key}`;
+  const knownKey = (place: Place) => `known:${knownPlaceKey(place)}`;
   return {
-    async read(key) {
-      const values = await store.getMany([answerKey(key), knownKey(key)]);
+    async read(key, place) {
+      const values = await store.getMany([answerKey(key), knownKey(place)]);
       if (values === undefined) return undefined;
       const [stored, known] = values;
       return { answer: stored === undefined ? undefined : decode(stored), known: known === "1" };
     },
-    async write(key, answer, ttlMs) {
+    async write(key, place, answer, ttlMs) {
       if (ttlMs <= 0) return;
       const stored = JSON.stringify(
         "value" in answer ? { storedAt: answer.storedAt, [form.field]: answer.value } : answer,
@@ -125,11 +128,11 @@ export function createSharedAnswers<T>(
       const sets = fits ? [{ key: answerKey(key), value: stored, ttlMs }] : [];
       if ("value" in answer) {
         await store.write(
-          [...sets, { key: knownKey(key), value: "1", ttlMs: KNOWN_NAME_TTL_MS }],
+          [...sets, { key: knownKey(place), value: "1", ttlMs: KNOWN_PLACE_TTL_MS }],
           fits ? [] : [answerKey(key)],
         );
       } else {
-        await store.write(sets, [knownKey(key)]);
+        await store.write(sets, [knownKey(place)]);
       }
     },
   };

@@ -402,3 +402,35 @@ Deno.test("an answer read back from the shared store is held to what the service
     await assertRefused({ storedAt: started + 0.5, observation });
   });
 });
+
+Deno.test("the shared store keeps one known marker per place, whatever the units, language and action", async () => {
+  await using redis = await startRedis();
+  const prefix = "known-test:";
+  await using group = await startGroup(2, {
+    SHARED_STORE_URL: redis.url,
+    SHARED_STORE_PREFIX: prefix,
+  });
+  const [a, b] = group.services as [RunningService, RunningService];
+  let turn = 0;
+  for (const action of ["weather", "forecast"]) {
+    for (const units of ["metric", "imperial", "standard"]) {
+      for (const lang of ["en", "de"]) {
+        const service = turn++ % 2 === 0 ? a : b;
+        const response = await service.post(`/data-action/${action}`, {
+          city_name: "London",
+          units,
+          lang,
+        });
+        assert.equal(response.status, 200);
+        assert.equal((await response.json()).city, "London");
+      }
+    }
+  }
+  const keys = (await redis.command("KEYS", `${prefix}known:*`)).split("\r\n")
+    .filter((line) => line.startsWith(prefix));
+  assert.deepEqual(keys, [`${prefix}known:${JSON.stringify(["city", "london", ""])}`]);
+  // b asked only variants a had asked before it: all known, the first through the store alone.
+  const spentByB = await metric(b, 'openweather_budget_spent_total{kind="known"}');
+  assert.equal(spentByB, 6);
+  assert.equal(await metric(b, 'openweather_budget_spent_total{kind="unknown"}'), undefined);
+});
