@@ -54,12 +54,14 @@ const coordinateField = (limit: 90 | 180, problem: string) =>
 export const RequestFieldsSchema = z.object({
   city_name: stringField()
     .trim()
-    .max(CITY_NAME_MAX_LENGTH, REQUEST_FIELD_PROBLEMS.tooLong)
+    .refine((name) => name.isWellFormed(), REQUEST_FIELD_PROBLEMS.notWellFormed)
     .refine((name) => !hasControlCharacter(name), REQUEST_FIELD_PROBLEMS.controlCharacters)
     .overwrite(normaliseCityName)
+    // After normalising: the limit holds for what is keyed and sent to OpenWeatherMap.
+    .max(CITY_NAME_MAX_LENGTH, REQUEST_FIELD_PROBLEMS.tooLong)
     .optional()
     .describe(
-      'A city\'s name, e.g. "London"; at most 100 characters, NFKC-normalised with white space collapsed and trimmed',
+      'A city\'s name, e.g. "London": NFKC-normalised with white space collapsed and trimmed, then at most 100 characters',
     ),
   country_code: stringField()
     .trim()
@@ -300,14 +302,18 @@ export const ForecastSchema = z.object({
   }),
 });
 
+/** When an answer was stored: whole milliseconds since the epoch. */
+const storedAt = z.int().nonnegative();
+
 /**
  * A weather answer as the shared store holds it (`{ storedAt, observation }`),
  * read into the cache's form (`{ storedAt, value }`), as parseStoredAnswer()
- * in shared_answers.ts reads it with OBSERVATION_FORM.
+ * in shared_answers.ts reads it with OBSERVATION_FORM: exactly what the
+ * service writes, no other field, never both forms at once.
  */
 export const StoredAnswerSchema = z.union([
-  z.object({ storedAt: z.number(), observation: ObservationSchema }),
-  z.object({ storedAt: z.number(), notFound: z.literal(true) }),
+  z.strictObject({ storedAt, observation: ObservationSchema }),
+  z.strictObject({ storedAt, notFound: z.literal(true) }),
 ]).transform((stored) =>
   "observation" in stored ? { storedAt: stored.storedAt, value: stored.observation } : stored
 );

@@ -60,6 +60,9 @@ export async function openRedisBackend(
     url: connection,
     disableOfflineQueue: true,
     maintNotifications: "disabled",
+    // No CLIENT SETINFO after connecting: a Redis user limited to the service's
+    // commands (docs/deployment.md) would refuse it, on every connection.
+    disableClientInfo: true,
     socket: {
       connectTimeout: Math.max(1_000, options.timeoutMs),
       reconnectStrategy: reconnectDelay,

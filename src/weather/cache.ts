@@ -16,7 +16,8 @@
  * - A not-found answer never replaces a good answer that is still inside its
  *   stale window: that answer is served (stale) and the not-found is dropped.
  * - Every call passes the UpstreamGuard (budget and back-off) first, as a
- *   "known" name (it has answered before) or an "unknown" one.
+ *   "known" place (it has answered before, in any units or language, for
+ *   either action: known_places.ts) or an "unknown" one.
  */
 
 import { createTtlCache } from "../process/ttl_cache.ts";
@@ -24,7 +25,8 @@ import type { Logger } from "../process/log.ts";
 import type { WeatherMetrics } from "./metrics.ts";
 import type { ActionName } from "./contract.ts";
 import { type CurrentWeatherQuery, UpstreamError } from "./openweather.ts";
-import { type CachedAnswer, KNOWN_NAME_TTL_MS, type SharedAnswers } from "./shared_answers.ts";
+import type { CachedAnswer, SharedAnswers } from "./shared_answers.ts";
+import { createKnownPlaces, type KnownPlaces } from "./known_places.ts";
 import { ThrottledError, type UpstreamGuard } from "./upstream_guard.ts";
 import { DeadlineReached } from "../process/timeout.ts";
 import { placeKey } from "./place.ts";
@@ -43,6 +45,8 @@ export interface AnswerCacheOptions<T> {
   metrics: WeatherMetrics;
   /** The shared store's layer; absent: memory only. */
   shared?: SharedAnswers<T> | undefined;
+  /** The places known to this instance, one set for all its caches; absent: this cache's own. */
+  known?: KnownPlaces | undefined;
 }
 
 /** Where an answer came from. `shared`: not in this instance's memory, from the shared store. */
@@ -103,18 +107,14 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerSour
   });
   const remember = (key: string, answer: CachedAnswer<T>) =>
     cache.set(key, answer, { ttl: Math.max(1, answer.storedAt + keptFor(answer) - now()) });
-  /** Names that have answered with weather, for the guard's "known" calls. */
-  const knownNames = createTtlCache<string, true>({
-    max: options.maxEntries,
-    ttl: KNOWN_NAME_TTL_MS,
-    now,
-  });
+  const knownPlaces = options.known ?? createKnownPlaces({ maxEntries: options.maxEntries, now });
   const refreshing = new Map<string, Promise<Refreshed<T>>>();
 
   async function refresh(key: string, query: CurrentWeatherQuery): Promise<Refreshed<T>> {
-    let known = knownNames.has(key);
+    const { place } = query;
+    let known = knownPlaces.has(place);
     if (shared) {
-      const stored = await shared.read(key);
+      const stored = await shared.read(key, place);
       const local = cache.get(key);
       const remote = stored?.answer;
       if (stored?.known) known = true;
@@ -126,7 +126,7 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerSour
       ) {
         // Fresh: the answer. Stale: what to serve if the upstream fails below.
         remember(key, remote);
-        if ("value" in remote) knownNames.set(key, true);
+        if ("value" in remote) knownPlaces.add(place);
         if (isFresh(remote)) return { answer: remote, source: "shared" };
       }
     }
@@ -138,8 +138,8 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerSour
       metrics.upstreamCalls.inc(action, "ok");
       const answer = { value, storedAt: now() };
       remember(key, answer);
-      knownNames.set(key, true);
-      await shared?.write(key, answer, keptFor(answer));
+      knownPlaces.add(place);
+      await shared?.write(key, place, answer, keptFor(answer));
       return { answer, source: "miss" };
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
@@ -151,8 +151,8 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerSour
         if (good && "value" in good && isServable(good)) throw error;
         const answer = { notFound: true as const, storedAt: now() };
         remember(key, answer);
-        knownNames.delete(key);
-        await shared?.write(key, answer, keptFor(answer));
+        knownPlaces.forget(place);
+        await shared?.write(key, place, answer, keptFor(answer));
         return { answer, source: "miss" };
       }
       await guard.observe(error);

@@ -70,7 +70,7 @@ export const WEATHER_VARIABLES = {
   WEATHER_CACHE_MAX_ENTRIES: {
     default: "10000",
     meaning:
-      "How many distinct requests (place, units, lang) each action's cache holds: the weather's, and the forecast's",
+      "How many distinct requests (place, units, lang) each action's cache holds: the weather's, and the forecast's; also how many places this instance remembers as known (answered in the last 30 days), the least recently answered dropped first",
   },
   SEVERE_WIND_METRES_PER_SECOND: {
     default: "17.2",

@@ -201,8 +201,10 @@ export type ForecastActionOutput = ForecastReport | ActionFailure;
 /** What each request field may be told, after `Field "name" `; the schema uses the same words. */
 export const REQUEST_FIELD_PROBLEMS = {
   notAString: "must be a string",
-  tooLong: `must be at most ${CITY_NAME_MAX_LENGTH} characters`,
+  notWellFormed: "must be well-formed Unicode text (no lone surrogates)",
   controlCharacters: "must not contain control characters",
+  /** Counted once the name is normalised (normaliseCityName): what is keyed and sent on. */
+  tooLong: `must be at most ${CITY_NAME_MAX_LENGTH} characters`,
   countryCode: 'must be a two-letter ISO 3166-1 country code such as "GB"',
   postalCode:
     `must be a postal code of at most ${POSTAL_CODE_MAX_LENGTH} letters and digits, with single spaces or hyphens between them`,
@@ -282,16 +284,24 @@ export function validateWeatherRequest(body: Readonly<Record<string, unknown>>):
   const cityText = optionalText(body.city_name);
   if (cityText === NOT_A_STRING) return invalid("city_name", REQUEST_FIELD_PROBLEMS.notAString);
   if (cityText !== undefined) {
-    // Measured in code points, as zod measures strings for min and max.
+    // A plain name is its own normal form (and ASCII: one code unit per code point).
+    const name = isPlainCityName(cityText) ? cityText : undefined;
+    if (name === undefined && !cityText.isWellFormed()) {
+      return invalid("city_name", REQUEST_FIELD_PROBLEMS.notWellFormed);
+    }
+    if (name === undefined && hasControlCharacter(cityText)) {
+      return invalid("city_name", REQUEST_FIELD_PROBLEMS.controlCharacters);
+    }
+    const normalised = name ?? normaliseCityName(cityText);
+    // The normal form is measured (NFKC can make one character 18), in code
+    // points, as zod measures strings for min and max.
     if (
-      cityText.length > CITY_NAME_MAX_LENGTH && codePointLength(cityText) > CITY_NAME_MAX_LENGTH
+      normalised.length > CITY_NAME_MAX_LENGTH &&
+      codePointLength(normalised) > CITY_NAME_MAX_LENGTH
     ) {
       return invalid("city_name", REQUEST_FIELD_PROBLEMS.tooLong);
     }
-    if (isPlainCityName(cityText)) fields.city_name = cityText;
-    else if (hasControlCharacter(cityText)) {
-      return invalid("city_name", REQUEST_FIELD_PROBLEMS.controlCharacters);
-    } else fields.city_name = normaliseCityName(cityText);
+    fields.city_name = normalised;
   }
 
   const countryText = optionalText(body.country_code);
@@ -389,9 +399,9 @@ export function requestFrom(fields: RequestFields): RequestValidation {
 }
 
 /**
- * Characters as zod counts them: a surrogate pair is one, a lone surrogate
- * one too. Only called past the limit in UTF-16 units, which a name within
- * the limit in code points reaches only with characters beyond the BMP.
+ * Characters as zod counts them: a surrogate pair is one (a lone surrogate
+ * never gets here). Only called past the limit in UTF-16 units, which a name
+ * within the limit in code points reaches only with characters beyond the BMP.
  */
 function codePointLength(text: string): number {
   let count = text.length;

@@ -2,7 +2,8 @@
  * The weather domain: the Data Actions' contract, OpenWeatherMap behind the
  * quota guard and a cache per action, and the actions that turn a request
  * into the contract's answers. `createWeather` wires them from the domain's
- * settings: one client and one guard (one budget) for both actions.
+ * settings: one client, one guard (one budget) and one set of known places
+ * for both actions.
  */
 
 import type { Logger } from "../process/log.ts";
@@ -12,6 +13,7 @@ import { createWeatherAction, type WeatherAction } from "./action.ts";
 import { type AnswerCacheOptions, createAnswerCache } from "./cache.ts";
 import type { WeatherConfig } from "./config.ts";
 import { createForecastAction, type ForecastAction } from "./forecast_action.ts";
+import { createKnownPlaces } from "./known_places.ts";
 import { createOpenWeatherClient } from "./openweather.ts";
 import {
   createSharedAnswers,
@@ -57,6 +59,8 @@ export function createWeather(
     shared: deps.shared,
   });
   metrics.budgetRemaining.setSource(guard.remainingCalls);
+  // One set for both actions: a place that answered one is known to the other.
+  const known = createKnownPlaces({ maxEntries: weatherCache.maxEntries, now: deps.now });
   const cacheOf = <T>(
     specific: Pick<AnswerCacheOptions<T>, "action" | "fetch" | "ttlMs">,
     form: StoredForm<T>,
@@ -64,7 +68,8 @@ export function createWeather(
     createAnswerCache({
       ...specific,
       guard,
-      shared: deps.shared ? createSharedAnswers(deps.shared.store, form) : undefined,
+      known,
+      shared: deps.shared ? createSharedAnswers(deps.shared.store, form, deps.now) : undefined,
       notFoundTtlMs: weatherCache.notFoundTtlS * 1000,
       staleMaxMs: weatherCache.staleMaxS * 1000,
       maxEntries: weatherCache.maxEntries,

@@ -1,7 +1,7 @@
 /**
  * The shared store in-process, with an injected clock: Deno KV on a local
- * file, the stale answer at the deadline through Redis, and the failures a
- * store can have (slow, garbage).
+ * file, the stale answer at the deadline through Redis, the failures a
+ * store can have (slow, garbage), and answers someone else wrote into it.
  */
 
 import assert from "node:assert/strict";
@@ -14,6 +14,10 @@ import { TestClock } from "../support/clock.ts";
 import { type RunningService, startService } from "../support/service.ts";
 import { type RedisServer, startRedis } from "../support/redis.ts";
 import { fetchWithin } from "../support/wait.ts";
+import { LONDON } from "../support/fake_openweather.ts";
+import { cacheKey } from "../../src/weather/cache.ts";
+import type { ActionName } from "../../src/weather/contract.ts";
+import { parseObservation } from "../../src/weather/observation.ts";
 
 const WEATHER = "/data-action/weather";
 
@@ -283,4 +287,150 @@ Deno.test("a store that fails is a cache miss and the local budget, never a fail
     // The good answer replaced the garbage.
     assert.match(await redis.command("GET", key), /"observation"/);
   });
+});
+
+/** The service's own key for a city's answer: SHARED_STORE_PREFIX, `answer:`, cacheKey(). */
+function answerKey(prefix: string, city: string, action: ActionName = "weather"): string {
+  const query = {
+    place: { kind: "city", name: city } as const,
+    units: "metric",
+    lang: "en",
+  } as const;
+  return `${prefix}answer:${cacheKey(query, action)}`;
+}
+
+Deno.test("an answer read back from the shared store is held to what the service writes", async (t) => {
+  await using redis = await startRedis();
+  const prefix = "poison-test:";
+  const observation = { ...parseObservation(LONDON), name: "Poisoned" };
+  const started = new TestClock().now();
+  const year3000 = Date.parse("3000-01-01T00:00:00Z");
+
+  /** Writes `stored` under London's key, asks, and says what the service answered. */
+  async function askOver(stored: string, action: ActionName = "weather") {
+    assert.equal(await redis.command("FLUSHALL"), "+OK\r\n");
+    await using group = await startGroup(1, {
+      SHARED_STORE_URL: redis.url,
+      SHARED_STORE_PREFIX: prefix,
+    });
+    const [service] = group.services as [RunningService];
+    const key = answerKey(prefix, "New York", action);
+    assert.equal(await redis.command("SET", key, stored), "+OK\r\n");
+    const response = await service.post(`/data-action/${action}`, { city_name: "New York" });
+    assert.equal(response.status, 200);
+    const answer = await response.json();
+    return {
+      answer,
+      cache: lastCacheResult(service),
+      upstreamCalls: group.upstream.requests.length,
+      garbage: await metric(
+        service,
+        'shared_store_errors_total{backend="redis",operation="decode"}',
+      ),
+      storedNow: await redis.command("GET", key),
+    };
+  }
+
+  /** Refused: counted as garbage, asked upstream, and replaced by the real answer. */
+  async function assertRefused(stored: unknown, action: ActionName = "weather") {
+    const text = typeof stored === "string" ? stored : JSON.stringify(stored);
+    const seen = await askOver(text, action);
+    const city = String(seen.answer.city);
+    assert.ok(city === "New York", `answered for "${city.slice(0, 40)}"`);
+    assert.equal(seen.cache, "miss");
+    assert.equal(seen.upstreamCalls, 1);
+    assert.equal(seen.garbage, 1);
+    assert.doesNotMatch(seen.storedNow, /Poisoned/);
+  }
+
+  await t.step("stored in the year 3000: refused, not fresh until then", async () => {
+    await assertRefused({ storedAt: year3000, observation });
+  });
+  await t.step("stored a minute ahead of this instance's clock: refused", async () => {
+    await assertRefused({ storedAt: started + 60_000, observation });
+  });
+  await t.step("stored within the clock skew allowed (5 s ahead): served", async () => {
+    const seen = await askOver(JSON.stringify({ storedAt: started + 5_000, observation }));
+    assert.equal(seen.answer.city, "Poisoned");
+    assert.equal(seen.cache, "shared");
+    assert.equal(seen.upstreamCalls, 0);
+    assert.equal(seen.garbage ?? 0, 0);
+  });
+  await t.step("a forecast stored in the future: refused as well", async () => {
+    const forecast = {
+      list: [{
+        dt: started / 1000 + 3600,
+        main: { temp: 20 },
+        weather: [{ description: "x" }],
+        pop: 0,
+      }],
+      city: { name: "Poisoned", timezone: 0 },
+    };
+    await assertRefused({ storedAt: year3000, forecast }, "forecast");
+  });
+  await t.step("over 64 KiB, however well-formed: refused before it is parsed", async () => {
+    await assertRefused({
+      storedAt: started,
+      observation: { ...observation, name: "Poisoned" + "x".repeat(70_000) },
+    });
+  });
+  await t.step("an answer and a not-found at once: refused, not read as either", async () => {
+    await assertRefused({ storedAt: started, observation, notFound: true });
+  });
+  await t.step("a field the service never writes: refused", async () => {
+    await assertRefused({ storedAt: started, observation, note: "Poisoned" });
+    await assertRefused({ storedAt: started, notFound: true, city: "Poisoned" });
+  });
+  await t.step("an answer too large to read back is served, and not stored", async () => {
+    assert.equal(await redis.command("FLUSHALL"), "+OK\r\n");
+    // An older answer, past its TTL: it must not outlive the newer one that could not be stored.
+    const older = JSON.stringify({ storedAt: started - 601_000, observation });
+    assert.equal(await redis.command("SET", answerKey(prefix, "New York"), older), "+OK\r\n");
+    await using group = await startGroup(1, {
+      SHARED_STORE_URL: redis.url,
+      SHARED_STORE_PREFIX: prefix,
+    });
+    const [service] = group.services as [RunningService];
+    const name = "New York" + " ".repeat(70_000) + ".";
+    group.upstream.respondWith(() => Response.json({ ...LONDON, name }));
+    assert.equal((await ask(service, "New York")).city, name);
+    assert.equal(await redis.command("GET", answerKey(prefix, "New York")), "$-1\r\n");
+    assert.equal(await metric(service, 'shared_store_up{backend="redis"}'), 1);
+  });
+  await t.step("a storedAt that is no time: refused", async () => {
+    await assertRefused({ storedAt: -1, observation });
+    await assertRefused({ storedAt: started + 0.5, observation });
+  });
+});
+
+Deno.test("the shared store keeps one known marker per place, whatever the units, language and action", async () => {
+  await using redis = await startRedis();
+  const prefix = "known-test:";
+  await using group = await startGroup(2, {
+    SHARED_STORE_URL: redis.url,
+    SHARED_STORE_PREFIX: prefix,
+  });
+  const [a, b] = group.services as [RunningService, RunningService];
+  let turn = 0;
+  for (const action of ["weather", "forecast"]) {
+    for (const units of ["metric", "imperial", "standard"]) {
+      for (const lang of ["en", "de"]) {
+        const service = turn++ % 2 === 0 ? a : b;
+        const response = await service.post(`/data-action/${action}`, {
+          city_name: "London",
+          units,
+          lang,
+        });
+        assert.equal(response.status, 200);
+        assert.equal((await response.json()).city, "London");
+      }
+    }
+  }
+  const keys = (await redis.command("KEYS", `${prefix}known:*`)).split("\r\n")
+    .filter((line) => line.startsWith(prefix));
+  assert.deepEqual(keys, [`${prefix}known:${JSON.stringify(["city", "london", ""])}`]);
+  // b asked only variants a had asked before it: all known, the first through the store alone.
+  const spentByB = await metric(b, 'openweather_budget_spent_total{kind="known"}');
+  assert.equal(spentByB, 6);
+  assert.equal(await metric(b, 'openweather_budget_spent_total{kind="unknown"}'), undefined);
 });

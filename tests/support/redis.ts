@@ -15,6 +15,12 @@ export interface RedisServer extends AsyncDisposable {
   readonly url: string;
   /** Runs one command over a raw connection and returns Redis's raw reply. */
   command(...args: string[]): Promise<string>;
+  /**
+   * Runs one command as an ACL user (`AUTH user password` first, on the same
+   * connection) and returns Redis's raw reply to it: for replies of one line
+   * (`+OK`, `-NOPERM ...`, `:1`).
+   */
+  commandAs(user: string, password: string, ...args: string[]): Promise<string>;
   /** Kills the server at once, as a crash would. */
   kill(): Promise<void>;
   /** Starts it again on the same port, empty. */
@@ -32,6 +38,36 @@ async function rawCommand(port: number, args: string[]): Promise<string> {
     const buffer = new Uint8Array(64 * 1024);
     const read = await within(WAIT_MS, connection.read(buffer), `Redis's reply to ${args[0]}`);
     return new TextDecoder().decode(buffer.subarray(0, read ?? 0));
+  } finally {
+    connection.close();
+  }
+}
+
+/** AUTH, then one command, pipelined; the reply to AUTH is one line, then the command's. */
+async function rawCommandAs(
+  port: number,
+  [user, password]: [string, string],
+  args: string[],
+): Promise<string> {
+  const connection = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const encoder = new TextEncoder();
+    const encode = (words: string[]) =>
+      `*${words.length}\r\n` +
+      words.map((word) => `$${encoder.encode(word).length}\r\n${word}\r\n`).join("");
+    await connection.write(encoder.encode(encode(["AUTH", user, password]) + encode(args)));
+    let received = "";
+    const buffer = new Uint8Array(64 * 1024);
+    const decoder = new TextDecoder();
+    // Until AUTH's line and the command's line are both in.
+    while (received.split("\r\n").length < 3) {
+      const read = await within(WAIT_MS, connection.read(buffer), `Redis's reply to ${args[0]}`);
+      if (read === null) break;
+      received += decoder.decode(buffer.subarray(0, read), { stream: true });
+    }
+    const [auth, ...reply] = received.split("\r\n");
+    if (auth !== "+OK") throw new Error(`AUTH as ${user} refused: ${auth}`);
+    return reply.join("\r\n");
   } finally {
     connection.close();
   }
@@ -123,6 +159,7 @@ async function startRedisOn(
     port,
     url: `redis://127.0.0.1:${port}`,
     command: (...args) => rawCommand(port, args),
+    commandAs: (user, password, ...args) => rawCommandAs(port, [user, password], args),
     kill,
     async restart() {
       await kill();

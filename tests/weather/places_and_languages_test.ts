@@ -94,6 +94,43 @@ Deno.test("a place is a city, a postal code or coordinates, each its own query a
   });
 });
 
+Deno.test("city_name's limit counts the name as it is sent on, and text must be well-formed", async (t) => {
+  await withService({}, async (ask, upstream) => {
+    await t.step("100 characters that NFKC makes 1,800 are too long, and never sent", async () => {
+      // U+FDFA, one character, is 18 once NFKC-normalised.
+      const answer = await ask({ city_name: "\ufdfa".repeat(100) });
+      assert.deepEqual(answer, {
+        error_code: "INVALID_INPUT",
+        error_message: 'Field "city_name" must be at most 100 characters',
+      });
+      assert.equal(upstream.requests.length, 0);
+    });
+
+    await t.step("a lone surrogate is refused, not sent on as U+FFFD", async () => {
+      // JSON's \ud800 escape: JSON.parse makes a string that is not well-formed UTF-16.
+      for (const name of ["Lon\\ud800don", "Lon\\udfffdon", "\\udc00London\\ud83c"]) {
+        const response = await ask(`{"city_name":"${name}"}`);
+        assert.deepEqual(response, {
+          error_code: "INVALID_INPUT",
+          error_message: 'Field "city_name" must be well-formed Unicode text (no lone surrogates)',
+        });
+      }
+      assert.equal(upstream.requests.length, 0);
+    });
+
+    await t.step(
+      "a name over 100 characters as sent, within them once normalised, is asked",
+      async () => {
+        const name = `Sa\u0303o${" ".repeat(96)}Paulo`;
+        assert.equal(name.length, 105);
+        const answer = await ask({ city_name: name });
+        assert.equal(answer.city, "São Paulo");
+        assert.equal(upstream.requests.at(-1)!.searchParams.get("q"), "São Paulo");
+      },
+    );
+  });
+});
+
 Deno.test("lang takes what Architect gives and says what language the answer is in", async (t) => {
   await withService({}, async (ask, upstream) => {
     await t.step("Call.Language en-us asks in English; en-gb shares its entry", async () => {

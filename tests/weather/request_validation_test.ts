@@ -2,8 +2,9 @@
  * validateWeatherRequest() is the zod-free check the service runs; the zod
  * schema in contract_schema.ts is the contract it must agree with. These
  * tests hold the two together on every body, above all on the awkward ones:
- * Unicode that NFKC folds, white space JavaScript trims and white space it
- * does not, control characters, lengths around the limit, blank and `null`
+ * Unicode that NFKC folds (or grows eighteenfold), white space JavaScript
+ * trims and white space it does not, control characters, lone surrogates,
+ * lengths around the limit before and after normalising, blank and `null`
  * optional fields, wrong types, and codes in any case with padding.
  */
 
@@ -169,6 +170,27 @@ Deno.test("validateWeatherRequest() answers the common bodies as the schema does
       ok: false,
       message: `Field "city_name" must be at most ${CITY_NAME_MAX_LENGTH} characters`,
     }],
+    ["a city too long once normalised: U+FDFA is 18 characters", {
+      city_name: "\ufdfa".repeat(6),
+    }, {
+      ok: false,
+      message: `Field "city_name" must be at most ${CITY_NAME_MAX_LENGTH} characters`,
+    }],
+    [
+      "a city too long as sent, not once normalised",
+      { city_name: `New${" ".repeat(CITY_NAME_MAX_LENGTH)}York` },
+      city("New York"),
+    ],
+    ["a lone surrogate inside a city", { city_name: "Lon\udc00don" }, {
+      ok: false,
+      message: 'Field "city_name" must be well-formed Unicode text (no lone surrogates)',
+    }],
+    ["a lone surrogate in a name also too long: the first problem", {
+      city_name: "\ud800" + "x".repeat(CITY_NAME_MAX_LENGTH + 1),
+    }, {
+      ok: false,
+      message: 'Field "city_name" must be well-formed Unicode text (no lone surrogates)',
+    }],
     ["a NEL inside a city", { city_name: "Lon\u0085don" }, {
       ok: false,
       message: 'Field "city_name" must not contain control characters',
@@ -238,7 +260,11 @@ const AWKWARD_CHARACTERS = [
   "\u007f",
   "\u009f",
   "\ud83c\udf27", // a rain cloud: two code units
-  "\ud800", // a lone surrogate
+  "\ud800", // a lone surrogate: not well-formed
+  "\udfff", // a lone low surrogate
+  "\ufdfa", // one character, 18 once NFKC-normalised
+  "\u3300", // a squared katakana word: 4 once normalised
+  "\u2474", // parenthesised 1: "(1)"
   " ",
   "  ",
   "x",
@@ -275,6 +301,20 @@ const awkwardString = fc.oneof(
   fc.tuple(padding, fc.integer({ min: 95, max: 105 }), padding).map(([before, length, after]) =>
     before + "a".repeat(length) + after
   ),
+  // Around the limit once normalised, whatever the length sent: NFKC makes U+FDFA 18
+  // characters and "e" with U+0301 one, and runs of white space become one space.
+  fc.tuple(
+    padding,
+    fc.integer({ min: 0, max: 6 }),
+    fc.constantFrom(["a", 1], ["e\u0301", 1], ["a  ", 2], ["\u3300", 4]) as fc.Arbitrary<
+      [string, number]
+    >,
+    fc.integer({ min: -2, max: 2 }),
+    fc.constantFrom("", "", "", "\ud800", "\udc00", "\u0085"),
+  ).map(([pad, wide, [unit, unitLength], delta, odd]) => {
+    const count = Math.max(0, Math.floor((CITY_NAME_MAX_LENGTH - 18 * wide) / unitLength) + delta);
+    return pad + "\ufdfa".repeat(wide) + odd + unit.repeat(count) + pad;
+  }),
   fc.constantFrom("London", "  london  ", "S\u00e3o Paulo", "\u6771\u4eac", "", " ", "\u00a0"),
 );
 

@@ -362,3 +362,81 @@ Deno.test("names never answered before use at most OPENWEATHER_UNKNOWN_CITY_SHAR
     await t.close();
   }
 });
+
+/** The calls the budget let through, for known places and for unknown names. */
+async function budgetSpent(service: RunningService): Promise<{ known: number; unknown: number }> {
+  const text = await (await fetchWithin(new URL("/metrics", service.url))).text();
+  const count = (kind: string) =>
+    Number(
+      text.match(new RegExp(`^openweather_budget_spent_total\\{kind="${kind}"\\} (\\d+)$`, "m"))
+        ?.[1] ?? 0,
+    );
+  return { known: count("known"), unknown: count("unknown") };
+}
+
+Deno.test("a place that answered is known in every units and language, for both actions, for 30 days", async (s) => {
+  const clock = new TestClock();
+  await using upstream = startFakeOpenWeather();
+  await using service = await startService({
+    OPENWEATHER_BASE_URL: upstream.url.href,
+    OPENWEATHER_FORECAST_URL: upstream.forecastUrl.href,
+    // Unknown names may make 4 of the 8 calls a minute.
+    OPENWEATHER_MAX_CALLS_PER_MINUTE: "8",
+  }, { now: clock.now });
+  const ask = async (body: Record<string, string>, action = "weather") => {
+    const response = await service.post(`/data-action/${action}`, body);
+    assert.equal(response.status, 200);
+    return await response.json();
+  };
+  const spent = () => budgetSpent(service);
+
+  await s.step("its other units and languages, and its forecast, are known calls", async () => {
+    assert.equal((await ask({ city_name: "London" })).city, "London");
+    assert.deepEqual(await spent(), { known: 0, unknown: 1 });
+    await ask({ city_name: "London", units: "imperial", lang: "de" });
+    await ask({ city_name: "london", units: "standard", lang: "fr" });
+    await ask({ city_name: "London", lang: "pt-br" });
+    assert.equal((await ask({ city_name: "London" }, "forecast")).city, "London");
+    assert.deepEqual(await spent(), { known: 4, unknown: 1 });
+  });
+  await s.step("so a flood of new names cannot hold back its next language", async () => {
+    clock.advance(60_000);
+    for (let i = 0; i < 6; i++) await ask({ city_name: `zqx${i}wv` });
+    assert.deepEqual(await spent(), { known: 4, unknown: 1 + 4 });
+    const spanish = await ask({ city_name: "London", lang: "es" });
+    assert.equal(spanish.condition, "Lluvia ligera");
+    assert.deepEqual(await spent(), { known: 5, unknown: 5 });
+  });
+  await s.step("for 30 days after it last answered, then no longer", async () => {
+    clock.advance(29 * 24 * 3_600_000);
+    await ask({ city_name: "London", lang: "it" });
+    assert.deepEqual(await spent(), { known: 6, unknown: 5 });
+    clock.advance(30 * 24 * 3_600_000 + 1);
+    await ask({ city_name: "London", lang: "nl" });
+    assert.deepEqual(await spent(), { known: 6, unknown: 6 });
+  });
+});
+
+Deno.test("WEATHER_CACHE_MAX_ENTRIES bounds the places an instance remembers as known", async () => {
+  const clock = new TestClock();
+  await using upstream = startFakeOpenWeather();
+  await using service = await startService({
+    OPENWEATHER_BASE_URL: upstream.url.href,
+    WEATHER_CACHE_MAX_ENTRIES: "2",
+  }, { now: clock.now });
+  const ask = async (city: string, lang = "en") => {
+    const response = await service.post(WEATHER, { city_name: city, lang });
+    assert.equal(response.status, 200);
+    return await response.json();
+  };
+  for (const city of ["London", "Tokyo", "New York"]) {
+    assert.equal((await ask(city)).error_code, undefined);
+  }
+  assert.deepEqual(await budgetSpent(service), { known: 0, unknown: 3 });
+  // Tokyo and New York, the two answered last, are known; London was dropped first.
+  await ask("Tokyo", "de");
+  await ask("New York", "de");
+  assert.deepEqual(await budgetSpent(service), { known: 2, unknown: 3 });
+  await ask("London", "de");
+  assert.deepEqual(await budgetSpent(service), { known: 2, unknown: 4 });
+});
