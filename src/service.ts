@@ -100,7 +100,7 @@ export async function createService(
     genesysOrgIds: config.genesysOrgIds,
     extraRoutes: builtInIssuer?.routes ?? {},
     deadlines,
-    clientAddress: createClientAddressResolver(config.trustedProxies),
+    clientAddress: createClientAddressResolver(config.trustedProxies, config.trustedProxyHeader),
     maxConcurrentRequests: config.maxConcurrentRequests,
     notReadyReasons: authentication.notReadyReasons,
     metrics,

@@ -18,6 +18,7 @@ Deno.test("loadConfig() applies the documented defaults", () => {
   assert.equal(config.openWeather.apiKey, SECRET);
   assert.equal(config.auth.mode, "none");
   assert.deepEqual(config.genesysOrgIds, []);
+  assert.equal(config.trustedProxyHeader, "x-forwarded-for");
   assert.ok(Object.isFrozen(config) && Object.isFrozen(config.openWeather));
 });
 
@@ -136,6 +137,11 @@ Deno.test("loadConfig() names each invalid variable and what it expects", async 
       "a CIDR prefix too long for its family",
       { ...MINIMAL, TRUSTED_PROXIES: "192.0.2.0/33" },
       /^TRUSTED_PROXIES must list/,
+    ],
+    [
+      "a proxy header that is neither X-Forwarded-For nor Forwarded",
+      { ...MINIMAL, TRUSTED_PROXY_HEADER: "x-real-ip" },
+      /^TRUSTED_PROXY_HEADER must be one of "x-forwarded-for", "forwarded", got "x-real-ip"$/,
     ],
     [
       "unknown log level",

@@ -1,8 +1,11 @@
 /**
  * Who is calling, as an IP address: the TCP peer, or, when the peer is a
  * proxy the operator trusts (TRUSTED_PROXIES), the address that proxy
- * reports in `X-Forwarded-For` (else `Forwarded`). A header from any other
- * peer is ignored, since any client can write one.
+ * reports in the one header the operator names (TRUSTED_PROXY_HEADER:
+ * `X-Forwarded-For` or `Forwarded`). The other header is never read: a proxy
+ * that writes one passes the other on as the client sent it, so reading it
+ * would let the client name itself. A header from any other peer is ignored,
+ * since any client can write one.
  *
  * The proxies' list is walked from the right (the entry the nearest proxy
  * appended) past every trusted proxy; the first untrusted entry is the
@@ -100,11 +103,19 @@ function forwardedFor(header: string): string[] {
   return addresses;
 }
 
+/** The headers a proxy may name the client in, as TRUSTED_PROXY_HEADER spells them. */
+export const PROXY_HEADERS = ["x-forwarded-for", "forwarded"] as const;
+export type ProxyHeader = typeof PROXY_HEADERS[number];
+
 export type ClientAddressResolver = (request: Request, peer: string) => string;
 
-/** `trustedProxyRanges` as TRUSTED_PROXIES lists them (already checked by the configuration). */
+/**
+ * `trustedProxyRanges` as TRUSTED_PROXIES lists them (already checked by the
+ * configuration); `proxyHeader`, the one header those proxies write.
+ */
 export function createClientAddressResolver(
   trustedProxyRanges: readonly string[],
+  proxyHeader: ProxyHeader,
 ): ClientAddressResolver {
   const trustedProxies = trustedProxyRanges.map(parseRange).filter((range) => range !== undefined);
   const trusted = (address: Address) =>
@@ -118,13 +129,12 @@ export function createClientAddressResolver(
     if (peerAddress === undefined || trustedProxies.length === 0 || !trusted(peerAddress)) {
       return client;
     }
-    const xForwardedFor = request.headers.get("x-forwarded-for");
-    const forwarded = request.headers.get("forwarded");
-    const chain = xForwardedFor !== null
-      ? xForwardedFor.split(",")
-      : forwarded !== null
-      ? forwardedFor(forwarded)
-      : [];
+    const header = request.headers.get(proxyHeader);
+    const chain = header === null
+      ? []
+      : proxyHeader === "forwarded"
+      ? forwardedFor(header)
+      : header.split(",");
     const addresses: Address[] = [];
     for (let i = chain.length - 1; i >= 0; i--) {
       const address = parseAddress(chain[i]!);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createClientAddressResolver, parseAddressRange } from "../../src/http/client_address.ts";
 
+const XFF = "x-forwarded-for";
 const request = (headers: Record<string, string>) =>
   new Request("http://localhost/data-action/weather", { headers });
 
@@ -16,7 +17,7 @@ Deno.test("parseAddressRange() reads IPv4, IPv6 and CIDR ranges, and refuses any
 });
 
 Deno.test("createClientAddressResolver() believes forwarding headers from trusted proxies only", async (t) => {
-  const resolve = createClientAddressResolver(["10.0.0.0/8", "2001:db8::/32"]);
+  const resolve = createClientAddressResolver(["10.0.0.0/8", "2001:db8::/32"], XFF);
   await t.step("an untrusted peer is the client, whatever it claims", () => {
     assert.equal(
       resolve(request({ "x-forwarded-for": "203.0.113.9" }), "198.51.100.1"),
@@ -37,15 +38,32 @@ Deno.test("createClientAddressResolver() believes forwarding headers from truste
       "198.51.100.4",
     );
   });
-  await t.step("Forwarded (RFC 7239) when there is no X-Forwarded-For", () => {
-    const forwarded = request({ forwarded: 'for="[2001:db9::7]:4711";proto=https, for=10.0.0.3' });
-    assert.equal(resolve(forwarded, "10.0.0.1"), "2001:db9::7");
-  });
+  await t.step(
+    "Forwarded (RFC 7239) when the proxies write that: X-Forwarded-For is ignored",
+    () => {
+      const viaForwarded = createClientAddressResolver(
+        ["10.0.0.0/8", "2001:db8::/32"],
+        "forwarded",
+      );
+      const forwarded = request({
+        forwarded: 'for="[2001:db9::7]:4711";proto=https, for=10.0.0.3',
+        "x-forwarded-for": "203.0.113.9",
+      });
+      assert.equal(viaForwarded(forwarded, "10.0.0.1"), "2001:db9::7");
+      assert.equal(
+        viaForwarded(request({ "x-forwarded-for": "203.0.113.9" }), "10.0.0.1"),
+        "10.0.0.1",
+      );
+      // And the other way round: X-Forwarded-For's proxies, a Forwarded the client sent.
+      assert.equal(resolve(forwarded, "10.0.0.1"), "203.0.113.9");
+      assert.equal(resolve(request({ forwarded: "for=203.0.113.9" }), "10.0.0.1"), "10.0.0.1");
+    },
+  );
   await t.step("garbage in the chain ends the walk at the proxy", () => {
     assert.equal(resolve(request({ "x-forwarded-for": "unknown" }), "10.0.0.1"), "10.0.0.1");
   });
   await t.step("with no trusted proxies, headers are never read", () => {
-    const none = createClientAddressResolver([]);
+    const none = createClientAddressResolver([], XFF);
     assert.equal(none(request({ "x-forwarded-for": "203.0.113.9" }), "10.0.0.1"), "10.0.0.1");
   });
 });
@@ -106,8 +124,8 @@ const ipv4Spelling = (o: number[]) =>
   );
 
 Deno.test("createClientAddressResolver() answers every spelling of an IPv4 address as a.b.c.d", () => {
-  const resolve = createClientAddressResolver(PROXIES);
-  const none = createClientAddressResolver([]);
+  const resolve = createClientAddressResolver(PROXIES, XFF);
+  const none = createClientAddressResolver([], XFF);
   fc.assert(
     fc.property(
       clientV4.chain((o) => fc.tuple(fc.constant(o), ipv4Spelling(o))),
@@ -124,7 +142,7 @@ Deno.test("createClientAddressResolver() answers every spelling of an IPv4 addre
 });
 
 Deno.test("createClientAddressResolver() answers every spelling of an IPv6 address the same way", () => {
-  const resolve = createClientAddressResolver(PROXIES);
+  const resolve = createClientAddressResolver(PROXIES, XFF);
   assert.equal(
     resolve(request({ "x-forwarded-for": "2001:DB9:0000:0:0:0:0:0001" }), "10.0.0.1"),
     "2001:db9::1",
@@ -154,7 +172,7 @@ Deno.test("createClientAddressResolver() answers every spelling of an IPv6 addre
 });
 
 Deno.test("createClientAddressResolver() answers the rightmost untrusted hop, however hops are spelled", () => {
-  const resolve = createClientAddressResolver(PROXIES);
+  const resolve = createClientAddressResolver(PROXIES, XFF);
   const hop = fc.oneof(
     trustedV4.chain((o) => ipv4Spelling(o).map((text) => ({ text, trusted: true, is: dotted(o) }))),
     clientV4.chain((o) => ipv4Spelling(o).map((text) => ({ text, trusted: false, is: dotted(o) }))),

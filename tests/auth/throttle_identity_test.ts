@@ -1,0 +1,90 @@
+/**
+ * The failed-login throttle against a client that chooses how its address
+ * reaches the service, through real HTTP. The requests come from 127.0.0.1,
+ * listed in TRUSTED_PROXIES, so the forwarding headers below are what a proxy
+ * in front would have written (and passed on).
+ */
+
+import assert from "node:assert/strict";
+import { startFakeOpenWeather } from "../support/fake_openweather.ts";
+import { type RunningService, startService } from "../support/service.ts";
+
+const USER = "genesys";
+const PASSWORD = "correct horse battery staple";
+/** Past this many failures a minute from one key the answer is 429 (src/service.ts). */
+const MAX_FAILURES = 10;
+
+async function startBehindProxy(
+  upstream: URL,
+  variables: Record<string, string> = {},
+): Promise<RunningService> {
+  return await startService({
+    AUTH_MODE: "basic",
+    BASIC_AUTH_USER: USER,
+    BASIC_AUTH_PASSWORD: PASSWORD,
+    OPENWEATHER_BASE_URL: upstream.href,
+    TRUSTED_PROXIES: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    ...variables,
+  });
+}
+
+/** One wrong password with these forwarding headers; the status it got. */
+async function wrongPassword(
+  service: RunningService,
+  headers: Record<string, string>,
+  user = USER,
+): Promise<number> {
+  const response = await service.post("/data-action/weather", { city_name: "London" }, {
+    headers: {
+      "content-type": "application/json",
+      authorization: `Basic ${btoa(`${user}:wrong-password`)}`,
+      ...headers,
+    },
+  });
+  await response.body?.cancel();
+  return response.status;
+}
+
+/**
+ * Sends one failure per header set, in order, and returns the statuses: one
+ * client, however it is spelled, gets 401 ten times and then 429.
+ */
+async function statuses(
+  service: RunningService,
+  headerSets: readonly Record<string, string>[],
+): Promise<number[]> {
+  const answers: number[] = [];
+  for (const headers of headerSets) answers.push(await wrongPassword(service, headers));
+  return answers;
+}
+
+const TEN_401_THEN_429 = [...Array(MAX_FAILURES).fill(401), 429];
+
+Deno.test("the failed-login throttle reads only the header TRUSTED_PROXY_HEADER names", async (s) => {
+  await using upstream = startFakeOpenWeather();
+  await s.step(
+    "forwarded: an X-Forwarded-For the client sent through the proxy cannot pick the key",
+    async () => {
+      await using service = await startBehindProxy(upstream.url, {
+        TRUSTED_PROXY_HEADER: "forwarded",
+      });
+      const requests = Array.from({ length: MAX_FAILURES + 1 }, (_, i) => ({
+        forwarded: "for=203.0.113.7;proto=https",
+        "x-forwarded-for": `198.51.100.${i}`,
+      }));
+      assert.deepEqual(await statuses(service, requests), TEN_401_THEN_429);
+    },
+  );
+  await s.step(
+    "x-forwarded-for (the default): a Forwarded the client sent is ignored",
+    async () => {
+      await using service = await startBehindProxy(upstream.url);
+      const requests = Array.from({ length: MAX_FAILURES + 1 }, (_, i) => ({
+        "x-forwarded-for": "203.0.113.7",
+        forwarded: `for=198.51.100.${i}`,
+      }));
+      assert.deepEqual(await statuses(service, requests), TEN_401_THEN_429);
+    },
+  );
+});
