@@ -14,7 +14,8 @@
  * Addresses and ranges are parsed by ipaddr.js (what Express's proxy-addr
  * uses), and every address is answered in one canonical spelling
  * (`::ffff:192.0.2.1` and `192.0.2.1` alike as `192.0.2.1`, IPv6 as RFC
- * 5952 writes it), so the failed-login throttle counts one client once.
+ * 5952 writes it, without a zone id), so the failed-login throttle counts one
+ * client once, and an answer is never longer than an address.
  */
 
 import ipaddr from "ipaddr.js";
@@ -41,17 +42,20 @@ function fourPartDecimal(text: string): boolean {
 /**
  * An IPv4 or IPv6 address, optionally in brackets, IPv4-mapped IPv6
  * (`::ffff:192.0.2.1`) read as the IPv4 address it carries; undefined when
- * it is neither.
+ * it is neither. An IPv6 zone id (`fe80::1%eth0`, `%25` in a URI) is dropped:
+ * it names an interface of the host that wrote it, not another client, and
+ * kept it would give one address as many spellings as a client cares to send.
  */
 function parseAddress(text: string): Address | undefined {
-  const bare = text.trim().replace(/^\[(.*)\]$/, "$1");
+  const bare = text.trim().replace(/^\[(.*)\]$/s, "$1");
   if (fourPartDecimal(bare)) return ipaddr.IPv4.parse(bare);
-  if (!ipaddr.IPv6.isValid(bare)) return undefined;
+  const unzoned = bare.replace(/%.+$/s, "");
+  if (unzoned === bare && bare.includes("%")) return undefined; // "fe80::1%": an empty zone
+  if (!ipaddr.IPv6.isValid(unzoned)) return undefined;
   // An IPv4 tail (::ffff:192.0.2.1) is held to the same four decimal parts.
-  const unzoned = bare.replace(/%.*$/, "");
   const tail = unzoned.slice(unzoned.lastIndexOf(":") + 1);
   if (tail.includes(".") && !fourPartDecimal(tail)) return undefined;
-  return ipaddr.process(bare);
+  return ipaddr.process(unzoned);
 }
 
 /**
@@ -83,6 +87,26 @@ export function parseAddressRange(text: string): AddressRange | undefined {
   const value = bytes.reduce((value, byte) => (value << 8n) | BigInt(byte), 0n);
   const mask = ((1n << BigInt(bits)) - 1n) << BigInt(width - bits);
   return { family: network.kind() === "ipv4" ? 4 : 6, network: value & mask, bits };
+}
+
+/**
+ * How much of a forwarding header is read, from its right end: the nearest
+ * proxies append there, and a hop is at most 50 characters or so, so this
+ * holds any real chain. What a client wrote further left costs nothing,
+ * however long (50 KB fits in a request), and the walk below is bounded too.
+ */
+export const MAX_FORWARDING_HEADER_READ = 1024;
+
+/**
+ * The right end of a header, at most MAX_FORWARDING_HEADER_READ characters,
+ * starting after a comma so that no entry is read cut short ("" when the
+ * tail is a single overlong entry, which is then no address).
+ */
+function rightEnd(header: string): string {
+  if (header.length <= MAX_FORWARDING_HEADER_READ) return header;
+  const tail = header.slice(-MAX_FORWARDING_HEADER_READ);
+  const comma = tail.indexOf(",");
+  return comma < 0 ? "" : tail.slice(comma + 1);
 }
 
 /** The `for=` addresses of a `Forwarded` header (RFC 7239), in order; ports dropped. */
@@ -130,11 +154,12 @@ export function createClientAddressResolver(
       return client;
     }
     const header = request.headers.get(proxyHeader);
-    const chain = header === null
+    const read = header === null ? undefined : rightEnd(header);
+    const chain = read === undefined
       ? []
       : proxyHeader === "forwarded"
-      ? forwardedFor(header)
-      : header.split(",");
+      ? forwardedFor(read)
+      : read.split(",");
     const addresses: Address[] = [];
     for (let i = chain.length - 1; i >= 0; i--) {
       const address = parseAddress(chain[i]!);

@@ -88,3 +88,52 @@ Deno.test("the failed-login throttle reads only the header TRUSTED_PROXY_HEADER 
     },
   );
 });
+
+Deno.test("the failed-login throttle counts one client once, however its address is spelled", async (s) => {
+  await using upstream = startFakeOpenWeather();
+  await s.step("IPv4: mapped into IPv6, hexadecimal, in brackets, padded with zeros", async () => {
+    await using service = await startBehindProxy(upstream.url);
+    const spellings = [
+      "203.0.113.7",
+      "::ffff:203.0.113.7",
+      "::FFFF:cb00:7107",
+      "[::ffff:203.0.113.7]",
+      "0:0:0:0:0:ffff:203.0.113.7",
+      "0000:0000:0000:0000:0000:ffff:cb00:7107",
+      " 203.0.113.7 ",
+      "::ffff:203.0.113.7",
+      "[::ffff:cb00:7107]",
+      "203.0.113.7",
+      "::ffff:cb00:7107",
+    ];
+    const requests = spellings.map((spelling) => ({ "x-forwarded-for": spelling }));
+    assert.deepEqual(await statuses(service, requests), TEN_401_THEN_429);
+  });
+  await s.step("IPv6 with zone ids, in capitals and padded, in X-Forwarded-For", async () => {
+    await using service = await startBehindProxy(upstream.url);
+    const spellings = [
+      "fe80::7%eth0",
+      "fe80::7%1",
+      "FE80:0000:0000:0000:0000:0000:0000:0007%eth1",
+      "[fe80::7%25]",
+      "fe80::7%2",
+      "fe80::7%3",
+      "fe80:0::7%4",
+      "fe80::7%5",
+      "fe80::7%6",
+      "fe80::7%7",
+      "fe80::7%lo",
+    ];
+    const requests = spellings.map((spelling) => ({ "x-forwarded-for": spelling }));
+    assert.deepEqual(await statuses(service, requests), TEN_401_THEN_429);
+  });
+  await s.step("IPv6 with zone ids in Forwarded", async () => {
+    await using service = await startBehindProxy(upstream.url, {
+      TRUSTED_PROXY_HEADER: "forwarded",
+    });
+    const requests = Array.from({ length: MAX_FAILURES + 1 }, (_, i) => ({
+      forwarded: `for="[2001:db8:1:2::7%25eth${i}]:4711";proto=https`,
+    }));
+    assert.deepEqual(await statuses(service, requests), TEN_401_THEN_429);
+  });
+});

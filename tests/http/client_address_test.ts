@@ -59,6 +59,33 @@ Deno.test("createClientAddressResolver() believes forwarding headers from truste
       assert.equal(resolve(request({ forwarded: "for=203.0.113.9" }), "10.0.0.1"), "10.0.0.1");
     },
   );
+  await t.step("a zone id is dropped: one address, one answer", () => {
+    for (const zoned of ["fe80::7%eth0", "[FE80::0007%25]", "fe80:0::7%lo-1.x", "fe80::7%"]) {
+      const answer = resolve(request({ "x-forwarded-for": zoned }), "10.0.0.1");
+      assert.equal(answer, zoned.endsWith("%") ? "10.0.0.1" : "fe80::7", zoned);
+    }
+    assert.equal(
+      resolve(request({ "x-forwarded-for": "::ffff:203.0.113.9%1" }), "10.0.0.1"),
+      "203.0.113.9",
+    );
+    assert.equal(resolve(request({ "x-forwarded-for": "203.0.113.9%1" }), "10.0.0.1"), "10.0.0.1");
+    assert.equal(resolve(request({}), "fe80::1%eth0"), "fe80::1");
+  });
+  await t.step("only the right end of a long header is read", () => {
+    const long = "x".repeat(50_000);
+    assert.equal(
+      resolve(request({ "x-forwarded-for": `${long}, 203.0.113.9` }), "10.0.0.1"),
+      "203.0.113.9",
+    );
+    // One overlong entry at the right end is no address: the proxy is all we know.
+    assert.equal(
+      resolve(request({ "x-forwarded-for": `fe80::1%${long}` }), "10.0.0.1"),
+      "10.0.0.1",
+    );
+    // Past the part read, every hop was trusted: the furthest one read answers, a proxy.
+    const hops = `203.0.113.9${", 10.0.0.2".repeat(200)}, 10.0.0.3`;
+    assert.equal(resolve(request({ "x-forwarded-for": hops }), "10.0.0.1"), "10.0.0.2");
+  });
   await t.step("garbage in the chain ends the walk at the proxy", () => {
     assert.equal(resolve(request({ "x-forwarded-for": "unknown" }), "10.0.0.1"), "10.0.0.1");
   });
