@@ -77,6 +77,20 @@ function parseRange(text: string): Range | undefined {
   return [network, bits];
 }
 
+/**
+ * The addresses one client is taken to hold: an IPv6 address's /64
+ * (`2001:db8:1:2::/64`), an IPv4 address itself; anything that is no address
+ * ("local") as it is. A /64 is one link, whose hosts pick their own interface
+ * ids (SLAAC; RFC 8981 privacy addresses, a new one whenever they like), and
+ * the least a site is given (RFC 6177): one machine can send from 2^64
+ * addresses, but seldom from more than one /64.
+ */
+export function addressBlock(address: string): string {
+  const parsed = parseAddress(address);
+  if (!(parsed instanceof ipaddr.IPv6)) return parsed?.toString() ?? address;
+  return `${new ipaddr.IPv6([...parsed.parts.slice(0, 4), 0, 0, 0, 0]).toString()}/64`;
+}
+
 /** `192.0.2.0/24`, `2001:db8::/32`, or a single address; undefined when it is none of these. */
 export function parseAddressRange(text: string): AddressRange | undefined {
   const range = parseRange(text);

@@ -137,3 +137,27 @@ Deno.test("the failed-login throttle counts one client once, however its address
     assert.deepEqual(await statuses(service, requests), TEN_401_THEN_429);
   });
 });
+
+Deno.test("the failed-login throttle counts an IPv6 client per /64, an IPv4 one per address", async (s) => {
+  await using upstream = startFakeOpenWeather();
+  await using service = await startBehindProxy(upstream.url);
+  await s.step("eleven addresses of one /64: the eleventh failure is 429", async () => {
+    // A host picks its own interface id (privacy addresses): one /64 is one client.
+    const requests = Array.from({ length: MAX_FAILURES + 1 }, (_, i) => ({
+      "x-forwarded-for": `2001:db8:1:2:${((0x1000 + i * 7919) % 0x10000).toString(16)}:${i}:abcd:${
+        i + 1
+      }`,
+    }));
+    assert.deepEqual(await statuses(service, requests), TEN_401_THEN_429);
+  });
+  await s.step("the next /64 has its own count", async () => {
+    assert.equal(await wrongPassword(service, { "x-forwarded-for": "2001:db8:1:3::1" }), 401);
+  });
+  await s.step("neighbouring IPv4 addresses have their own counts", async () => {
+    for (let i = 0; i < MAX_FAILURES; i++) {
+      assert.equal(await wrongPassword(service, { "x-forwarded-for": "198.51.100.1" }), 401);
+    }
+    assert.equal(await wrongPassword(service, { "x-forwarded-for": "198.51.100.2" }), 401);
+    assert.equal(await wrongPassword(service, { "x-forwarded-for": "198.51.100.1" }), 429);
+  });
+});

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { createClientAddressResolver, parseAddressRange } from "../../src/http/client_address.ts";
+import {
+  addressBlock,
+  createClientAddressResolver,
+  parseAddressRange,
+} from "../../src/http/client_address.ts";
 
 const XFF = "x-forwarded-for";
 const request = (headers: Record<string, string>) =>
@@ -220,6 +224,34 @@ Deno.test("createClientAddressResolver() answers the rightmost untrusted hop, ho
       const odd = resolve(request({ "x-forwarded-for": `${header}, 010.0.0.1` }), "10.0.0.1");
       assert.equal(odd, "10.0.0.1");
     }),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("addressBlock() is an IPv6 address's /64, an IPv4 address itself", () => {
+  assert.equal(addressBlock("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+  assert.equal(addressBlock("2001:db8:1:2::"), "2001:db8:1:2::/64");
+  assert.equal(addressBlock("2001:DB8:0:0:ffff::1"), "2001:db8::/64");
+  assert.equal(addressBlock("fe80::1%eth0"), "fe80::/64");
+  assert.equal(addressBlock("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), "ffff:ffff:ffff:ffff::/64");
+  assert.equal(addressBlock("203.0.113.9"), "203.0.113.9");
+  assert.equal(addressBlock("::ffff:203.0.113.9"), "203.0.113.9");
+  assert.equal(addressBlock("local"), "local");
+  fc.assert(
+    // A first group above zero: never IPv4-mapped.
+    fc.property(
+      fc.array(group, { minLength: 8, maxLength: 8 }).filter((g) => g[0] !== 0),
+      (groups) => {
+        const block = addressBlock(groups.map(hex).join(":"));
+        assert.match(block, /^[0-9a-f:]+\/64$/);
+        assert.ok(block.length <= 24, block);
+        // Every address of the /64 is in the same block, and only those.
+        const sibling = [...groups.slice(0, 4), 1, 2, 3, 4].map(hex).join(":");
+        assert.equal(addressBlock(sibling), block);
+        const neighbour = [...groups.slice(0, 3), (groups[3]! + 1) % 0x10000, ...groups.slice(4)];
+        assert.notEqual(addressBlock(neighbour.map(hex).join(":")), block);
+      },
+    ),
     { numRuns: 300 },
   );
 });
