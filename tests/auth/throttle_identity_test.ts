@@ -6,8 +6,10 @@
  */
 
 import assert from "node:assert/strict";
-import { startFakeOpenWeather } from "../support/fake_openweather.ts";
+import { startFakeOpenWeather, TEST_API_KEY } from "../support/fake_openweather.ts";
+import { spawnService } from "../support/process.ts";
 import { type RunningService, startService } from "../support/service.ts";
+import { fetchWithin } from "../support/wait.ts";
 
 const USER = "genesys";
 const PASSWORD = "correct horse battery staple";
@@ -160,4 +162,62 @@ Deno.test("the failed-login throttle counts an IPv6 client per /64, an IPv4 one 
     assert.equal(await wrongPassword(service, { "x-forwarded-for": "198.51.100.2" }), 401);
     assert.equal(await wrongPassword(service, { "x-forwarded-for": "198.51.100.1" }), 429);
   });
+});
+
+Deno.test("2,000 failures with 50 KB forwarded values grow the service's RSS by under 32 MiB", async () => {
+  await using upstream = startFakeOpenWeather();
+  // Its own process, under the start task's flags: the test runner's RSS is shared by every
+  // test file running alongside. Nothing forces a GC there, so this is the stricter figure.
+  await using service = spawnService({
+    OPENWEATHER_API_KEY: TEST_API_KEY,
+    OPENWEATHER_BASE_URL: upstream.url.href,
+    AUTH_MODE: "basic",
+    BASIC_AUTH_USER: USER,
+    BASIC_AUTH_PASSWORD: PASSWORD,
+    TRUSTED_PROXIES: "127.0.0.1",
+    HOST: "127.0.0.1",
+    PORT: "0",
+  });
+  const url = await service.listening();
+  const filler = "a".repeat(50 * 1024);
+  /**
+   * Failure `i`: a user name of its own (so every failure is a fresh key,
+   * answered at once), 4 KB long, and a 50 KB forwarded value of its own: a
+   * zone id, plain or bracketed, or a chain of trusted hops. (Deno refuses a
+   * request whose headers pass 64 KB: 50 KB is about the most one carries.)
+   */
+  const failure = async (i: number) => {
+    const forwarded = [
+      `fe80::${(i % 0xffff).toString(16)}%${i}${filler}`,
+      `[2001:db8::${(i % 0xffff).toString(16)}%25${i}${filler}]`,
+      `203.0.113.${i % 256}${", 127.0.0.1".repeat(4_700)}`,
+    ][i % 3]!;
+    const response = await fetchWithin(new URL("/data-action/weather", url), {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Basic ${btoa(`guess-${i}-${filler.slice(0, 4096)}:wrong-password`)}`,
+        "x-forwarded-for": forwarded,
+      },
+      body: JSON.stringify({ city_name: "London" }),
+    });
+    await response.body?.cancel();
+    return response.status;
+  };
+  const run = async (from: number, count: number) => {
+    for (let i = from; i < from + count; i += 20) {
+      const batch = await Promise.all(Array.from({ length: 20 }, (_, j) => failure(i + j)));
+      assert.deepEqual(batch, batch.map(() => 401));
+    }
+  };
+  const rss = async () => {
+    const text = await (await fetchWithin(new URL("/metrics", url))).text();
+    return Number(text.match(/^process_resident_memory_bytes (\d+)$/m)?.[1]);
+  };
+  await run(0, 200); // Warm up: buffers allocated, code compiled.
+  const before = await rss();
+  assert.ok(before > 0, "process_resident_memory_bytes is exported");
+  await run(200, 2_000);
+  const growthMiB = (await rss() - before) / 1024 / 1024;
+  assert.ok(growthMiB < 32, `RSS grew by ${growthMiB.toFixed(1)} MiB over 2,000 failures`);
 });
