@@ -4,9 +4,10 @@
  * Credentials are always checked first; only a failure consults this
  * module. Failures are counted per key, the identity presented (Basic user
  * name, OAuth client id) together with the client's address (an IPv6 one by
- * its /64), so a guesser spends only its own key. Each failure past the first few is answered a
- * little later (a bounded, growing delay), and past maxFailures within the
- * window the failure is answered `429` with `Retry-After` instead of `401`.
+ * its /64), so a guesser spends only its own key. Each failure past the
+ * first few is answered a little later (a bounded, growing delay), and past
+ * maxFailures within the window the failure is answered `429` with
+ * `Retry-After` instead of `401`.
  * A correct credential from the same key is answered at once, whatever the
  * count: Genesys Cloud calls from address pools its region's customers
  * share, so counting by address alone would let anyone there lock it out.

@@ -44,7 +44,7 @@ function fourPartDecimal(text: string): boolean {
  * (`::ffff:192.0.2.1`) read as the IPv4 address it carries; undefined when
  * it is neither. An IPv6 zone id (`fe80::1%eth0`, `%25` in a URI) is dropped:
  * it names an interface of the host that wrote it, not another client, and
- * kept it would give one address as many spellings as a client cares to send.
+ * kept, it would give one address as many spellings as a client cares to send.
  */
 function parseAddress(text: string): Address | undefined {
   const bare = text.trim().replace(/^\[(.*)\]$/s, "$1");
@@ -109,7 +109,7 @@ export function parseAddressRange(text: string): AddressRange | undefined {
  * holds any real chain. What a client wrote further left costs nothing,
  * however long (50 KB fits in a request), and the walk below is bounded too.
  */
-export const MAX_FORWARDING_HEADER_READ = 1024;
+const MAX_FORWARDING_HEADER_READ = 1024;
 
 /**
  * The right end of a header, at most MAX_FORWARDING_HEADER_READ characters,
