@@ -100,7 +100,7 @@ export async function createService(
     genesysOrgIds: config.genesysOrgIds,
     extraRoutes: builtInIssuer?.routes ?? {},
     deadlines,
-    clientAddress: createClientAddressResolver(config.trustedProxies),
+    clientAddress: createClientAddressResolver(config.trustedProxies, config.trustedProxyHeader),
     maxConcurrentRequests: config.maxConcurrentRequests,
     notReadyReasons: authentication.notReadyReasons,
     metrics,
@@ -142,6 +142,19 @@ export function logStartupWarnings(config: Config, logger: Logger): void {
     logger.warn(
       'AUTH_MODE is "none": POST /data-action/weather is open to anyone who can reach it. ' +
         "Use this only behind another layer that authenticates callers.",
+    );
+  }
+  // A cache miss waits on two store calls in turn (the shared answer, then the
+  // budget) before OpenWeatherMap is called, and a slow store that still
+  // answers within its timeout is never skipped. Two of them should leave at
+  // least half the deadline to OpenWeatherMap: the timeout at most a quarter.
+  const { sharedStore, requestDeadlineMs } = config;
+  if (sharedStore.target !== undefined && sharedStore.timeoutMs * 4 > requestDeadlineMs) {
+    logger.warn(
+      `SHARED_STORE_TIMEOUT_MS (${sharedStore.timeoutMs}) is more than a quarter of ` +
+        `REQUEST_DEADLINE_MS (${requestDeadlineMs}): a cache miss waits on two store calls ` +
+        "before OpenWeatherMap is called, so a slow store can use up the deadline. " +
+        `Keep it at most ${Math.floor(requestDeadlineMs / 4)} ms.`,
     );
   }
 }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../src/config.ts";
 import { environmentWithEnvFile, readEnvFile } from "../src/process/env_file.ts";
-import { describeConfig } from "../src/service.ts";
+import { createLogger } from "../src/process/log.ts";
+import { describeConfig, logStartupWarnings } from "../src/service.ts";
 import { configProblems, loadConfigFrom } from "./support/config.ts";
 import { tempDir } from "./support/temp_dir.ts";
 
@@ -18,6 +19,7 @@ Deno.test("loadConfig() applies the documented defaults", () => {
   assert.equal(config.openWeather.apiKey, SECRET);
   assert.equal(config.auth.mode, "none");
   assert.deepEqual(config.genesysOrgIds, []);
+  assert.equal(config.trustedProxyHeader, "x-forwarded-for");
   assert.ok(Object.isFrozen(config) && Object.isFrozen(config.openWeather));
 });
 
@@ -136,6 +138,11 @@ Deno.test("loadConfig() names each invalid variable and what it expects", async 
       "a CIDR prefix too long for its family",
       { ...MINIMAL, TRUSTED_PROXIES: "192.0.2.0/33" },
       /^TRUSTED_PROXIES must list/,
+    ],
+    [
+      "a proxy header that is neither X-Forwarded-For nor Forwarded",
+      { ...MINIMAL, TRUSTED_PROXY_HEADER: "x-real-ip" },
+      /^TRUSTED_PROXY_HEADER must be one of "x-forwarded-for", "forwarded", got "x-real-ip"$/,
     ],
     [
       "unknown log level",
@@ -389,5 +396,43 @@ Deno.test("describeConfig() masks every secret and keeps everything else", () =>
     realm: "genesys-weather-action",
     user: "genesys",
     password: "[REDACTED]",
+  });
+});
+
+Deno.test("logStartupWarnings() warns when SHARED_STORE_TIMEOUT_MS is not well below REQUEST_DEADLINE_MS", async (t) => {
+  const warnings = (variables: Record<string, string>) => {
+    const lines: Record<string, unknown>[] = [];
+    const config = loadConfigFrom({ ...MINIMAL, AUTH_MODE: "basic", ...variables });
+    logStartupWarnings(
+      config,
+      createLogger({ level: "debug", write: (line) => lines.push(JSON.parse(line)) }),
+    );
+    return lines.map((line) => `${line.level} ${line.msg}`);
+  };
+  const STORE = {
+    SHARED_STORE_URL: "redis://127.0.0.1:6379",
+    BASIC_AUTH_USER: "genesys",
+    BASIC_AUTH_PASSWORD: "correct horse battery",
+  };
+  await t.step("more than a quarter of the deadline: one warning naming both", () => {
+    assert.deepEqual(
+      warnings({ ...STORE, SHARED_STORE_TIMEOUT_MS: "1251", REQUEST_DEADLINE_MS: "5000" }),
+      [
+        "warn SHARED_STORE_TIMEOUT_MS (1251) is more than a quarter of REQUEST_DEADLINE_MS (5000): a cache miss waits on two store calls before OpenWeatherMap is called, so a slow store can use up the deadline. Keep it at most 1250 ms.",
+      ],
+    );
+  });
+  await t.step("a quarter or less, the defaults, or no store: nothing", () => {
+    assert.deepEqual(
+      warnings({ ...STORE, SHARED_STORE_TIMEOUT_MS: "1250", REQUEST_DEADLINE_MS: "5000" }),
+      [],
+    );
+    assert.deepEqual(warnings(STORE), []);
+    assert.deepEqual(warnings({ ...STORE, DENO_DEPLOY: "true" }), []);
+    const { SHARED_STORE_URL: _, ...noStore } = STORE;
+    assert.deepEqual(
+      warnings({ ...noStore, SHARED_STORE_TIMEOUT_MS: "5000", REQUEST_DEADLINE_MS: "100" }),
+      [],
+    );
   });
 });

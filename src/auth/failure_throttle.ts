@@ -3,16 +3,18 @@
  *
  * Credentials are always checked first; only a failure consults this
  * module. Failures are counted per key, the identity presented (Basic user
- * name, OAuth client id) together with the client's address, so a guesser
- * spends only its own key. Each failure past the first few is answered a
- * little later (a bounded, growing delay), and past maxFailures within the
- * window the failure is answered `429` with `Retry-After` instead of `401`.
+ * name, OAuth client id) together with the client's address (an IPv6 one by
+ * its /64), so a guesser spends only its own key. Each failure past the
+ * first few is answered a little later (a bounded, growing delay), and past
+ * maxFailures within the window the failure is answered `429` with
+ * `Retry-After` instead of `401`.
  * A correct credential from the same key is answered at once, whatever the
  * count: Genesys Cloud calls from address pools its region's customers
  * share, so counting by address alone would let anyone there lock it out.
  */
 
 import { LRUCache } from "lru-cache";
+import { addressBlock } from "../http/client_address.ts";
 
 export interface FailureThrottleOptions {
   maxFailures: number;
@@ -48,9 +50,23 @@ interface Window {
 /** Presented ids are attacker-chosen: only so much of one goes into a key. */
 const MAX_KEY_ID_LENGTH = 128;
 
-/** The key failures are counted under: who was claimed, from where. */
+/**
+ * The address part's bound. A block is at most 24 characters
+ * (`ffff:ffff:ffff:ffff::/64`); this only guards against anything longer
+ * ever reaching a key, since keys are kept (up to maxKeys of them).
+ */
+const MAX_KEY_ADDRESS_LENGTH = 64;
+
+/**
+ * The key failures are counted under: who was claimed, from where. "Where"
+ * is the client address's block (see addressBlock): an IPv6 client owns a
+ * whole /64, and counted per address it would have a fresh count for every
+ * guess. The client address itself stays the real one, since what the
+ * resolver answers should mean what it says; grouping is this count's policy.
+ */
 export function failureKey(presentedId: string, clientAddress: string): string {
-  return `${presentedId.slice(0, MAX_KEY_ID_LENGTH)}\u0000${clientAddress}`;
+  const block = addressBlock(clientAddress).slice(0, MAX_KEY_ADDRESS_LENGTH);
+  return `${presentedId.slice(0, MAX_KEY_ID_LENGTH)}\u0000${block}`;
 }
 
 export function createFailureThrottle(options: FailureThrottleOptions): FailureThrottle {

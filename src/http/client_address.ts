@@ -1,8 +1,11 @@
 /**
  * Who is calling, as an IP address: the TCP peer, or, when the peer is a
  * proxy the operator trusts (TRUSTED_PROXIES), the address that proxy
- * reports in `X-Forwarded-For` (else `Forwarded`). A header from any other
- * peer is ignored, since any client can write one.
+ * reports in the one header the operator names (TRUSTED_PROXY_HEADER:
+ * `X-Forwarded-For` or `Forwarded`). The other header is never read: a proxy
+ * that writes one passes the other on as the client sent it, so reading it
+ * would let the client name itself. A header from any other peer is ignored,
+ * since any client can write one.
  *
  * The proxies' list is walked from the right (the entry the nearest proxy
  * appended) past every trusted proxy; the first untrusted entry is the
@@ -11,7 +14,8 @@
  * Addresses and ranges are parsed by ipaddr.js (what Express's proxy-addr
  * uses), and every address is answered in one canonical spelling
  * (`::ffff:192.0.2.1` and `192.0.2.1` alike as `192.0.2.1`, IPv6 as RFC
- * 5952 writes it), so the failed-login throttle counts one client once.
+ * 5952 writes it, without a zone id), so the failed-login throttle counts one
+ * client once, and an answer is never longer than an address.
  */
 
 import ipaddr from "ipaddr.js";
@@ -38,17 +42,20 @@ function fourPartDecimal(text: string): boolean {
 /**
  * An IPv4 or IPv6 address, optionally in brackets, IPv4-mapped IPv6
  * (`::ffff:192.0.2.1`) read as the IPv4 address it carries; undefined when
- * it is neither.
+ * it is neither. An IPv6 zone id (`fe80::1%eth0`, `%25` in a URI) is dropped:
+ * it names an interface of the host that wrote it, not another client, and
+ * kept, it would give one address as many spellings as a client cares to send.
  */
 function parseAddress(text: string): Address | undefined {
-  const bare = text.trim().replace(/^\[(.*)\]$/, "$1");
+  const bare = text.trim().replace(/^\[(.*)\]$/s, "$1");
   if (fourPartDecimal(bare)) return ipaddr.IPv4.parse(bare);
-  if (!ipaddr.IPv6.isValid(bare)) return undefined;
+  const unzoned = bare.replace(/%.+$/s, "");
+  if (unzoned === bare && bare.includes("%")) return undefined; // "fe80::1%": an empty zone
+  if (!ipaddr.IPv6.isValid(unzoned)) return undefined;
   // An IPv4 tail (::ffff:192.0.2.1) is held to the same four decimal parts.
-  const unzoned = bare.replace(/%.*$/, "");
   const tail = unzoned.slice(unzoned.lastIndexOf(":") + 1);
   if (tail.includes(".") && !fourPartDecimal(tail)) return undefined;
-  return ipaddr.process(bare);
+  return ipaddr.process(unzoned);
 }
 
 /**
@@ -70,6 +77,20 @@ function parseRange(text: string): Range | undefined {
   return [network, bits];
 }
 
+/**
+ * The addresses one client is taken to hold: an IPv6 address's /64
+ * (`2001:db8:1:2::/64`), an IPv4 address itself; anything that is no address
+ * ("local") as it is. A /64 is one link, whose hosts pick their own interface
+ * ids (SLAAC; RFC 8981 privacy addresses, a new one whenever they like), and
+ * the least a site is given (RFC 6177): one machine can send from 2^64
+ * addresses, but seldom from more than one /64.
+ */
+export function addressBlock(address: string): string {
+  const parsed = parseAddress(address);
+  if (!(parsed instanceof ipaddr.IPv6)) return parsed?.toString() ?? address;
+  return `${new ipaddr.IPv6([...parsed.parts.slice(0, 4), 0, 0, 0, 0]).toString()}/64`;
+}
+
 /** `192.0.2.0/24`, `2001:db8::/32`, or a single address; undefined when it is none of these. */
 export function parseAddressRange(text: string): AddressRange | undefined {
   const range = parseRange(text);
@@ -80,6 +101,26 @@ export function parseAddressRange(text: string): AddressRange | undefined {
   const value = bytes.reduce((value, byte) => (value << 8n) | BigInt(byte), 0n);
   const mask = ((1n << BigInt(bits)) - 1n) << BigInt(width - bits);
   return { family: network.kind() === "ipv4" ? 4 : 6, network: value & mask, bits };
+}
+
+/**
+ * How much of a forwarding header is read, from its right end: the nearest
+ * proxies append there, and a hop is at most 50 characters or so, so this
+ * holds any real chain. What a client wrote further left costs nothing,
+ * however long (50 KB fits in a request), and the walk below is bounded too.
+ */
+const MAX_FORWARDING_HEADER_READ = 1024;
+
+/**
+ * The right end of a header, at most MAX_FORWARDING_HEADER_READ characters,
+ * starting after a comma so that no entry is read cut short ("" when the
+ * tail is a single overlong entry, which is then no address).
+ */
+function rightEnd(header: string): string {
+  if (header.length <= MAX_FORWARDING_HEADER_READ) return header;
+  const tail = header.slice(-MAX_FORWARDING_HEADER_READ);
+  const comma = tail.indexOf(",");
+  return comma < 0 ? "" : tail.slice(comma + 1);
 }
 
 /** The `for=` addresses of a `Forwarded` header (RFC 7239), in order; ports dropped. */
@@ -100,11 +141,19 @@ function forwardedFor(header: string): string[] {
   return addresses;
 }
 
+/** The headers a proxy may name the client in, as TRUSTED_PROXY_HEADER spells them. */
+export const PROXY_HEADERS = ["x-forwarded-for", "forwarded"] as const;
+export type ProxyHeader = typeof PROXY_HEADERS[number];
+
 export type ClientAddressResolver = (request: Request, peer: string) => string;
 
-/** `trustedProxyRanges` as TRUSTED_PROXIES lists them (already checked by the configuration). */
+/**
+ * `trustedProxyRanges` as TRUSTED_PROXIES lists them (already checked by the
+ * configuration); `proxyHeader`, the one header those proxies write.
+ */
 export function createClientAddressResolver(
   trustedProxyRanges: readonly string[],
+  proxyHeader: ProxyHeader,
 ): ClientAddressResolver {
   const trustedProxies = trustedProxyRanges.map(parseRange).filter((range) => range !== undefined);
   const trusted = (address: Address) =>
@@ -118,13 +167,13 @@ export function createClientAddressResolver(
     if (peerAddress === undefined || trustedProxies.length === 0 || !trusted(peerAddress)) {
       return client;
     }
-    const xForwardedFor = request.headers.get("x-forwarded-for");
-    const forwarded = request.headers.get("forwarded");
-    const chain = xForwardedFor !== null
-      ? xForwardedFor.split(",")
-      : forwarded !== null
-      ? forwardedFor(forwarded)
-      : [];
+    const header = request.headers.get(proxyHeader);
+    const read = header === null ? undefined : rightEnd(header);
+    const chain = read === undefined
+      ? []
+      : proxyHeader === "forwarded"
+      ? forwardedFor(read)
+      : read.split(",");
     const addresses: Address[] = [];
     for (let i = chain.length - 1; i >= 0; i--) {
       const address = parseAddress(chain[i]!);

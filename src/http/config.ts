@@ -4,7 +4,7 @@
  */
 
 import type { VariableReader, VariableSpecs } from "../process/variables.ts";
-import { parseAddressRange } from "./client_address.ts";
+import { parseAddressRange, PROXY_HEADERS, type ProxyHeader } from "./client_address.ts";
 
 export const HTTP_VARIABLES = {
   GENESYS_ORG_IDS: {
@@ -13,7 +13,12 @@ export const HTTP_VARIABLES = {
   },
   TRUSTED_PROXIES: {
     meaning:
-      "Comma-separated addresses or CIDR ranges (`10.0.0.0/8`, `::1`) of the reverse proxies in front; only a peer listed here may name the client in `X-Forwarded-For` (else `Forwarded`), which the failed-login throttle counts by. Empty: the TCP peer is the client",
+      "Comma-separated addresses or CIDR ranges (`10.0.0.0/8`, `::1`) of the reverse proxies in front; only a peer listed here may name the client, in the header `TRUSTED_PROXY_HEADER` names, which the failed-login throttle counts by. Empty: the TCP peer is the client",
+  },
+  TRUSTED_PROXY_HEADER: {
+    default: "x-forwarded-for",
+    meaning:
+      "The header the proxies in `TRUSTED_PROXIES` write the client's address in: `x-forwarded-for` or `forwarded` (RFC 7239). Only that one is read; the other is ignored, since a proxy passes on whatever the client put in it",
   },
   MAX_CONCURRENT_REQUESTS: {
     default: "256",
@@ -25,8 +30,10 @@ export const HTTP_VARIABLES = {
 export interface HttpConfig {
   /** When non-empty, only these Genesys organisations (ININ-Organization-Id) may call. */
   readonly genesysOrgIds: readonly string[];
-  /** Peers whose X-Forwarded-For / Forwarded is believed: addresses or CIDR ranges, checked. */
+  /** Peers whose trustedProxyHeader is believed: addresses or CIDR ranges, checked. */
   readonly trustedProxies: readonly string[];
+  /** The one header those peers write the client's address in. */
+  readonly trustedProxyHeader: ProxyHeader;
   readonly maxConcurrentRequests: number;
 }
 
@@ -42,6 +49,7 @@ export function readHttpConfig(vars: VariableReader<keyof typeof HTTP_VARIABLES>
   return {
     genesysOrgIds: vars.list("GENESYS_ORG_IDS"),
     trustedProxies,
+    trustedProxyHeader: vars.oneOf("TRUSTED_PROXY_HEADER", PROXY_HEADERS),
     maxConcurrentRequests: vars.integer("MAX_CONCURRENT_REQUESTS", { min: 1, max: 100_000 }),
   };
 }

@@ -1,6 +1,7 @@
 /** The process's own settings: where it listens, how much it logs, how it stops. */
 
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { isUnderProc } from "./secret_file.ts";
 import type { VariableReader, VariableSpecs } from "./variables.ts";
 
 export const PROCESS_VARIABLES = {
@@ -15,7 +16,7 @@ export const PROCESS_VARIABLES = {
   },
   CREDENTIALS_DIRECTORY: {
     meaning:
-      "Set by systemd for a unit with `LoadCredential=`, never by you: `*_FILE` secrets may also be read from there",
+      "Set by systemd for a unit with `LoadCredential=`, never by you: `*_FILE` secrets may also be read from there. Refused under `/proc`, or when it leads there",
   },
   OTEL_DENO: {
     meaning:
@@ -47,6 +48,12 @@ export interface ProcessConfig {
 export function readProcessConfig(
   vars: VariableReader<keyof typeof PROCESS_VARIABLES>,
 ): ProcessConfig {
+  const credentialsDirectory = vars.optionalText("CREDENTIALS_DIRECTORY");
+  if (credentialsDirectory !== undefined && isUnderProc(credentialsDirectory)) {
+    vars.problem(
+      `CREDENTIALS_DIRECTORY must not be under /proc (there a process's environment and memory are files), got "${credentialsDirectory}"`,
+    );
+  }
   return {
     host: vars.text("HOST"),
     port: vars.integer("PORT", { min: 0, max: 65535 }),

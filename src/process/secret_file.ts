@@ -8,6 +8,8 @@
  *
  * The rule holds in code, whatever the permissions: on Deno Deploy or under
  * `-A` nothing else stops a variable from naming `/etc/shadow` or `.env`.
+ * Nothing is read from under /proc, even when CREDENTIALS_DIRECTORY leads
+ * there (the configuration refuses such a value outright).
  * The real path is checked (symlinks and `..` resolved), so a link inside an
  * allowed directory cannot point out of it. Messages name the path, never
  * the content.
@@ -25,11 +27,12 @@ export function secretDirectories(credentialsDirectory: string | undefined): str
   return ["secrets", "/run/secrets", ...(credentialsDirectory ? [credentialsDirectory] : [])];
 }
 
-/** Real paths of the allowed directories that exist. */
+/** Real paths of the allowed directories that exist, none under /proc. */
 function resolvedDirectories(directories: readonly string[]): string[] {
   return directories.flatMap((directory) => {
     try {
-      return [Deno.realPathSync(directory)];
+      const resolved = Deno.realPathSync(directory);
+      return isUnderProc(resolved) ? [] : [resolved];
     } catch {
       return []; // Absent, or not readable: nothing can be read from it either.
     }
@@ -41,6 +44,24 @@ const SEPARATOR = Deno.build.os === "windows" ? "\\" : "/";
 function isInside(path: string, directory: string): boolean {
   const prefix = directory.endsWith(SEPARATOR) ? directory : `${directory}${SEPARATOR}`;
   return path.startsWith(prefix);
+}
+
+/**
+ * No secret is read from under /proc, whatever CREDENTIALS_DIRECTORY says:
+ * there every process's environment, memory and open files are files
+ * (`/proc/self/environ` holds every variable, `/dev/fd` leads there too).
+ */
+const PROC = "/proc";
+
+/** True when `directory`, as written or once resolved (symlinks, `..`), is /proc or under it. */
+export function isUnderProc(directory: string): boolean {
+  const under = (path: string) => path === PROC || isInside(path, PROC);
+  if (under(directory)) return true;
+  try {
+    return under(Deno.realPathSync(directory));
+  } catch {
+    return false; // Absent, or not readable: nothing can be read from it either.
+  }
 }
 
 /** The file's text, trimmed; throws SecretFileError when outside the allowed directories or unreadable. */

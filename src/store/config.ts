@@ -31,7 +31,7 @@ export const STORE_VARIABLES = {
   SHARED_STORE_TIMEOUT_MS: {
     default: "150",
     meaning:
-      "The longest a store call may hold a request, `10`–`5000` ms; past it the store counts as failing for that call (a cache miss, the local budget)",
+      "The longest a store call may hold a request, `10`–`5000` ms; past it the store counts as failing for that call (a cache miss, the local budget). A cache miss makes two in turn, so start-up warns when this is more than a quarter of `REQUEST_DEADLINE_MS`",
   },
   SHARED_STORE_INSTANCES: {
     default: "2",

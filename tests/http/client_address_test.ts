@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { createClientAddressResolver, parseAddressRange } from "../../src/http/client_address.ts";
+import {
+  addressBlock,
+  createClientAddressResolver,
+  parseAddressRange,
+} from "../../src/http/client_address.ts";
 
+const XFF = "x-forwarded-for";
 const request = (headers: Record<string, string>) =>
   new Request("http://localhost/data-action/weather", { headers });
 
@@ -16,7 +21,7 @@ Deno.test("parseAddressRange() reads IPv4, IPv6 and CIDR ranges, and refuses any
 });
 
 Deno.test("createClientAddressResolver() believes forwarding headers from trusted proxies only", async (t) => {
-  const resolve = createClientAddressResolver(["10.0.0.0/8", "2001:db8::/32"]);
+  const resolve = createClientAddressResolver(["10.0.0.0/8", "2001:db8::/32"], XFF);
   await t.step("an untrusted peer is the client, whatever it claims", () => {
     assert.equal(
       resolve(request({ "x-forwarded-for": "203.0.113.9" }), "198.51.100.1"),
@@ -37,15 +42,59 @@ Deno.test("createClientAddressResolver() believes forwarding headers from truste
       "198.51.100.4",
     );
   });
-  await t.step("Forwarded (RFC 7239) when there is no X-Forwarded-For", () => {
-    const forwarded = request({ forwarded: 'for="[2001:db9::7]:4711";proto=https, for=10.0.0.3' });
-    assert.equal(resolve(forwarded, "10.0.0.1"), "2001:db9::7");
+  await t.step(
+    "Forwarded (RFC 7239) when the proxies write that: X-Forwarded-For is ignored",
+    () => {
+      const viaForwarded = createClientAddressResolver(
+        ["10.0.0.0/8", "2001:db8::/32"],
+        "forwarded",
+      );
+      const forwarded = request({
+        forwarded: 'for="[2001:db9::7]:4711";proto=https, for=10.0.0.3',
+        "x-forwarded-for": "203.0.113.9",
+      });
+      assert.equal(viaForwarded(forwarded, "10.0.0.1"), "2001:db9::7");
+      assert.equal(
+        viaForwarded(request({ "x-forwarded-for": "203.0.113.9" }), "10.0.0.1"),
+        "10.0.0.1",
+      );
+      // And the other way round: X-Forwarded-For's proxies, a Forwarded the client sent.
+      assert.equal(resolve(forwarded, "10.0.0.1"), "203.0.113.9");
+      assert.equal(resolve(request({ forwarded: "for=203.0.113.9" }), "10.0.0.1"), "10.0.0.1");
+    },
+  );
+  await t.step("a zone id is dropped: one address, one answer", () => {
+    for (const zoned of ["fe80::7%eth0", "[FE80::0007%25]", "fe80:0::7%lo-1.x", "fe80::7%"]) {
+      const answer = resolve(request({ "x-forwarded-for": zoned }), "10.0.0.1");
+      assert.equal(answer, zoned.endsWith("%") ? "10.0.0.1" : "fe80::7", zoned);
+    }
+    assert.equal(
+      resolve(request({ "x-forwarded-for": "::ffff:203.0.113.9%1" }), "10.0.0.1"),
+      "203.0.113.9",
+    );
+    assert.equal(resolve(request({ "x-forwarded-for": "203.0.113.9%1" }), "10.0.0.1"), "10.0.0.1");
+    assert.equal(resolve(request({}), "fe80::1%eth0"), "fe80::1");
+  });
+  await t.step("only the right end of a long header is read", () => {
+    const long = "x".repeat(50_000);
+    assert.equal(
+      resolve(request({ "x-forwarded-for": `${long}, 203.0.113.9` }), "10.0.0.1"),
+      "203.0.113.9",
+    );
+    // One overlong entry at the right end is no address: the proxy is all we know.
+    assert.equal(
+      resolve(request({ "x-forwarded-for": `fe80::1%${long}` }), "10.0.0.1"),
+      "10.0.0.1",
+    );
+    // Past the part read, every hop was trusted: the furthest one read answers, a proxy.
+    const hops = `203.0.113.9${", 10.0.0.2".repeat(200)}, 10.0.0.3`;
+    assert.equal(resolve(request({ "x-forwarded-for": hops }), "10.0.0.1"), "10.0.0.2");
   });
   await t.step("garbage in the chain ends the walk at the proxy", () => {
     assert.equal(resolve(request({ "x-forwarded-for": "unknown" }), "10.0.0.1"), "10.0.0.1");
   });
   await t.step("with no trusted proxies, headers are never read", () => {
-    const none = createClientAddressResolver([]);
+    const none = createClientAddressResolver([], XFF);
     assert.equal(none(request({ "x-forwarded-for": "203.0.113.9" }), "10.0.0.1"), "10.0.0.1");
   });
 });
@@ -106,8 +155,8 @@ const ipv4Spelling = (o: number[]) =>
   );
 
 Deno.test("createClientAddressResolver() answers every spelling of an IPv4 address as a.b.c.d", () => {
-  const resolve = createClientAddressResolver(PROXIES);
-  const none = createClientAddressResolver([]);
+  const resolve = createClientAddressResolver(PROXIES, XFF);
+  const none = createClientAddressResolver([], XFF);
   fc.assert(
     fc.property(
       clientV4.chain((o) => fc.tuple(fc.constant(o), ipv4Spelling(o))),
@@ -124,7 +173,7 @@ Deno.test("createClientAddressResolver() answers every spelling of an IPv4 addre
 });
 
 Deno.test("createClientAddressResolver() answers every spelling of an IPv6 address the same way", () => {
-  const resolve = createClientAddressResolver(PROXIES);
+  const resolve = createClientAddressResolver(PROXIES, XFF);
   assert.equal(
     resolve(request({ "x-forwarded-for": "2001:DB9:0000:0:0:0:0:0001" }), "10.0.0.1"),
     "2001:db9::1",
@@ -154,7 +203,7 @@ Deno.test("createClientAddressResolver() answers every spelling of an IPv6 addre
 });
 
 Deno.test("createClientAddressResolver() answers the rightmost untrusted hop, however hops are spelled", () => {
-  const resolve = createClientAddressResolver(PROXIES);
+  const resolve = createClientAddressResolver(PROXIES, XFF);
   const hop = fc.oneof(
     trustedV4.chain((o) => ipv4Spelling(o).map((text) => ({ text, trusted: true, is: dotted(o) }))),
     clientV4.chain((o) => ipv4Spelling(o).map((text) => ({ text, trusted: false, is: dotted(o) }))),
@@ -175,6 +224,34 @@ Deno.test("createClientAddressResolver() answers the rightmost untrusted hop, ho
       const odd = resolve(request({ "x-forwarded-for": `${header}, 010.0.0.1` }), "10.0.0.1");
       assert.equal(odd, "10.0.0.1");
     }),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("addressBlock() is an IPv6 address's /64, an IPv4 address itself", () => {
+  assert.equal(addressBlock("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+  assert.equal(addressBlock("2001:db8:1:2::"), "2001:db8:1:2::/64");
+  assert.equal(addressBlock("2001:DB8:0:0:ffff::1"), "2001:db8::/64");
+  assert.equal(addressBlock("fe80::1%eth0"), "fe80::/64");
+  assert.equal(addressBlock("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), "ffff:ffff:ffff:ffff::/64");
+  assert.equal(addressBlock("203.0.113.9"), "203.0.113.9");
+  assert.equal(addressBlock("::ffff:203.0.113.9"), "203.0.113.9");
+  assert.equal(addressBlock("local"), "local");
+  fc.assert(
+    // A first group above zero: never IPv4-mapped.
+    fc.property(
+      fc.array(group, { minLength: 8, maxLength: 8 }).filter((g) => g[0] !== 0),
+      (groups) => {
+        const block = addressBlock(groups.map(hex).join(":"));
+        assert.match(block, /^[0-9a-f:]+\/64$/);
+        assert.ok(block.length <= 24, block);
+        // Every address of the /64 is in the same block, and only those.
+        const sibling = [...groups.slice(0, 4), 1, 2, 3, 4].map(hex).join(":");
+        assert.equal(addressBlock(sibling), block);
+        const neighbour = [...groups.slice(0, 3), (groups[3]! + 1) % 0x10000, ...groups.slice(4)];
+        assert.notEqual(addressBlock(neighbour.map(hex).join(":")), block);
+      },
+    ),
     { numRuns: 300 },
   );
 });

@@ -4,13 +4,39 @@ import { createLogger } from "../../src/process/log.ts";
 import { readSecretFileSync, SecretFileError } from "../../src/process/secret_file.ts";
 import { describeConfig } from "../../src/service.ts";
 import { startFakeOpenWeather, TEST_API_KEY } from "../support/fake_openweather.ts";
-import { postWeather, spawnService } from "../support/process.ts";
+import { postWeather, runToEnd, spawnService } from "../support/process.ts";
 import { tempDir } from "../support/temp_dir.ts";
 import { configProblems, loadConfigFrom } from "../support/config.ts";
 
 const API_KEY = "file-owm-key-0123456789abcdef";
 const CLIENT_SECRET = "file-client-secret-0123456789";
 const PASSWORD = "file-basic-password";
+const MINIMAL = { AUTH_MODE: "none", OPENWEATHER_API_KEY: API_KEY };
+
+/**
+ * loadConfig() in a process of its own under `-A`, as the service may run:
+ * its problems, or that it accepted the configuration (never what it read).
+ */
+async function loadConfigWithAllPermissions(
+  variables: Record<string, string>,
+): Promise<{ problems: string[] } | { accepted: true }> {
+  const config = new URL("../../src/config.ts", import.meta.url).href;
+  const code = `
+    import { loadConfig } from ${JSON.stringify(config)};
+    const variables = JSON.parse(Deno.env.get("VARIABLES"));
+    try {
+      loadConfig((name) => variables[name]);
+      console.log(JSON.stringify({ accepted: true }));
+    } catch (error) {
+      console.log(JSON.stringify({ problems: error.problems }));
+    }`;
+  const output = await runToEnd(Deno.execPath(), {
+    args: ["eval", "-A", "--config", new URL("../../deno.json", import.meta.url).pathname, code],
+    env: { VARIABLES: JSON.stringify(variables) },
+  }, "loadConfig() under -A");
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  return JSON.parse(new TextDecoder().decode(output.stdout));
+}
 
 /** A systemd-style credentials directory and a directory outside every allowed one. */
 function directories() {
@@ -233,4 +259,67 @@ Deno.test("main.ts reads OPENWEATHER_API_KEY_FILE from ./secrets/ under the star
     /OPENWEATHER_API_KEY_FILE "secrets\/\.\.\/elsewhere"/,
   );
   assert.ok(!JSON.stringify(escaping.lines).includes(TEST_API_KEY));
+});
+
+Deno.test("CREDENTIALS_DIRECTORY under /proc, or leading there, is refused", async (t) => {
+  const { root, credentials, remove } = directories();
+  const problem = (directory: string) =>
+    `CREDENTIALS_DIRECTORY must not be under /proc (there a process's environment and memory are files), got "${directory}"`;
+  try {
+    Deno.symlinkSync("/proc/self", `${credentials}/self`);
+    Deno.symlinkSync("/proc", `${root}/proc-link`);
+    for (
+      const directory of [
+        "/proc",
+        "/proc/self",
+        "/proc/1/",
+        `${credentials}/self`,
+        `${root}/proc-link`,
+      ]
+    ) {
+      await t.step(`${directory}: a problem naming the variable`, () => {
+        assert.deepEqual(configProblems({ ...MINIMAL, CREDENTIALS_DIRECTORY: directory }), [
+          problem(directory),
+        ]);
+      });
+    }
+    await t.step(
+      "under -A: /proc/self/environ is never read as a secret, nor /dev/fd trusted",
+      async () => {
+        // The test runner may not read /proc/self; the service under -A (or on Deploy) may.
+        const environ = await loadConfigWithAllPermissions({
+          AUTH_MODE: "none",
+          CREDENTIALS_DIRECTORY: "/proc/self",
+          OPENWEATHER_API_KEY_FILE: "/proc/self/environ",
+        });
+        assert.deepEqual(environ, {
+          problems: [
+            problem("/proc/self"),
+            `OPENWEATHER_API_KEY_FILE "/proc/self/environ" is outside the directories secret files may be read from (./secrets/, /run/secrets/ or $CREDENTIALS_DIRECTORY)`,
+          ],
+        });
+        if (Deno.build.os === "linux") {
+          // A link to /proc/self/fd.
+          const devFd = await loadConfigWithAllPermissions({
+            ...MINIMAL,
+            CREDENTIALS_DIRECTORY: "/dev/fd",
+          });
+          assert.deepEqual(devFd, { problems: [problem("/dev/fd")] });
+        }
+      },
+    );
+    await t.step("a directory elsewhere whose name merely starts with proc is fine", () => {
+      Deno.mkdirSync(`${root}/procedures`);
+      assert.equal(
+        loadConfigFrom({ ...MINIMAL, CREDENTIALS_DIRECTORY: `${root}/procedures` }).auth.mode,
+        "none",
+      );
+      assert.equal(
+        loadConfigFrom({ ...MINIMAL, CREDENTIALS_DIRECTORY: "/processes" }).auth.mode,
+        "none",
+      );
+    });
+  } finally {
+    remove();
+  }
 });
