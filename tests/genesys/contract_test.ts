@@ -70,7 +70,8 @@ Deno.test("every answer of the weather action matches the exported Genesys contr
   await using service = await startService({
     ...WITHOUT_UPSTREAM_PROTECTION,
     OPENWEATHER_BASE_URL: upstream.url.href,
-    OPENWEATHER_TIMEOUT_MS: "100",
+    // Long enough that a loaded machine never turns a success step into UPSTREAM_TIMEOUT.
+    OPENWEATHER_TIMEOUT_MS: "1000",
   }, { now: clock.now });
   const ask = (body: unknown, init?: RequestInit) =>
     service.post("/data-action/weather", body, init);
@@ -148,7 +149,8 @@ Deno.test("every answer of the forecast action matches the exported Genesys cont
     ...WITHOUT_UPSTREAM_PROTECTION,
     FORECAST_CACHE_TTL_S: "0",
     ...upstreamUrls,
-    OPENWEATHER_TIMEOUT_MS: "100",
+    // Long enough that a loaded machine never turns a success step into UPSTREAM_TIMEOUT.
+    OPENWEATHER_TIMEOUT_MS: "1000",
   }, { now: clock.now });
   /** Every field some answer had: by the end, every field the contract declares. */
   const seen = new Set<string>();
