@@ -214,3 +214,21 @@ Deno.test("README.md is a front page of at most 200 lines that links every file 
   }
   assert.ok(linked.has("CONTRIBUTING.md"), "README.md does not link CONTRIBUTING.md");
 });
+
+Deno.test("CONTRIBUTING.md's code map names every module under src/, in its folder's section", () => {
+  const guide = Deno.readTextFileSync(join(ROOT, "CONTRIBUTING.md"));
+  const missing: string[] = [];
+  for (const folder of Deno.readDirSync(join(ROOT, "src"))) {
+    if (!folder.isDirectory) continue;
+    const start = guide.indexOf(`### \`src/${folder.name}/\``);
+    assert.ok(start >= 0, `CONTRIBUTING.md has no section for src/${folder.name}/`);
+    const end = guide.indexOf("\n### ", start + 1);
+    const section = guide.slice(start, end < 0 ? undefined : end);
+    for (const file of Deno.readDirSync(join(ROOT, "src", folder.name))) {
+      if (file.name.endsWith(".ts") && !section.includes(`- \`${file.name}\`:`)) {
+        missing.push(`src/${folder.name}/${file.name}`);
+      }
+    }
+  }
+  assert.deepEqual(missing, []);
+});
