@@ -4,7 +4,12 @@
  * or streamed), 400 for bytes that are not UTF-8 or not JSON.
  */
 
-import { type BodyRead, BodyTooLargeError, startBodyRead } from "../process/bounded_body.ts";
+import {
+  type BodyRead,
+  bodyRead,
+  BodyTooLargeError,
+  startBodyRead,
+} from "../process/bounded_body.ts";
 import { mediaTypeOf } from "./responses.ts";
 import { RequestError } from "./errors.ts";
 
@@ -48,13 +53,20 @@ export async function readBodyBytes(
     await request.body?.cancel().catch(() => {});
     throw new BodyTooLargeError(limitBytes);
   }
-  const read = startBodyRead(
-    request.body,
-    limitBytes,
-    declaredLength >= 0 ? declaredLength : limitBytes,
-  );
+  // A declared length within the limit is read whole: HTTP's framing ends the
+  // body there, so it cannot grow past it, and Deno reads it in one step, at a
+  // fraction of the CPU of a stream (wrk, a small JSON body: 46-56k against
+  // 17-21k req/s) and with no more memory for a body that stalls (measured).
+  // Without one (chunked, as Genesys sends it) the limit is enforced as it
+  // arrives.
+  const read = declaredLength >= 0
+    ? bodyRead(request.arrayBuffer().then((buffer) => new Uint8Array(buffer)))
+    : startBodyRead(request.body, limitBytes);
   holder.bodyRead = read;
-  return await read.bytes;
+  const bytes = await read.bytes;
+  // A Request made in process is not framed by HTTP: its header may say less than its body.
+  if (bytes.byteLength > limitBytes) throw new BodyTooLargeError(limitBytes);
+  return bytes;
 }
 
 export async function readJsonBody(

@@ -46,38 +46,8 @@ export interface BodyRead {
   readonly done: boolean;
 }
 
-/**
- * The smallest view a read is given: in Deno 2.9 a 1-byte BYOB read of a
- * chunked body never completes. It is also the "little" the buffer has
- * beyond the limit, so a body one byte too large is still seen as such.
- */
-const MIN_READ_VIEW_BYTES = 1024;
-
-/**
- * Starts reading `body`, at most `limitBytes` of it. `expectedBytes` (the
- * Content-Length, when there is one within the limit) sizes the buffer.
- *
- * A body still arriving is read with a BYOB reader into one buffer of at
- * most the limit plus MIN_READ_VIEW_BYTES. The default reader instead hands
- * each pending read a 64 KiB chunk of its own, kept alive by the few bytes it
- * returns: about 128 KiB for every client that sends part of a body and
- * stalls. A body Deno already holds whole is not a byte stream (it has no
- * BYOB reader) and is read chunk by chunk: its memory is spent already.
- */
-export function startBodyRead(
-  body: ReadableStream<Uint8Array> | null,
-  limitBytes: number,
-  expectedBytes = limitBytes,
-): BodyRead {
-  let bytes: Promise<Uint8Array>;
-  let reader: ReadableStreamBYOBReader | undefined;
-  try {
-    reader = body?.getReader({ mode: "byob" });
-  } catch { /* not a byte stream: see above */ }
-  if (reader !== undefined) {
-    const bufferBytes = Math.min(expectedBytes, limitBytes) + MIN_READ_VIEW_BYTES;
-    bytes = readIntoOneBuffer(reader, limitBytes, bufferBytes);
-  } else bytes = readBoundedBytes(body, limitBytes);
+/** `bytes` as a BodyRead. */
+export function bodyRead(bytes: Promise<Uint8Array>): BodyRead {
   let done = false;
   bytes.then(() => done = true, () => done = true);
   return {
@@ -88,19 +58,48 @@ export function startBodyRead(
   };
 }
 
+/**
+ * The smallest view a read is given: in Deno 2.9 a 1-byte BYOB read of a
+ * chunked body never completes. It is also the "little" the buffer has
+ * beyond the limit, so a body one byte too large is still seen as such.
+ */
+const MIN_READ_VIEW_BYTES = 1024;
+
+/**
+ * Starts reading a body that announced no length (chunked, as Genesys sends
+ * it), at most `limitBytes` of it.
+ *
+ * A body still arriving is read with a BYOB reader into one buffer of the
+ * limit plus MIN_READ_VIEW_BYTES. The default reader instead hands each
+ * pending read a 64 KiB chunk of its own, kept alive by the few bytes it
+ * returns: measured, 256 clients that each send one chunk and stall cost 32
+ * MiB more that way. A body Deno already holds whole is not a byte stream
+ * (it has no BYOB reader) and is read chunk by chunk: its memory is spent.
+ */
+export function startBodyRead(
+  body: ReadableStream<Uint8Array> | null,
+  limitBytes: number,
+): BodyRead {
+  let reader: ReadableStreamBYOBReader | undefined;
+  try {
+    reader = body?.getReader({ mode: "byob" });
+  } catch { /* not a byte stream: see above */ }
+  return bodyRead(
+    reader === undefined
+      ? readBoundedBytes(body, limitBytes)
+      : readIntoOneBuffer(reader, limitBytes),
+  );
+}
+
 async function readIntoOneBuffer(
   reader: ReadableStreamBYOBReader,
   limitBytes: number,
-  bufferBytes: number,
 ): Promise<Uint8Array> {
-  // Each read takes the buffer over and hands it back in its answer.
-  let buffer = new ArrayBuffer(bufferBytes);
+  // Each read takes the buffer over and hands it back in its answer. Past the
+  // limit the read stops, so every view is at least MIN_READ_VIEW_BYTES.
+  let buffer = new ArrayBuffer(limitBytes + MIN_READ_VIEW_BYTES);
   let length = 0;
   for (;;) {
-    // Only a body longer than its Content-Length fills the buffer, which Deno's framing rules out.
-    if (buffer.byteLength - length < MIN_READ_VIEW_BYTES) {
-      buffer = grown(buffer, length, limitBytes + MIN_READ_VIEW_BYTES);
-    }
     const { value, done } = await reader.read(new Uint8Array(buffer, length));
     if (value === undefined) throw new Error("Body stream was cancelled");
     buffer = value.buffer as ArrayBuffer;
@@ -111,10 +110,4 @@ async function readIntoOneBuffer(
     }
     if (done) return new Uint8Array(buffer, 0, length);
   }
-}
-
-function grown(buffer: ArrayBuffer, length: number, bytes: number): ArrayBuffer {
-  const larger = new Uint8Array(bytes);
-  larger.set(new Uint8Array(buffer, 0, length));
-  return larger.buffer;
 }

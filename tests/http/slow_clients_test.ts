@@ -83,12 +83,17 @@ async function residentBytes(pid: number): Promise<number> {
 }
 
 /**
- * Headers that announce a 16,000-byte form body, 4,000 bytes of it, then nothing: the
- * stalled body that costs a server the most (a read pending on a part-filled buffer).
+ * The stalled bodies that cost a server the most, a read pending on a part-filled
+ * buffer: 4,000 of 16,000 announced bytes, or one 4,000-byte chunk of a chunked body
+ * (as Genesys sends bodies, with no length), and then nothing.
  */
-const PART_OF_A_TOKEN_REQUEST = "POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
-  "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 16000\r\n\r\n" +
-  "a".repeat(4000);
+const PARTS_OF_TOKEN_REQUESTS = [
+  "Content-Length: 16000\r\n\r\n" + "a".repeat(4000),
+  "Transfer-Encoding: chunked\r\n\r\nfa0\r\n" + "a".repeat(4000) + "\r\n",
+].map((rest) =>
+  "POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+  "Content-Type: application/x-www-form-urlencoded\r\n" + rest
+);
 
 const MIB = 1024 * 1024;
 const mib = (bytes: number) => (bytes / MIB).toFixed(1);
@@ -117,7 +122,7 @@ Deno.test(
       const pid = service.child.pid;
       // Warm up the path the attack takes, so the baseline is not the cold start.
       const warmUp = await connect(url);
-      await send(warmUp, PART_OF_A_TOKEN_REQUEST);
+      await send(warmUp, PARTS_OF_TOKEN_REQUESTS[0]!);
       assert.equal((await readResponse(warmUp, 3000)).status, 408, "the warm-up request");
       warmUp.close();
       const before = await residentBytes(pid);
@@ -129,7 +134,7 @@ Deno.test(
         for (let i = 0; i < WAVE_SIZE; i++) {
           const conn = await connect(url);
           conns.push(conn);
-          await send(conn, PART_OF_A_TOKEN_REQUEST);
+          await send(conn, PARTS_OF_TOKEN_REQUESTS[i % 2]!);
           answers.push(
             readResponse(conn, 10_000).then((answer) => {
               assert.ok(
