@@ -26,7 +26,7 @@ import type { WeatherMetrics } from "./metrics.ts";
 import type { ActionName } from "./contract.ts";
 import { type CurrentWeatherQuery, UpstreamError } from "./openweather.ts";
 import type { CachedAnswer, SharedAnswers } from "./shared_answers.ts";
-import { createKnownPlaces, type KnownPlaces } from "./known_places.ts";
+import type { KnownPlaces } from "./known_places.ts";
 import { ThrottledError, type UpstreamGuard } from "./upstream_guard.ts";
 import { DeadlineReached } from "../process/timeout.ts";
 import { placeKey } from "./place.ts";
@@ -45,8 +45,8 @@ export interface AnswerCacheOptions<T> {
   metrics: WeatherMetrics;
   /** The shared store's layer; absent: memory only. */
   shared?: SharedAnswers<T> | undefined;
-  /** The places known to this instance, one set for all its caches; absent: this cache's own. */
-  known?: KnownPlaces | undefined;
+  /** The places known to this instance, one set for all its caches. */
+  known: KnownPlaces;
 }
 
 /** Where an answer came from. `shared`: not in this instance's memory, from the shared store. */
@@ -90,7 +90,7 @@ interface Refreshed<T> {
 }
 
 export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerSource<T> {
-  const { action, now, metrics, guard, shared } = options;
+  const { action, now, metrics, guard, shared, known: knownPlaces } = options;
   const freshFor = (answer: CachedAnswer<T>) =>
     "notFound" in answer ? options.notFoundTtlMs : options.ttlMs;
   const keptFor = (answer: CachedAnswer<T>) => freshFor(answer) + options.staleMaxMs;
@@ -107,7 +107,6 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerSour
   });
   const remember = (key: string, answer: CachedAnswer<T>) =>
     cache.set(key, answer, { ttl: Math.max(1, answer.storedAt + keptFor(answer) - now()) });
-  const knownPlaces = options.known ?? createKnownPlaces({ maxEntries: options.maxEntries, now });
   const refreshing = new Map<string, Promise<Refreshed<T>>>();
 
   async function refresh(key: string, query: CurrentWeatherQuery): Promise<Refreshed<T>> {

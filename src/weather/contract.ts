@@ -285,14 +285,16 @@ export function validateWeatherRequest(body: Readonly<Record<string, unknown>>):
   if (cityText === NOT_A_STRING) return invalid("city_name", REQUEST_FIELD_PROBLEMS.notAString);
   if (cityText !== undefined) {
     // A plain name is its own normal form (and ASCII: one code unit per code point).
-    const name = isPlainCityName(cityText) ? cityText : undefined;
-    if (name === undefined && !cityText.isWellFormed()) {
-      return invalid("city_name", REQUEST_FIELD_PROBLEMS.notWellFormed);
+    let normalised = cityText;
+    if (!isPlainCityName(cityText)) {
+      if (!cityText.isWellFormed()) {
+        return invalid("city_name", REQUEST_FIELD_PROBLEMS.notWellFormed);
+      }
+      if (hasControlCharacter(cityText)) {
+        return invalid("city_name", REQUEST_FIELD_PROBLEMS.controlCharacters);
+      }
+      normalised = normaliseCityName(cityText);
     }
-    if (name === undefined && hasControlCharacter(cityText)) {
-      return invalid("city_name", REQUEST_FIELD_PROBLEMS.controlCharacters);
-    }
-    const normalised = name ?? normaliseCityName(cityText);
     // The normal form is measured (NFKC can make one character 18), in code
     // points, as zod measures strings for min and max.
     if (

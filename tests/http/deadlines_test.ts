@@ -7,6 +7,7 @@ import { RequestDeadlines } from "../../src/process/timeout.ts";
 import { METRIC_FAMILIES } from "../../src/service.ts";
 import { createWeatherAction } from "../../src/weather/action.ts";
 import { createAnswerCache } from "../../src/weather/cache.ts";
+import { createKnownPlaces } from "../../src/weather/known_places.ts";
 import { WEATHER_METRICS } from "../../src/weather/metrics.ts";
 import { parseObservation } from "../../src/weather/observation.ts";
 import type { Observation } from "../../src/weather/openweather.ts";
@@ -46,6 +47,7 @@ function weatherRoute(authenticate: Authenticator["authenticate"]) {
     notFoundTtlMs: TTL_MS,
     staleMaxMs: TTL_MS,
     maxEntries: 10,
+    known: createKnownPlaces({ maxEntries: 10, now: clock.now }),
     now: clock.now,
     metrics: weatherMetrics,
   });
