@@ -5,6 +5,7 @@
  */
 
 import type { Redactor } from "./redact.ts";
+import { fitsInUtf8 } from "./utf8.ts";
 
 export type LogFields = Record<string, unknown>;
 
@@ -33,17 +34,11 @@ export function formatLine(
   const entry = { time, level, msg: message, ...context, ...fields };
   for (const maxLength of STRING_LIMITS) {
     const line = JSON.stringify(toLoggable(entry, { redact, maxLength }, 0));
-    if (fitsInLine(line)) return line;
+    if (fitsInUtf8(line, MAX_LINE_BYTES)) return line;
   }
   // Too many fields even so (no line the service writes has them): the line says what it was.
   const shortened = { time, level, msg: message, truncated: true };
   return JSON.stringify(toLoggable(shortened, { redact, maxLength: STRING_LIMITS[1] }, 0));
-}
-
-function fitsInLine(line: string): boolean {
-  // A character takes 1-3 bytes in UTF-8 (a surrogate pair, 4 for 2): count only when it matters.
-  return line.length * 3 <= MAX_LINE_BYTES ||
-    new TextEncoder().encode(line).byteLength <= MAX_LINE_BYTES;
 }
 
 interface Conversion {

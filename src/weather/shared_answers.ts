@@ -10,6 +10,7 @@
  * "nothing", and nothing here throws.
  */
 
+import { fitsInUtf8 } from "../process/utf8.ts";
 import type { SharedStore } from "../store/shared_store.ts";
 import { type Forecast, parseForecast } from "./forecast.ts";
 import { KNOWN_PLACE_TTL_MS, knownPlaceKey } from "./known_places.ts";
@@ -81,13 +82,6 @@ export function parseStoredAnswer<T>(value: unknown, form: StoredForm<T>): Cache
   throw new UnexpectedShapeError("", `{ storedAt, ${form.field} } or { storedAt, notFound: true }`);
 }
 
-/** Whether `text` takes at most MAX_STORED_ANSWER_BYTES in UTF-8 (never fewer bytes than code units). */
-function fitsTheStore(text: string): boolean {
-  if (text.length > MAX_STORED_ANSWER_BYTES) return false;
-  if (text.length * 3 <= MAX_STORED_ANSWER_BYTES) return true;
-  return new TextEncoder().encode(text).byteLength <= MAX_STORED_ANSWER_BYTES;
-}
-
 export interface SharedRead<T> {
   readonly answer: CachedAnswer<T> | undefined;
   readonly known: boolean;
@@ -124,7 +118,7 @@ export function createSharedAnswers<T>(
       );
       // An answer too large to be read back stays in this instance's memory only,
       // and the older one stored is dropped rather than served by the others as current.
-      const fits = fitsTheStore(stored);
+      const fits = fitsInUtf8(stored, MAX_STORED_ANSWER_BYTES);
       const sets = fits ? [{ key: answerKey(key), value: stored, ttlMs }] : [];
       if ("value" in answer) {
         await store.write(
@@ -144,7 +138,7 @@ export function createSharedAnswers<T>(
    */
   function decode(text: string): CachedAnswer<T> | undefined {
     try {
-      if (fitsTheStore(text)) {
+      if (fitsInUtf8(text, MAX_STORED_ANSWER_BYTES)) {
         const answer = parseStoredAnswer(JSON.parse(text), form);
         if (answer.storedAt <= now() + STORED_AT_SKEW_MS) return answer;
       }
