@@ -19,8 +19,9 @@
  *
  * Build-time code (tools/, scripts/) and tests may import src/; nothing the
  * service runs imports them, nor loads a package only they need (zod,
- * prom-client, ajv, ajv-draft-04, fast-check, autocannon), not even through
- * another package. CONTRIBUTING.md says why; this test holds it.
+ * prom-client, ajv, ajv-draft-04, fast-check, autocannon, velocityjs,
+ * jsonpath-plus), not even through another package. CONTRIBUTING.md says
+ * why; this test holds it.
  */
 
 import assert from "node:assert/strict";
@@ -48,6 +49,8 @@ const BUILD_TIME_PACKAGES = new Set([
   "ajv-draft-04",
   "fast-check",
   "autocannon",
+  "velocityjs",
+  "jsonpath-plus",
 ]);
 
 /** Read by main.ts for its version; data, not code. */

@@ -23,7 +23,7 @@ import {
 } from "../../tools/contract_schema.ts";
 import { FORECAST_PATH, WEATHER_PATH } from "../../src/edge/handler.ts";
 import { exportedFiles } from "../../tools/genesys/export.ts";
-import { renderTemplate } from "../../tools/genesys/template.ts";
+import { renderVelocity } from "../../tools/genesys/velocity.ts";
 import { genesysContractProblems, type JsonSchemaObject } from "../../tools/genesys/rules.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -295,7 +295,7 @@ Deno.test("dataAction() makes one action per action and kind of place, each aski
 Deno.test("customAuthAction() asks for a token with scope and audience only when given", async (t) => {
   const body = (options: TokenRequestOptions) =>
     new URLSearchParams(
-      renderTemplate(customAuthAction(options).config.request.requestTemplate, {}),
+      renderVelocity(customAuthAction(options).config.request.requestTemplate, {}),
     );
   await t.step("without: client credentials only (the committed file)", () => {
     const committed = JSON.parse(exportedFiles()["genesys/actions/custom-auth-action.json"]!);

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { jsonPath, renderTemplate } from "../../tools/genesys/template.ts";
 import { ERROR_BODIES, startFakeOpenWeather } from "../support/fake_openweather.ts";
 import { runToEnd, taskArguments } from "../support/process.ts";
 import { startService } from "../support/service.ts";
@@ -23,31 +22,6 @@ async function invoke(args: string[], env: Record<string, string>) {
     stderr: new TextDecoder().decode(output.stderr),
   };
 }
-
-Deno.test("renderTemplate() and jsonPath() cover what the exported definitions use", () => {
-  const context = {
-    credentials: { clientId: "id", clientSecret: "s\u00e9cret" },
-    input: { rawRequest: '{"a":1}' },
-  };
-  assert.equal(renderTemplate("${input.rawRequest}", context), '{"a":1}');
-  assert.equal(
-    renderTemplate(
-      'Basic $encoding.base64("${credentials.clientId}:${credentials.clientSecret}")',
-      context,
-    ),
-    `Basic ${btoa(String.fromCharCode(...new TextEncoder().encode("id:s\u00e9cret")))}`,
-  );
-  assert.equal(
-    renderTemplate('{ "token": ${tokenValue} }', { tokenValue: "abc" }),
-    '{ "token": abc }',
-  );
-  assert.throws(
-    () => renderTemplate("${credentials.missing}", context),
-    /"credentials.missing" is not set/,
-  );
-  assert.equal(jsonPath({ access_token: "t", nested: { a: 1 } }, "$.nested.a"), 1);
-  assert.equal(jsonPath({}, "$.access_token"), undefined);
-});
 
 Deno.test("deno task invoke runs the action as Genesys would", async (t) => {
   await using upstream = startFakeOpenWeather();
@@ -451,5 +425,113 @@ Deno.test("deno task invoke --audience gets a token from an identity provider th
     );
     assert.equal(code, 1, stdout);
     assert.match(stdout, /^Step 2 \(action request\) failed: HTTP 401/m);
+  });
+});
+
+Deno.test("deno task invoke: any character in a secret, the organisation id, --input", async (t) => {
+  // A quote, a backslash, a colon and scripts outside Latin-1: Genesys base64-encodes UTF-8.
+  const secret = 'pa"ss\\wo:rd–ñ日本-and-long-enough';
+  await using upstream = startFakeOpenWeather();
+  await using oauth = await startService({
+    AUTH_MODE: "jwt",
+    OAUTH_CLIENT_ID: "genesys",
+    OAUTH_CLIENT_SECRET: secret,
+    PUBLIC_URL: "https://weather.example.test",
+    OPENWEATHER_BASE_URL: upstream.url.href,
+    GENESYS_ORG_IDS: "6e1b9a4c-0000-4000-8000-00000000000a",
+  });
+  await using basic = await startService({
+    AUTH_MODE: "basic",
+    BASIC_AUTH_USER: "genesys",
+    BASIC_AUTH_PASSWORD: secret,
+    OPENWEATHER_BASE_URL: upstream.url.href,
+  });
+  const url = (service: { url: URL }) => service.url.href.replace(/\/$/, "");
+  const orgId = ["--org-id", "6e1b9a4c-0000-4000-8000-00000000000a"];
+  await t.step(
+    "User Defined (OAuth): the client secret reaches the token endpoint intact",
+    async () => {
+      const { code, stdout } = await invoke(
+        ["--url", url(oauth), "--city", "London", ...orgId, "--credentials-from-env"],
+        { OAUTH_CLIENT_ID: "genesys", OAUTH_CLIENT_SECRET: secret },
+      );
+      assert.equal(code, 0, stdout);
+      assert.match(stdout, /^ {2}condition = "Light rain"$/m);
+      assert.ok(!stdout.includes(secret));
+    },
+  );
+  await t.step("Basic Auth: the password too", async () => {
+    const { code, stdout } = await invoke(
+      [
+        "--url",
+        url(basic),
+        "--city",
+        "London",
+        "--credential-type",
+        "basic",
+        "--credentials-from-env",
+      ],
+      { BASIC_AUTH_USER: "genesys", BASIC_AUTH_PASSWORD: secret },
+    );
+    assert.equal(code, 0, stdout);
+  });
+  await t.step(
+    "ININ-Organization-Id: another organisation is refused, the Failure path",
+    async () => {
+      const { code, stdout } = await invoke(
+        ["--url", url(oauth), "--city", "London", "--credentials-from-env"],
+        { OAUTH_CLIENT_ID: "genesys", OAUTH_CLIENT_SECRET: secret },
+      );
+      assert.equal(code, 1, stdout);
+      assert.match(stdout, /^Step 2 \(action request\) failed: HTTP 403/m);
+      assert.match(stdout, /^Architect takes the Failure path\.$/m);
+    },
+  );
+  await t.step(
+    "--action FILE with --input, as for an action edited and exported from Genesys",
+    async () => {
+      const edited = await Deno.makeTempFile({ suffix: ".json" });
+      try {
+        const definition = JSON.parse(
+          await Deno.readTextFile(
+            `${ROOT}genesys/actions/get-current-weather-by-city.basic-auth.json`,
+          ),
+        );
+        definition.name = "Edited: speak the condition";
+        definition.config.request.requestTemplate =
+          '{"city_name": "$esc.jsonString($input.city_name)", "lang": "es-us"}';
+        definition.config.response.translationMap = { condition: "$.condition", city: "$['city']" };
+        definition.config.response.successTemplate = '{"condition": ${condition}, "city": ${city}}';
+        await Deno.writeTextFile(edited, JSON.stringify(definition));
+        const { code, stdout } = await invoke(
+          [
+            "--url",
+            url(basic),
+            "--action",
+            edited,
+            "--input",
+            '{"city_name":"London"}',
+            "--credential-type",
+            "basic",
+            "--credentials-from-env",
+          ],
+          { BASIC_AUTH_USER: "genesys", BASIC_AUTH_PASSWORD: secret },
+        );
+        assert.equal(code, 0, stdout);
+        assert.match(stdout, /^Action: Edited: speak the condition$/m);
+        assert.match(stdout, /^ {2}condition = "Lluvia ligera"$/m);
+        assert.match(stdout, /^ {2}temperature = NOT_SET$/m);
+      } finally {
+        await Deno.remove(edited);
+      }
+    },
+  );
+  await t.step("--input that is not a JSON object of values exits 2", async () => {
+    const { code, stdout } = await invoke(
+      ["--url", url(basic), "--kind", "city", "--input", '{"city_name":{"a":1}}'],
+      {},
+    );
+    assert.equal(code, 2, stdout);
+    assert.match(stdout, /^--input must be a JSON object of strings, numbers and booleans$/m);
   });
 });

@@ -285,7 +285,7 @@ Deno.test("the Terraform creates an action per service action in actions and kin
     const city = oauthActions.forecast.city;
     const changed = {
       ...city,
-      config: { ...city.config, request: { ...city.config.request, requestType: "GET" } },
+      config: { ...city.config, request: { ...city.config.request, requestType: "GET" as const } },
     };
     assert.throws(
       () =>

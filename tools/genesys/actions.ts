@@ -21,9 +21,10 @@ import { REQUEST_ERRORS } from "../../src/http/errors.ts";
 import { TOKEN_PATH } from "../../src/oauth/documents.ts";
 import { type ActionName, ACTIONS, REQUEST_FIELDS } from "../../src/weather/contract.ts";
 import { PLACE_KINDS, type PlaceKind } from "../../src/weather/place.ts";
+import type { ActionConfig } from "./action_definition.ts";
 import type { JsonSchemaObject } from "./rules.ts";
 
-export { type ActionName, ACTIONS, PLACE_KINDS, type PlaceKind };
+export { type ActionConfig, type ActionName, ACTIONS, PLACE_KINDS, type PlaceKind };
 
 /** Replace with the service's external URL (its PUBLIC_URL) before importing. */
 export const SERVICE_URL_PLACEHOLDER = "https://YOUR-SERVICE-HOST";
@@ -264,21 +265,6 @@ export function actionFileName(
 /** An action's name in Genesys, e.g. "Get weather forecast by postal code". */
 export function actionName(action: ActionName, kind: PlaceKind): string {
   return `${SERVICE_ACTIONS[action].name} ${LOCATION_KINDS[kind].label}`;
-}
-
-/** A request and response configuration, as Genesys exports it. */
-export interface ActionConfig {
-  request: {
-    requestUrlTemplate: string;
-    requestType: string;
-    headers: Record<string, string>;
-    requestTemplate: string;
-  };
-  response: {
-    translationMap: Record<string, string>;
-    translationMapDefaults: Record<string, string>;
-    successTemplate: string;
-  };
 }
 
 export interface DataAction {
