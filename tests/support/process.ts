@@ -17,7 +17,7 @@ const ROOT = new URL("../../", import.meta.url);
  * revisions from their own worktrees).
  */
 export function taskArguments(
-  task: "start" | "serve" | "invoke",
+  task: "start" | "serve" | "invoke" | "demo",
   extra: string[] = [],
   root: URL = ROOT,
 ): string[] {
