@@ -34,6 +34,7 @@ import {
   conditionGroupOf,
   severeReasonOf,
   TEMPERATURE_UNIT,
+  wholeDegrees,
   windMetresPerSecond,
 } from "./report.ts";
 
@@ -167,8 +168,8 @@ function dayOf(steps: readonly Step[], day: number): Day | undefined {
   if (worst === undefined) return undefined;
   const temperatures = ofDay.map((step) => step.temperature);
   return {
-    min: Math.round(Math.min(...temperatures)),
-    max: Math.round(Math.max(...temperatures)),
+    min: wholeDegrees(Math.min(...temperatures)),
+    max: wholeDegrees(Math.max(...temperatures)),
     probability: highestProbability(ofDay),
     group: worst.group,
     severe: ofDay.some((step) => step.severeReason !== undefined),

@@ -43,7 +43,7 @@ export function toWeatherReport(observation: Observation, options: ReportOptions
     windMetresPerSecond(wind?.speed, units),
     options,
   );
-  const temperatureRounded = Math.round(main.temp);
+  const temperatureRounded = wholeDegrees(main.temp);
   const report: WeatherReport = {
     temperature: main.temp,
     temperature_unit: TEMPERATURE_UNIT[units],
@@ -78,6 +78,15 @@ export function toWeatherReport(observation: Observation, options: ReportOptions
     if (!Number.isNaN(observedAt.getTime())) report.observed_at = observedAt.toISOString();
   }
   return report;
+}
+
+/**
+ * A temperature to the nearest degree, halves up. `+ 0` turns the -0 that
+ * Math.round gives for -0.5 < t < 0 into 0, which Intl would otherwise
+ * speak as "-0".
+ */
+export function wholeDegrees(temperature: number): number {
+  return Math.round(temperature) + 0;
 }
 
 /**

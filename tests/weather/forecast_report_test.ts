@@ -179,7 +179,10 @@ Deno.test("toForecastReport() keeps the contract for any forecast at any time", 
             continue;
           }
           assert.ok(max !== undefined && min <= max, `${day}: ${min} > ${max}`);
+          // A caller never hears "minus zero".
+          assert.ok(!Object.is(min, -0) && !Object.is(max, -0), `${day}: -0`);
         }
+        assert.doesNotMatch(answer.summary, /(^|[^\d.,])[-\u2212]0(?![\d.,])/);
         assert.equal(answer.forecast_at, new Date(remaining[0]!.dt * 1000).toISOString());
         assert.ok(answer.summary.endsWith("."));
       },

@@ -67,3 +67,21 @@ Deno.test("toWeatherReport() speaks the temperature, rounded, in the answer's la
   assert.equal(report("en", "standard").summary, "Oslo: Light snow, -2 K.");
   assert.equal(report("en", "metric").condition_group, "snow");
 });
+
+Deno.test("toWeatherReport() says 0, never minus zero, for a temperature just below zero", () => {
+  const observation: Observation = {
+    weather: [{ id: 600, description: "light snow" }],
+    main: { temp: -0.4 },
+    name: "Oslo",
+  };
+  for (const lang of ["en", "de", "fr", "es"] as const) {
+    const answer = toWeatherReport(observation, {
+      lang,
+      units: "metric",
+      stale: false,
+      severeWindMetresPerSecond: 17.2,
+    });
+    assert.ok(Object.is(answer.temperature_rounded, 0), `${lang}: ${answer.temperature_rounded}`);
+    assert.doesNotMatch(answer.summary, /[-\u2212]0/, lang);
+  }
+});
