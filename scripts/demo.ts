@@ -16,15 +16,13 @@
  * answer it shows, 1 otherwise.
  */
 
-import {
-  type ActionDefinition,
-  CustomAuthDefinitionSchema,
-  parseActionDefinition,
-} from "../tools/genesys/action_definition.ts";
+import { type ActionDefinition, readActionDefinition } from "../tools/genesys/action_definition.ts";
 import {
   actionFileName,
   type ActionName,
   ACTIONS,
+  committedActionUrl,
+  customAuthAction,
   PLACE_KINDS,
   type PlaceKind,
 } from "../tools/genesys/actions.ts";
@@ -94,13 +92,10 @@ async function startDemoService(
 }
 
 function readAction(action: ActionName, kind: PlaceKind, type: CredentialType): ActionDefinition {
-  const file = new URL(
-    `../genesys/actions/${actionFileName(action, kind, type)}`,
-    import.meta.url,
-  );
-  const parsed = parseActionDefinition(JSON.parse(Deno.readTextFileSync(file)));
-  if (!parsed.ok) throw new Error(`${file.pathname}: ${parsed.message}`);
-  return parsed.definition;
+  const file = committedActionUrl(action, kind, type);
+  const read = readActionDefinition(file);
+  if (!read.ok) throw new Error(`${file.pathname}: ${read.message}`);
+  return read.definition;
 }
 
 /** One row of a table: what was asked, and what Architect got. */
@@ -184,11 +179,8 @@ async function main(): Promise<number> {
     standIn,
     now,
   );
-  const customAuth = CustomAuthDefinitionSchema.parse(
-    JSON.parse(
-      Deno.readTextFileSync(new URL("../genesys/actions/custom-auth-action.json", import.meta.url)),
-    ),
-  );
+  // The generator of the committed custom-auth-action.json (a test holds them equal).
+  const customAuth = customAuthAction();
   const executors: Record<CredentialType, Executor> = {
     "basic-auth": createExecutor({
       serviceUrl: basic.url,
@@ -223,7 +215,7 @@ async function main(): Promise<number> {
     const execution = await executors[type].execute(definition, input);
     return {
       label,
-      action: `${actionFileName(action, kind, type).replace(/\.json$/, "")}`,
+      action: actionFileName(action, kind, type).replace(/\.json$/, ""),
       execution,
       asExpected: expected(execution),
     };

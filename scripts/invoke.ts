@@ -35,14 +35,10 @@
  */
 
 import { parseArgs } from "node:util";
+import { type ActionDefinition, readActionDefinition } from "../tools/genesys/action_definition.ts";
 import {
-  type ActionDefinition,
-  CustomAuthDefinitionSchema,
-  parseActionDefinition,
-} from "../tools/genesys/action_definition.ts";
-import {
-  actionFileName,
   type ActionName,
+  committedActionUrl,
   customAuthAction,
   LOCATION_KINDS,
   PLACE_KINDS,
@@ -200,30 +196,17 @@ function actionChoice(
   );
 }
 
-function readJson(path: string | URL, what: string): unknown {
-  try {
-    return JSON.parse(Deno.readTextFileSync(path));
-  } catch (error) {
-    throw new UsageError(`${what}: ${(error as Error).message}`);
-  }
-}
-
-/** The definition to run: the file given, or the generated one for the choice. */
+/** The definition to run: the file given, or the committed one for the choice. */
 function actionDefinition(options: Options): ActionDefinition {
   const choice = options.action;
-  const path = "file" in choice ? choice.file : new URL(
-    `../genesys/actions/${
-      actionFileName(
-        choice.action,
-        choice.kind,
-        options.credentialType === "oauth" ? "user-defined-oauth" : "basic-auth",
-      )
-    }`,
-    import.meta.url,
+  const path = "file" in choice ? choice.file : committedActionUrl(
+    choice.action,
+    choice.kind,
+    options.credentialType === "oauth" ? "user-defined-oauth" : "basic-auth",
   );
-  const parsed = parseActionDefinition(readJson(path, `--action ${path}`));
-  if (!parsed.ok) throw new UsageError(`--action ${path} is not a Data Action: ${parsed.message}`);
-  return parsed.definition;
+  const read = readActionDefinition(path);
+  if (!read.ok) throw new UsageError(`--action ${path}: ${read.message}`);
+  return read.definition;
 }
 
 /**
@@ -267,29 +250,21 @@ function env(name: string): string {
 }
 
 /**
- * The integration's credentials: for oauth, the committed custom auth action
- * or, with --scope / --audience, the one `deno task export-actions` prints
- * for those values (same generator).
+ * The integration's credentials: for oauth, the custom auth action from the
+ * generator that wrote the committed one (a test holds them equal), with
+ * --scope / --audience as `deno task export-actions` prints it for them.
  */
 function credentials(options: Options): Credentials {
   if (options.credentialType === "basic") {
     return { type: "basic", user: env("BASIC_AUTH_USER"), password: env("BASIC_AUTH_PASSWORD") };
   }
   if (options.credentialType === "none") return { type: "none" };
-  const customAuth = options.scope === undefined && options.audience === undefined
-    ? CustomAuthDefinitionSchema.parse(
-      readJson(
-        new URL("../genesys/actions/custom-auth-action.json", import.meta.url),
-        "custom auth",
-      ),
-    )
-    : CustomAuthDefinitionSchema.parse(customAuthAction({
-      ...(options.scope ? { scope: options.scope } : {}),
-      ...(options.audience ? { audience: options.audience } : {}),
-    }));
   return {
     type: "oauth",
-    customAuth,
+    customAuth: customAuthAction({
+      ...(options.scope ? { scope: options.scope } : {}),
+      ...(options.audience ? { audience: options.audience } : {}),
+    }),
     fields: {
       loginUrl: options["token-url"] ?? `${options.url}${TOKEN_PATH}`,
       clientId: env("OAUTH_CLIENT_ID"),

@@ -35,22 +35,35 @@ export const ActionDefinitionSchema = z.object({
   }),
 });
 
-/** A custom auth action has no contract: its answer becomes `authResponse`. */
-export const CustomAuthDefinitionSchema = z.object({
-  name: z.string().optional(),
-  config: ActionConfigSchema,
-});
-
 export type ActionDefinition = z.infer<typeof ActionDefinitionSchema>;
 export type ActionConfig = ActionDefinition["config"];
-export type CustomAuthDefinition = z.infer<typeof CustomAuthDefinitionSchema>;
+
+/** A custom auth action has no contract: its answer becomes `authResponse`. */
+export interface CustomAuthDefinition {
+  name?: string;
+  config: ActionConfig;
+}
+
+export type DefinitionResult =
+  | { ok: true; definition: ActionDefinition }
+  | { ok: false; message: string };
 
 /** Reads a definition, or says which field is wrong. */
-export function parseActionDefinition(
-  json: unknown,
-): { ok: true; definition: ActionDefinition } | { ok: false; message: string } {
+export function parseActionDefinition(json: unknown): DefinitionResult {
   const parsed = ActionDefinitionSchema.safeParse(json);
-  return parsed.success
-    ? { ok: true, definition: parsed.data }
-    : { ok: false, message: z.prettifyError(parsed.error).replaceAll("\n", " ") };
+  return parsed.success ? { ok: true, definition: parsed.data } : {
+    ok: false,
+    message: `not a Data Action: ${z.prettifyError(parsed.error).replaceAll("\n", " ")}`,
+  };
+}
+
+/** Reads a definition file, or says why it cannot be run: unreadable, not JSON, or not one. */
+export function readActionDefinition(path: string | URL): DefinitionResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(Deno.readTextFileSync(path));
+  } catch (error) {
+    return { ok: false, message: (error as Error).message };
+  }
+  return parseActionDefinition(json);
 }

@@ -262,6 +262,18 @@ export function actionFileName(
   return `${SERVICE_ACTIONS[action].stem}-by-${LOCATION_KINDS[kind].slug}.${credentialType}.json`;
 }
 
+/** The committed file of an action, for invoke and the demo to run as an admin would import it. */
+export function committedActionUrl(
+  action: ActionName,
+  kind: PlaceKind,
+  credentialType: CredentialType,
+): URL {
+  return new URL(
+    `../../genesys/actions/${actionFileName(action, kind, credentialType)}`,
+    import.meta.url,
+  );
+}
+
 /** An action's name in Genesys, e.g. "Get weather forecast by postal code". */
 export function actionName(action: ActionName, kind: PlaceKind): string {
   return `${SERVICE_ACTIONS[action].name} ${LOCATION_KINDS[kind].label}`;

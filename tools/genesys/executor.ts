@@ -25,7 +25,7 @@ import { renderVelocity, TemplateError } from "./velocity.ts";
 import { base64OfUtf8 } from "./velocity_tools.ts";
 
 /** Genesys's limit when an action sets none (custom auth actions cannot). */
-export const GENESYS_DEFAULT_TIMEOUT_S = 60;
+const GENESYS_DEFAULT_TIMEOUT_S = 60;
 
 /** The credential types invoke models, as an integration's Configuration → Credentials has them. */
 export type Credentials =
@@ -329,9 +329,6 @@ export function createExecutor(options: ExecutorOptions): Executor {
       if (!(error instanceof StepFailure)) {
         // Anything else is a fault of this program, not of the action; still a Failure path.
         return { path: "failure", message: `invoke failed: ${(error as Error).message}` };
-      }
-      if (options.credentials.type === "oauth" && error.message.startsWith("Step 1")) {
-        token = undefined;
       }
       return { path: error.path, message: error.message };
     }

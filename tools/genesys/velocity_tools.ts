@@ -21,26 +21,34 @@ export function base64OfUtf8(text: string): string {
   return btoa(Array.from(bytes, (byte) => String.fromCharCode(byte)).join(""));
 }
 
-/** Java's `URLEncoder.encode(text, "UTF-8")`: form encoding, a space as "+". */
+/** `%XX` for an ASCII character encodeURIComponent leaves as it is. */
+const percent = (char: string) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`;
+
+/**
+ * Java's `URLEncoder.encode(text, "UTF-8")`: form encoding, a space as "+",
+ * `*` kept and `~` encoded. Not actions.ts formEncode(), which is Go's
+ * url.QueryEscape (the other way round) to match Terraform's urlencode().
+ */
 function formEncode(text: string): string {
-  return encodeURIComponent(text)
-    .replace(/[!'()~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replaceAll("%20", "+");
+  return encodeURIComponent(text).replace(/[!'()~]/g, percent).replaceAll("%20", "+");
 }
 
 /** Percent-encodes all but RFC 3986's unreserved characters; a space as "%20". */
 function uriEncode(text: string): string {
-  return encodeURIComponent(text).replace(
-    /[!'()*]/g,
-    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
+  return encodeURIComponent(text).replace(/[!'()*]/g, percent);
 }
 
 /** The characters inside a JSON string literal for `text`. */
-function jsonString(text: unknown): string | undefined {
-  if (text === undefined) return undefined;
-  return JSON.stringify(String(text)).slice(1, -1);
+function jsonString(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
 }
+
+/**
+ * A tool that takes text: any value as its text, as Java calls toString(),
+ * and an unset one left unset, so Velocity prints the reference.
+ */
+const textTool = (transform: (text: string) => string) => (value: unknown) =>
+  value === undefined ? undefined : transform(String(value));
 
 /** A number from a Velocity argument (a number, or text that is one), or undefined. */
 function toNumber(value: unknown): number | undefined {
@@ -76,18 +84,18 @@ function parseJson(text: unknown): unknown {
 export function genesysTools(): Record<string, unknown> {
   return {
     esc: {
-      jsonString,
+      jsonString: textTool(jsonString),
       // The newest copy of the page names it jsonEncode.
-      jsonEncode: jsonString,
+      jsonEncode: textTool(jsonString),
       /** The reverse: the text a JSON string literal's characters stand for. */
       jsonDecode: (text: unknown) => {
         if (typeof text !== "string") return undefined;
         const decoded = parseJson(`"${text}"`);
         return typeof decoded === "string" ? decoded : undefined;
       },
-      url: (text: unknown) => text === undefined ? undefined : formEncode(String(text)),
-      urlFormEncode: (text: unknown) => text === undefined ? undefined : formEncode(String(text)),
-      uriEncode: (text: unknown) => text === undefined ? undefined : uriEncode(String(text)),
+      url: textTool(formEncode),
+      urlFormEncode: textTool(formEncode),
+      uriEncode: textTool(uriEncode),
       // EscapeTool's characters, for templates that must print one literally.
       quote: '"',
       q: '"',
@@ -105,7 +113,7 @@ export function genesysTools(): Record<string, unknown> {
       n: "\n",
     },
     encoding: {
-      base64: (text: unknown) => text === undefined ? undefined : base64OfUtf8(String(text)),
+      base64: textTool(base64OfUtf8),
     },
     math: {
       add: numeric((...numbers) => numbers.reduce((sum, number) => sum + number, 0)),
