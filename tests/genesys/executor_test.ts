@@ -260,4 +260,10 @@ Deno.test("createExecutor() reuses the custom auth token until it expires or a 4
     assert.equal(execution.path, "failure");
     assert.equal(tokenRequests.length, 4);
   });
+  await t.step("a token got in this very run and refused: no second custom auth run", async () => {
+    clock.advance(601_000);
+    const execution = await executor.execute(action, { city: "London" });
+    assert.equal(execution.path, "failure");
+    assert.equal(tokenRequests.length, 5);
+  });
 });

@@ -295,9 +295,11 @@ export function createExecutor(options: ExecutorOptions): Executor {
         }`,
       };
     }
+    // Only a token an earlier run got can have gone bad since; a fresh one refused is refused.
+    const reusesToken = token !== undefined && now() < token.expiresAtMs;
     try {
       let answer = await send(definition, input);
-      if (answer.status === 401 && options.credentials.type === "oauth" && token !== undefined) {
+      if (answer.status === 401 && reusesToken) {
         report("Step 2 (action request): HTTP 401; the custom auth action runs again");
         token = undefined;
         answer = await send(definition, input);
