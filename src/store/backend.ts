@@ -1,8 +1,9 @@
 /**
  * What the service needs from a shared store, whatever the engine: reads and
- * writes of short-lived values, and one atomic "may I call OpenWeatherMap?"
- * that checks the shared back-off and counts the call in a sliding 60 s
- * window shared by every instance. Redis (redis.ts) and Deno KV (kv.ts)
+ * writes of short-lived values, one atomic "may I call OpenWeatherMap?" that
+ * checks the shared back-off and counts the call in a sliding 60 s window
+ * shared by every instance, and an atomic claim, so one instance of many
+ * does a piece of work. Redis (redis.ts) and Deno KV (kv.ts)
  * implement it; shared_store.ts makes either one fail open.
  */
 
@@ -47,6 +48,11 @@ export interface StoreBackend {
     keys: { readonly all: string; readonly unknown: string; readonly backoff: string },
     request: BudgetRequest,
   ): Promise<BudgetAnswer>;
+  /**
+   * Atomically takes `key` for `ttlMs` unless someone holds it: true for the
+   * one caller that got it, false for all others until it lapses.
+   */
+  claim(key: string, ttlMs: number): Promise<boolean>;
   /** Every instance's next admit() is refused with `code` for `ms`. */
   startBackoff(key: string, code: string, ms: number): Promise<void>;
   /** Whether it is connected now (at start-up: whether it could connect in time). */

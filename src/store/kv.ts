@@ -94,6 +94,18 @@ export async function openKvBackend(
       }
       throw new Error("Deno KV budget: too much contention");
     },
+    async claim(key, ttlMs) {
+      const time = now();
+      const held = await kv.get<number>([key]);
+      // Expiry in KV is lazy, so the claim carries its own end, as the back-off does.
+      if (typeof held.value === "number" && held.value > time) return false;
+      const result = await kv.atomic()
+        .check(held)
+        .set([key], time + ttlMs, { expireIn: Math.max(1, ttlMs) })
+        .commit();
+      // Not ok: another instance claimed it between the read and the write.
+      return result.ok;
+    },
     async startBackoff(key, code, ms) {
       const value: Backoff = { code, until: now() + ms };
       await kv.set([key], value, { expireIn: Math.max(1, ms) });

@@ -120,6 +120,13 @@ export async function openRedisBackend(
           throw new Error("Unexpected reply to the budget script");
       }
     },
+    async claim(key, ttlMs) {
+      const reply = await client.set(key, "1", {
+        condition: "NX",
+        expiration: { type: "PX", value: Math.max(1, ttlMs) },
+      });
+      return reply === "OK";
+    },
     async startBackoff(key, code, ms) {
       await client.set(key, code, { PX: Math.max(1, ms) });
     },

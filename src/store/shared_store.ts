@@ -37,6 +37,12 @@ export interface SharedStore {
   /** The shared budget's answer; undefined when the store is unavailable. */
   admit(request: BudgetRequest): Promise<BudgetAnswer | undefined>;
   startBackoff(code: string, ms: number): Promise<boolean>;
+  /**
+   * Takes `key` for `ttlMs` unless another instance holds it: true when
+   * taken, false when another holds it, undefined when the store is
+   * unavailable.
+   */
+  claim(key: string, ttlMs: number): Promise<boolean | undefined>;
   /** Counts a value the store held that could not be read (an error, like a failed call). */
   reportGarbage(): void;
   close(): Promise<void>;
@@ -165,6 +171,7 @@ function failingOpen(
         "backoff",
         () => backend.startBackoff(keyOf("backoff"), code, ms).then(() => true),
       )) ?? false,
+    claim: (key, ttlMs) => attempt("claim", () => backend.claim(keyOf(key), ttlMs)),
     reportGarbage: () => metrics.errors.inc(name, "decode"),
     connectionError(error) {
       // The client reports a lost connection before any call fails: mark it down now.

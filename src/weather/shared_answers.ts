@@ -95,6 +95,12 @@ export interface SharedAnswers<T> {
   read(key: string, place: Place): Promise<SharedRead<T> | undefined>;
   /** Stores the answer for `ttlMs`; an answer marks the place known, a not-found unmarks it. */
   write(key: string, place: Place, answer: CachedAnswer<T>, ttlMs: number): Promise<void>;
+  /**
+   * Claims the key's refresh for `ttlMs`, so one instance of many makes the
+   * call: false when another instance holds it, undefined when the store is
+   * unavailable (every instance then refreshes what it needs on its own).
+   */
+  claim(key: string, ttlMs: number): Promise<boolean | undefined>;
 }
 
 export function createSharedAnswers<T>(
@@ -105,6 +111,7 @@ export function createSharedAnswers<T>(
   const answerKey = (key: string) => `answer:${key}`;
   const knownKey = (place: Place) => `known:${knownPlaceKey(place)}`;
   return {
+    claim: (key, ttlMs) => store.claim(`refresh:${key}`, ttlMs),
     async read(key, place) {
       const values = await store.getMany([answerKey(key), knownKey(place)]);
       if (values === undefined) return undefined;

@@ -1,7 +1,8 @@
 /**
  * The shared store in-process, with an injected clock: Deno KV on a local
- * file, the stale answer at the deadline through Redis, the failures a
- * store can have (slow, garbage), and answers someone else wrote into it.
+ * file, the stale answer at the deadline through Redis, one refresh ahead
+ * of expiry for many instances, the failures a store can have (slow,
+ * garbage), and answers someone else wrote into it.
  */
 
 import assert from "node:assert/strict";
@@ -13,7 +14,7 @@ import {
 import { TestClock } from "../support/clock.ts";
 import { type RunningService, startService } from "../support/service.ts";
 import { type RedisServer, startRedis } from "../support/redis.ts";
-import { fetchWithin } from "../support/wait.ts";
+import { fetchWithin, pollUntil } from "../support/wait.ts";
 import { LONDON } from "../support/fake_openweather.ts";
 import { cacheKey } from "../../src/weather/cache.ts";
 import type { ActionName } from "../../src/weather/contract.ts";
@@ -50,7 +51,7 @@ async function startGroup(count: number, variables: Record<string, string>) {
           OPENWEATHER_BASE_URL: upstream.url.href,
           OPENWEATHER_FORECAST_URL: upstream.forecastUrl.href,
           ...variables,
-        }, { now: clock.now }),
+        }, { now: clock.now, timers: clock.timers }),
       );
     }
   } catch (error) {
@@ -221,6 +222,40 @@ Deno.test("two instances on a real Redis share forecasts: one upstream call, and
     },
   );
 });
+
+for (const engine of ["redis", "kv"] as const) {
+  Deno.test(`two instances on one store (${engine}) refresh a key ahead of expiry once`, async () => {
+    await using redis = engine === "redis" ? await startRedis() : undefined;
+    const url = redis?.url ?? `kv:${Deno.makeTempDirSync({ prefix: "kv-test-" })}/store.sqlite3`;
+    await using group = await startGroup(2, {
+      SHARED_STORE_URL: url,
+      SHARED_STORE_INSTANCES: "2",
+      // SQLite on a loaded machine can take longer than the default 150 ms.
+      SHARED_STORE_TIMEOUT_MS: "1000",
+    });
+    const [a, b] = group.services as [RunningService, RunningService];
+    const fresh = await ask(a, "London");
+    // Each instance answers a caller from the answer (a from memory, b from the
+    // store), so each plans its refresh, for the same moment: 540 s after it was stored.
+    await ask(b, "London");
+    await ask(a, "London");
+    group.clock.advance(540_000);
+    const outcome = (service: RunningService, name: string) =>
+      metric(service, `weather_refreshes_total{action="weather",outcome="${name}"}`);
+    const count = async (name: string) =>
+      (await outcome(a, name) ?? 0) + (await outcome(b, name) ?? 0);
+    await pollUntil("both planned refreshes to end", async () => {
+      const ended = await count("ok") + await count("elsewhere") + await count("shared");
+      return ended === 2 ? true : undefined;
+    }, { intervalMs: 5 });
+    // One called; the other found the key claimed (or, if it came later, the new answer).
+    assert.equal(await count("ok"), 1);
+    assert.equal(group.upstream.requests.length, 2);
+    group.clock.advance(60_000);
+    for (const service of [a, b]) assert.deepEqual(await ask(service, "London"), fresh);
+    assert.equal(group.upstream.requests.length, 2);
+  });
+}
 
 Deno.test("a store that fails is a cache miss and the local budget, never a failed request", async (t) => {
   await t.step("a store that accepts connections and never answers", async () => {
