@@ -14,7 +14,7 @@ import { createBuiltInIssuer } from "./oauth/mod.ts";
 import type { Logger } from "./process/log.ts";
 import { createMetricsRegistry, PROCESS_METRICS, recordProcessMetrics } from "./process/metrics.ts";
 import { REDACTED, redactUrl } from "./process/redact.ts";
-import { RequestDeadlines } from "./process/timeout.ts";
+import { RequestDeadlines, type Timers } from "./process/timeout.ts";
 import { STORE_METRICS } from "./store/metrics.ts";
 import { openSharedStore, type SharedStore } from "./store/shared_store.ts";
 import { WEATHER_METRICS } from "./weather/metrics.ts";
@@ -23,6 +23,8 @@ import { createWeather } from "./weather/mod.ts";
 export interface ServiceOptions {
   /** Milliseconds since the epoch; tests move it instead of sleeping. */
   now?: () => number;
+  /** Timers for work planned ahead (refreshes before expiry); tests pass their clock's. */
+  timers?: Timers;
 }
 
 /**
@@ -70,6 +72,7 @@ export async function createService(
     metrics,
     shared: store ? { store, instances: sharedStore.instances } : undefined,
     outboundTraced: config.outboundTraced,
+    timers: options.timers,
   });
   const { auth } = config;
   // One throttle for every way of presenting a secret: Basic and the token endpoint.

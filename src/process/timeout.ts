@@ -71,7 +71,7 @@ export function setBackgroundTimeout(callback: () => void, ms: number): TimerId 
  * Deno 2.5's web timers throw "Illegal invocation" when called as a method of
  * another object.)
  */
-const BACKGROUND_TIMERS: Timers = {
+export const BACKGROUND_TIMERS: Timers = {
   set: (callback, ms) => setBackgroundTimeout(callback, ms),
   clear: (timer) => clearTimeout(timer),
 };

@@ -9,27 +9,37 @@
  *   is served by all. A miss in memory costs one store round trip.
  * - Concurrent misses for one key share one refresh (a map of refreshes in
  *   flight), so a burst of N identical requests costs 1 upstream call.
+ * - Refresh ahead of expiry: a caller answered from a fresh answer (from
+ *   either layer) plans one refresh of it `refreshAheadMs` before it expires,
+ *   in the background, so the callers after it do not wait for the upstream.
+ *   An answer nobody asks for after it was stored is not refreshed: nothing
+ *   polls the cache. With a shared store, the instance that claims the key
+ *   refreshes it (the others find the new answer in the store), and
+ *   refreshes come last in the budget (upstream_guard.ts).
  * - When the upstream fails, times out, or the guard will not let a call
  *   through, or the request's deadline comes first, an expired answer
  *   younger than `ttlMs + staleMaxMs` (from either layer) is served instead,
- *   marked stale.
+ *   marked stale. Once a call for a key has failed, later callers get that
+ *   stale answer at once instead of waiting on the upstream again, and one
+ *   retry runs in the background every `retryAfterMs`.
  * - A not-found answer never replaces a good answer that is still inside its
  *   stale window: that answer is served (stale) and the not-found is dropped.
  * - Every call passes the UpstreamGuard (budget and back-off) first, as a
  *   "known" place (it has answered before, in any units or language, for
- *   either action: known_places.ts) or an "unknown" one.
+ *   either action: known_places.ts), an "unknown" one, or a "refresh".
  */
 
-import { createTtlCache } from "../process/ttl_cache.ts";
+import { createKeyedTimers } from "../process/keyed_timers.ts";
 import type { Logger } from "../process/log.ts";
-import type { WeatherMetrics } from "./metrics.ts";
-import type { ActionName } from "./contract.ts";
-import { type CurrentWeatherQuery, UpstreamError } from "./openweather.ts";
-import type { CachedAnswer, SharedAnswers } from "./shared_answers.ts";
+import { DeadlineReached, type Timers } from "../process/timeout.ts";
+import { createTtlCache } from "../process/ttl_cache.ts";
+import type { ActionName, UpstreamErrorCode } from "./contract.ts";
 import type { KnownPlaces } from "./known_places.ts";
-import { ThrottledError, type UpstreamGuard } from "./upstream_guard.ts";
-import { DeadlineReached } from "../process/timeout.ts";
+import type { WeatherMetrics } from "./metrics.ts";
+import { type CurrentWeatherQuery, UpstreamError } from "./openweather.ts";
 import { placeKey } from "./place.ts";
+import type { CachedAnswer, SharedAnswers } from "./shared_answers.ts";
+import { type CallKind, ThrottledError, type UpstreamGuard } from "./upstream_guard.ts";
 
 export interface AnswerCacheOptions<T> {
   /** Whose answers these are, for the metrics' `action` label and the cache keys. */
@@ -47,7 +57,21 @@ export interface AnswerCacheOptions<T> {
   shared?: SharedAnswers<T> | undefined;
   /** The places known to this instance, one set for all its caches. */
   known: KnownPlaces;
+  /** How long before it expires an answer callers still ask for is refreshed; 0: never. */
+  refreshAheadMs: number;
+  /** How long an instance's claim to refresh a key keeps the others off it: its call's longest. */
+  refreshClaimMs: number;
+  /** Where planned refreshes wait: timers that never keep the process alive, or a test clock's. */
+  timers: Timers;
+  /** For what happens with no request around it: refreshes ahead of expiry. */
+  logger: Logger;
 }
+
+/** After a failed call, the least time before a key is retried (and its stale answer served meanwhile). */
+const MIN_RETRY_AFTER_MS = 1_000;
+
+/** What a refresh ahead of expiry came to, for `weather_refreshes_total`. */
+export type RefreshOutcome = "ok" | "shared" | "elsewhere" | "throttled" | UpstreamErrorCode;
 
 /** Where an answer came from. `shared`: not in this instance's memory, from the shared store. */
 export type CacheResult = "hit" | "shared" | "miss" | "stale";
@@ -74,6 +98,11 @@ export interface AnswerSource<T> {
   lookup(query: CurrentWeatherQuery, context: LookupContext): Promise<Lookup<T>>;
 }
 
+export interface AnswerCache<T> extends AnswerSource<T> {
+  /** Cancels the refreshes planned; those under way finish, unlogged. For shutdown. */
+  close(): void;
+}
+
 /**
  * One entry per place (each kind its own key space), units and language. The
  * weather action's keys carry no action name, so the shared store's entries
@@ -89,14 +118,18 @@ interface Refreshed<T> {
   readonly source: "shared" | "miss";
 }
 
-export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerSource<T> {
-  const { action, now, metrics, guard, shared, known: knownPlaces } = options;
+export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerCache<T> {
+  const { action, now, metrics, guard, shared, known: knownPlaces, refreshAheadMs } = options;
   const freshFor = (answer: CachedAnswer<T>) =>
     "notFound" in answer ? options.notFoundTtlMs : options.ttlMs;
   const keptFor = (answer: CachedAnswer<T>) => freshFor(answer) + options.staleMaxMs;
   const isFresh = (answer: CachedAnswer<T>) => now() - answer.storedAt < freshFor(answer);
   // Checked here, not left to lru-cache, so the bound holds to the millisecond.
   const isServable = (answer: CachedAnswer<T>) => now() - answer.storedAt < keptFor(answer);
+  /** When an answer's refresh ahead of expiry is due. */
+  const refreshDueAt = (answer: CachedAnswer<T>) =>
+    answer.storedAt + options.ttlMs - refreshAheadMs;
+  const retryAfterMs = Math.max(MIN_RETRY_AFTER_MS, refreshAheadMs / 4);
 
   const cache = createTtlCache<string, CachedAnswer<T>>({
     max: options.maxEntries,
@@ -107,9 +140,28 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerSour
   });
   const remember = (key: string, answer: CachedAnswer<T>) =>
     cache.set(key, answer, { ttl: Math.max(1, answer.storedAt + keptFor(answer) - now()) });
+  /** Keys whose last call failed, and how: kept until a call succeeds or the answer is too old to serve. */
+  const failures = createTtlCache<string, { at: number; code: UpstreamErrorCode }>({
+    max: options.maxEntries,
+    ttl: Math.max(1, options.ttlMs + options.staleMaxMs),
+    now,
+  });
+  /** Upstream calls in flight, by key: callers of an expired answer wait for the one under way. */
   const refreshing = new Map<string, Promise<Refreshed<T>>>();
+  /** Keys a refresh ahead of expiry is working on, from its store read to its end. */
+  const refreshingAhead = new Set<string>();
+  const planned = createKeyedTimers<string>({ timers: options.timers, max: options.maxEntries });
+  let closed = false;
 
-  async function refresh(key: string, query: CurrentWeatherQuery): Promise<Refreshed<T>> {
+  /**
+   * The shared store's answer for the key, kept in memory when it is newer
+   * than this instance's: returned when fresh. And whether the place counts
+   * as known, here or in the store.
+   */
+  async function consultShared(
+    key: string,
+    query: CurrentWeatherQuery,
+  ): Promise<{ fresh?: CachedAnswer<T>; known: boolean }> {
     const { place } = query;
     let known = knownPlaces.has(place);
     if (shared) {
@@ -123,40 +175,130 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerSour
       if (
         remote && !keepLocal && isServable(remote) && (!local || remote.storedAt > local.storedAt)
       ) {
-        // Fresh: the answer. Stale: what to serve if the upstream fails below.
+        // Fresh: the answer. Stale: what to serve if the upstream fails.
         remember(key, remote);
         if ("value" in remote) knownPlaces.add(place);
-        if (isFresh(remote)) return { answer: remote, source: "shared" };
+        if (isFresh(remote)) {
+          // Another instance's call succeeded since this one's failed.
+          failures.delete(key);
+          return { fresh: remote, known };
+        }
       }
     }
     const previous = cache.get(key);
-    if (previous && "value" in previous) known = true;
-    await guard.admit(known ? "known" : "unknown");
+    return { known: known || (previous !== undefined && "value" in previous) };
+  }
+
+  /** One call to the upstream, past the guard; its answer is kept in both layers. */
+  async function call(
+    key: string,
+    query: CurrentWeatherQuery,
+    kind: CallKind,
+  ): Promise<CachedAnswer<T>> {
+    const { place } = query;
+    try {
+      await guard.admit(kind);
+    } catch (error) {
+      if (error instanceof ThrottledError) metrics.upstreamCalls.inc(action, "throttled");
+      throw error;
+    }
     try {
       const value = await options.fetch(query);
       metrics.upstreamCalls.inc(action, "ok");
       const answer = { value, storedAt: now() };
       remember(key, answer);
+      failures.delete(key);
       knownPlaces.add(place);
       await shared?.write(key, place, answer, keptFor(answer));
-      return { answer, source: "miss" };
+      return answer;
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
       metrics.upstreamCalls.inc(action, error.code);
-      if (error.code === "CITY_NOT_FOUND") {
-        const good = cache.get(key);
-        // A good answer still inside its stale window wins: the caller gets it (stale),
-        // and one odd 404 cannot make a city vanish for WEATHER_NOT_FOUND_TTL_S.
-        if (good && "value" in good && isServable(good)) throw error;
+      const good = cache.get(key);
+      // A good answer still inside its stale window wins: callers get it (stale),
+      // and one odd 404 cannot make a city vanish for WEATHER_NOT_FOUND_TTL_S.
+      if (error.code === "CITY_NOT_FOUND" && !(good && "value" in good && isServable(good))) {
         const answer = { notFound: true as const, storedAt: now() };
         remember(key, answer);
+        failures.delete(key);
         knownPlaces.forget(place);
         await shared?.write(key, place, answer, keptFor(answer));
-        return { answer, source: "miss" };
+        return answer;
       }
+      failures.set(key, { at: now(), code: error.code });
       await guard.observe(error);
       throw error;
     }
+  }
+
+  /** A waiting caller's refresh: the shared store's answer, or a call. */
+  async function refreshForCaller(key: string, query: CurrentWeatherQuery): Promise<Refreshed<T>> {
+    const { fresh, known } = await consultShared(key, query);
+    if (fresh) return { answer: fresh, source: "shared" };
+    return { answer: await call(key, query, known ? "known" : "unknown"), source: "miss" };
+  }
+
+  /** Starts an upstream call for the key that the callers who find the answer expired join. */
+  function share(key: string, refresh: Promise<Refreshed<T>>): Promise<Refreshed<T>> {
+    refreshing.set(key, refresh);
+    // Also marks a rejection nobody waits for any more (deadline passed) as handled.
+    refresh.catch(() => {}).finally(() => refreshing.delete(key));
+    return refresh;
+  }
+
+  /**
+   * A refresh nobody waits for: of a fresh answer before it expires, or of a
+   * stale one after a failure. Another instance's newer answer in the shared
+   * store is taken instead, and one that claims the key is left to it.
+   */
+  async function refreshInBackground(key: string, query: CurrentWeatherQuery): Promise<void> {
+    if (closed || refreshing.has(key) || refreshingAhead.has(key)) return;
+    const current = cache.get(key);
+    // Already refreshed (by a caller's miss, say) since this was planned.
+    if (current && now() < refreshDueAt(current)) return;
+    refreshingAhead.add(key);
+    try {
+      metrics.refreshes.inc(action, await refreshOnce(key, query));
+    } catch (error) {
+      // Nobody waits for it, so nothing else would see it: a bug, logged, never a crash.
+      options.logger.error("Refresh in the background failed unexpectedly", { action, error });
+    } finally {
+      refreshingAhead.delete(key);
+    }
+  }
+
+  async function refreshOnce(key: string, query: CurrentWeatherQuery): Promise<RefreshOutcome> {
+    if (shared) {
+      if ((await consultShared(key, query)).fresh) return "shared";
+      if ((await shared.claim(key, options.refreshClaimMs)) === false) return "elsewhere";
+    }
+    // A caller's miss started a call meanwhile: that one refreshes it.
+    if (refreshing.has(key)) return "elsewhere";
+    try {
+      await share(key, call(key, query, "refresh").then((answer) => ({ answer, source: "miss" })));
+      return "ok";
+    } catch (error) {
+      if (error instanceof ThrottledError) return "throttled";
+      if (!(error instanceof UpstreamError)) throw error;
+      if (!closed) {
+        options.logger.warn(
+          "Refresh ahead of expiry failed: callers get the cached answer meanwhile",
+          { action, error_code: error.code },
+        );
+      }
+      return error.code;
+    }
+  }
+
+  /** Plans the answer's refresh ahead of expiry, once per key, after a caller was answered from it. */
+  function planRefresh(key: string, query: CurrentWeatherQuery, answer: CachedAnswer<T>): void {
+    if (refreshAheadMs <= 0 || !("value" in answer)) return;
+    const expiresAt = answer.storedAt + options.ttlMs;
+    const failed = failures.get(key);
+    const dueAt = Math.max(refreshDueAt(answer), failed ? failed.at + retryAfterMs : 0);
+    // Too late to help before it expires: the callers after it find it expired.
+    if (dueAt >= expiresAt) return;
+    planned.plan(key, dueAt - now(), () => void refreshInBackground(key, query));
   }
 
   const toResult = (answer: CachedAnswer<T>): T | UpstreamError =>
@@ -167,6 +309,18 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerSour
     result: toResult(answer),
     cache,
   });
+  const serveStale = (
+    answer: CachedAnswer<T>,
+    code: UpstreamErrorCode,
+    context: LookupContext,
+  ): Lookup<T> => {
+    metrics.cacheLookups.inc(action, "stale");
+    context.logger.warn("Serving a stale answer: OpenWeatherMap is failing", {
+      error_code: code,
+      age_s: Math.round((now() - answer.storedAt) / 1000),
+    });
+    return found(answer, "stale");
+  };
 
   return {
     async lookup(query, context) {
@@ -174,21 +328,25 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerSour
       const cached = cache.get(key);
       if (cached && isFresh(cached)) {
         metrics.cacheLookups.inc(action, "hit");
+        planRefresh(key, query, cached);
         return found(cached, "hit");
       }
-      // Not a fresh hit: share the refresh in flight for this key, or start one.
-      let inFlight = refreshing.get(key);
-      if (inFlight === undefined) {
-        inFlight = refresh(key, query);
-        refreshing.set(key, inFlight);
-        // Also marks a rejection nobody waits for any more (deadline passed) as handled.
-        inFlight.catch(() => {}).finally(() => refreshing.delete(key));
+      // The last call failed: its stale answer at once, rather than another wait on the
+      // upstream; a retry in the background, unless one ran within retryAfterMs. (An odd
+      // 404 for a place that answered is no outage: the next caller asks again.)
+      const failed = failures.get(key);
+      if (cached && failed && failed.code !== "CITY_NOT_FOUND" && isServable(cached)) {
+        if (now() - failed.at >= retryAfterMs) void refreshInBackground(key, query);
+        return serveStale(cached, failed.code, context);
       }
+      // Not a fresh hit: share the refresh in flight for this key, or start one.
+      const inFlight = refreshing.get(key) ?? share(key, refreshForCaller(key, query));
       const { deadline } = context;
       let failure: UpstreamError;
       try {
         const outcome = await (deadline ? Promise.race([inFlight, deadline]) : inFlight);
         metrics.cacheLookups.inc(action, outcome.source);
+        if (outcome.source === "shared") planRefresh(key, query, outcome.answer);
         return found(outcome.answer, outcome.source);
       } catch (error) {
         if (error instanceof DeadlineReached) {
@@ -197,7 +355,6 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerSour
             "REQUEST_DEADLINE_MS reached before OpenWeatherMap answered",
           );
         } else if (error instanceof UpstreamError) {
-          if (error instanceof ThrottledError) metrics.upstreamCalls.inc(action, "throttled");
           failure = error;
         } else {
           throw error;
@@ -205,16 +362,13 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerSour
       }
       // The refresh may have brought a stale answer from the shared store.
       const stale = cache.get(key);
-      if (stale && isServable(stale)) {
-        metrics.cacheLookups.inc(action, "stale");
-        context.logger.warn("Serving a stale answer: OpenWeatherMap is failing", {
-          error_code: failure.code,
-          age_s: Math.round((now() - stale.storedAt) / 1000),
-        });
-        return found(stale, "stale");
-      }
+      if (stale && isServable(stale)) return serveStale(stale, failure.code, context);
       metrics.cacheLookups.inc(action, "miss");
       return { result: failure, cache: "miss" };
+    },
+    close() {
+      closed = true;
+      planned.close();
     },
   };
 }

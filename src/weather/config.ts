@@ -43,6 +43,11 @@ export const WEATHER_VARIABLES = {
     meaning:
       "The share of that budget, `1`–`100` %, that names never answered before (or last answered `CITY_NOT_FOUND`) may use, so random names cannot stop known cities being refreshed",
   },
+  OPENWEATHER_REFRESH_SHARE_PERCENT: {
+    default: "50",
+    meaning:
+      "The share of that budget, `0`–`100` %, that refreshes in the background may use: one starts only while the calls in the last 60 s are below it, so the rest stays for callers' own misses. Never more than `100` minus the unknown names' share, so new names keep theirs",
+  },
   OPENWEATHER_BACKOFF_S: {
     default: "60",
     meaning:
@@ -57,6 +62,11 @@ export const WEATHER_VARIABLES = {
     default: "1800",
     meaning:
       "How long a forecast is served from the cache (OpenWeatherMap recomputes forecasts every few hours)",
+  },
+  WEATHER_REFRESH_AHEAD_PERCENT: {
+    default: "10",
+    meaning:
+      "Refresh ahead: an answer (weather or forecast) a caller was answered from is refreshed in the background this share of its TTL, `0`–`50` %, before it expires, so the callers after it do not wait for OpenWeatherMap; `0` turns it off",
   },
   WEATHER_NOT_FOUND_TTL_S: {
     default: "300",
@@ -98,11 +108,13 @@ export interface WeatherConfig {
     readonly timeoutMs: number;
     readonly maxCallsPerMinute: number;
     readonly unknownCitySharePercent: number;
+    readonly refreshSharePercent: number;
     readonly backoffS: number;
   };
   readonly weatherCache: {
     readonly ttlS: number;
     readonly forecastTtlS: number;
+    readonly refreshAheadPercent: number;
     readonly notFoundTtlS: number;
     readonly staleMaxS: number;
     readonly maxEntries: number;
@@ -128,11 +140,13 @@ export function readWeatherConfig(
         min: 1,
         max: 100,
       }),
+      refreshSharePercent: vars.integer("OPENWEATHER_REFRESH_SHARE_PERCENT", { min: 0, max: 100 }),
       backoffS: vars.integer("OPENWEATHER_BACKOFF_S", { min: 0, max: 86_400 }),
     },
     weatherCache: {
       ttlS: vars.integer("WEATHER_CACHE_TTL_S", { min: 0, max: 86_400 }),
       forecastTtlS: vars.integer("FORECAST_CACHE_TTL_S", { min: 0, max: 86_400 }),
+      refreshAheadPercent: vars.integer("WEATHER_REFRESH_AHEAD_PERCENT", { min: 0, max: 50 }),
       notFoundTtlS: vars.integer("WEATHER_NOT_FOUND_TTL_S", { min: 0, max: 86_400 }),
       staleMaxS: vars.integer("WEATHER_STALE_MAX_S", { min: 0, max: 7 * 86_400 }),
       maxEntries: vars.integer("WEATHER_CACHE_MAX_ENTRIES", { min: 1, max: 1_000_000 }),

@@ -4,7 +4,7 @@
  */
 
 import type { FamilyTable, Recorders } from "../process/metrics.ts";
-import type { CacheResult } from "./cache.ts";
+import type { CacheResult, RefreshOutcome } from "./cache.ts";
 import { ACTIONS, UPSTREAM_ERROR_CODES } from "./contract.ts";
 
 export const WEATHER_METRICS = {
@@ -25,17 +25,28 @@ export const WEATHER_METRICS = {
     // "shared" only happens with a shared store.
     known: { action: ACTIONS, result: ["hit", "miss", "stale"] satisfies readonly CacheResult[] },
   },
+  refreshes: {
+    name: "weather_refreshes_total",
+    help:
+      'Refreshes in the background (ahead of expiry, or a retry after a failure) by action and outcome ("ok"; "shared": another instance had refreshed it; "elsewhere": another instance or a caller is refreshing it; "throttled": the budget kept the call for callers; or an error_code)',
+    type: "counter",
+    labels: ["action", "outcome"],
+    known: {
+      action: ACTIONS,
+      outcome: ["ok", "throttled", ...UPSTREAM_ERROR_CODES] satisfies readonly RefreshOutcome[],
+    },
+  },
   budgetSpent: {
     name: "openweather_budget_spent_total",
     help:
-      'OpenWeatherMap calls the budget let through, by kind ("known": the city answered before, "unknown": a name never answered or last not found)',
+      'OpenWeatherMap calls the budget let through, by kind ("known": the city answered before, "unknown": a name never answered or last not found, "refresh": a refresh nobody waits for)',
     type: "counter",
     labels: ["kind"],
   },
   budgetRefused: {
     name: "openweather_budget_refused_total",
     help:
-      'Calls the budget held back, by kind and reason ("limit", "unknown_share": the unknown names\' share is used up, "backoff")',
+      'Calls the budget held back, by kind and reason ("limit", "unknown_share": the unknown names\' share is used up, "refresh_share": refreshes\' share is used up, "backoff")',
     type: "counter",
     labels: ["kind", "reason"],
   },

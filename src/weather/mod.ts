@@ -8,6 +8,7 @@
 
 import type { Logger } from "../process/log.ts";
 import type { MetricsRegistry } from "../process/metrics.ts";
+import { BACKGROUND_TIMERS, type Timers } from "../process/timeout.ts";
 import type { SharedStore } from "../store/shared_store.ts";
 import { createWeatherAction, type WeatherAction } from "./action.ts";
 import { type AnswerCacheOptions, createAnswerCache } from "./cache.ts";
@@ -30,7 +31,7 @@ export type { ForecastAction } from "./forecast_action.ts";
 export interface Weather {
   action: WeatherAction;
   forecastAction: ForecastAction;
-  /** Closes the upstream connection pool. */
+  /** Cancels the refreshes planned and closes the upstream connection pool. */
   close(): Promise<void>;
 }
 
@@ -44,6 +45,8 @@ export function createWeather(
     shared?: { store: SharedStore; instances: number } | undefined;
     /** Deno may trace outbound calls: the key in the upstream URL must not be. */
     outboundTraced: boolean;
+    /** Where refreshes ahead of expiry wait; by default timers that never keep the process alive. */
+    timers?: Timers | undefined;
   },
 ): Weather {
   const { openWeather, weatherCache } = config;
@@ -52,6 +55,7 @@ export function createWeather(
   const guard = createUpstreamGuard({
     maxCallsPerMinute: openWeather.maxCallsPerMinute,
     unknownSharePercent: openWeather.unknownCitySharePercent,
+    refreshSharePercent: openWeather.refreshSharePercent,
     backoffMs: openWeather.backoffS * 1000,
     now: deps.now,
     logger: deps.logger,
@@ -73,7 +77,13 @@ export function createWeather(
       notFoundTtlMs: weatherCache.notFoundTtlS * 1000,
       staleMaxMs: weatherCache.staleMaxS * 1000,
       maxEntries: weatherCache.maxEntries,
+      refreshAheadMs: specific.ttlMs * weatherCache.refreshAheadPercent / 100,
+      // A claim to refresh lasts as long as the call can: the upstream's timeout, and a
+      // second for the store round trips around it.
+      refreshClaimMs: openWeather.timeoutMs + 1_000,
+      timers: deps.timers ?? BACKGROUND_TIMERS,
       now: deps.now,
+      logger: deps.logger,
       metrics,
     });
   const observations = cacheOf({
@@ -94,6 +104,10 @@ export function createWeather(
       rainProbabilityPercent: config.rainProbabilityPercent,
       now: deps.now,
     }),
-    close: () => client.close(),
+    close() {
+      observations.close();
+      forecasts.close();
+      return client.close();
+    },
   };
 }

@@ -8,6 +8,11 @@
  * last answered not found) may use only `unknownSharePercent` of the budget,
  * so a flood of them cannot stop known cities being refreshed.
  *
+ * Refreshes ahead of expiry (cache.ts: nobody waits for them) come last: one
+ * is let through only while the calls in the window, of every kind, are
+ * fewer than `refreshLimit()`, so the rest of the budget stays for callers'
+ * own misses, and the unknown names' share stays theirs.
+ *
  * With a shared store, the window and the back-off are the store's, counted
  * atomically across every instance. While the store is unavailable each
  * instance keeps to its local share, `maxCallsPerMinute / instances`, counted
@@ -27,6 +32,8 @@ export interface UpstreamGuardOptions {
   maxCallsPerMinute: number;
   /** 1–100: the share of the budget names never answered before may use. */
   unknownSharePercent: number;
+  /** 0–100: the share of the budget refreshes ahead of expiry may use. */
+  refreshSharePercent: number;
   backoffMs: number;
   now: () => number;
   logger: Logger;
@@ -34,12 +41,16 @@ export interface UpstreamGuardOptions {
   shared?: { store: SharedStore; instances: number } | undefined;
 }
 
-/** Whether a call is for a city that answered before, or for a name never seen (or not found). */
-export type CityKind = "known" | "unknown";
+/**
+ * Whom a call is for: a caller waiting on a city that answered before, or on
+ * a name never seen (or last not found), or nobody waiting (a refresh ahead
+ * of expiry).
+ */
+export type CallKind = "known" | "unknown" | "refresh";
 
 export interface UpstreamGuard {
   /** Rejects with a ThrottledError instead of letting a call through. */
-  admit(kind: CityKind): Promise<void>;
+  admit(kind: CallKind): Promise<void>;
   /** Starts the back-off (for every instance) when the upstream said the key is blocked or wrong. */
   observe(error: UpstreamError): Promise<void>;
   /**
@@ -57,6 +68,19 @@ export class ThrottledError extends UpstreamError {
 /** The calls names never answered before may make out of `limit`: at least one. */
 export function unknownLimit(limit: number, sharePercent: number): number {
   return Math.max(1, Math.floor((limit * sharePercent) / 100));
+}
+
+/**
+ * The calls in the window below which a refresh may still start: its own
+ * share of `limit`, but never into the share names never answered before may
+ * need. 0 when that leaves nothing: refreshes then never run.
+ */
+export function refreshLimit(
+  limit: number,
+  shares: { refreshSharePercent: number; unknownSharePercent: number },
+): number {
+  const percent = Math.min(shares.refreshSharePercent, 100 - shares.unknownSharePercent);
+  return Math.floor((limit * Math.max(0, percent)) / 100);
 }
 
 export function createUpstreamGuard(options: UpstreamGuardOptions): UpstreamGuard {
@@ -77,7 +101,7 @@ export function createUpstreamGuard(options: UpstreamGuardOptions): UpstreamGuar
     }
   };
 
-  const refuse = (kind: CityKind, reason: string, error: ThrottledError): never => {
+  const refuse = (kind: CallKind, reason: string, error: ThrottledError): never => {
     metrics.budgetRefused.inc(kind, reason);
     throw error;
   };
@@ -87,28 +111,45 @@ export function createUpstreamGuard(options: UpstreamGuardOptions): UpstreamGuar
     while (recentCalls.length > 0 && time - recentCalls[0]!.time >= MINUTE_MS) recentCalls.shift();
   };
 
-  const admitLocally = (kind: CityKind, limit: number) => {
-    forgetOldCalls();
-    if (recentCalls.length >= limit) {
-      refuse(
+  /** Refused because the calls in the window reached `limit`: for a refresh, its share's. */
+  const refuseOverLimit = (kind: CallKind, limit: number, where: string): never =>
+    kind === "refresh"
+      ? refuse(
+        kind,
+        "refresh_share",
+        new ThrottledError(
+          "UPSTREAM_RATE_LIMITED",
+          `OPENWEATHER_REFRESH_SHARE_PERCENT of the budget (${limit} calls${where}) is used: the rest is kept for callers`,
+        ),
+      )
+      : refuse(
         kind,
         "limit",
         new ThrottledError(
           "UPSTREAM_RATE_LIMITED",
-          `OPENWEATHER_MAX_CALLS_PER_MINUTE (${limit} for this instance) reached`,
+          `OPENWEATHER_MAX_CALLS_PER_MINUTE (${limit}${where}) reached`,
         ),
       );
-    }
+  const refuseUnknown = (): never =>
+    refuse(
+      "unknown",
+      "unknown_share",
+      new ThrottledError(
+        "UPSTREAM_RATE_LIMITED",
+        "OPENWEATHER_UNKNOWN_CITY_SHARE_PERCENT of the budget is used up by new names",
+      ),
+    );
+  /** The calls in the window below which a call of this kind may start, out of `budget`. */
+  const limitFor = (kind: CallKind, budget: number) =>
+    kind === "refresh" ? refreshLimit(budget, options) : budget;
+
+  const admitLocally = (kind: CallKind, budget: number) => {
+    forgetOldCalls();
+    const limit = limitFor(kind, budget);
+    if (recentCalls.length >= limit) refuseOverLimit(kind, limit, " for this instance");
     const unknownCalls = recentCalls.filter((call) => call.unknown).length;
-    if (kind === "unknown" && unknownCalls >= unknownLimit(limit, options.unknownSharePercent)) {
-      refuse(
-        kind,
-        "unknown_share",
-        new ThrottledError(
-          "UPSTREAM_RATE_LIMITED",
-          "OPENWEATHER_UNKNOWN_CITY_SHARE_PERCENT of the budget is used up by new names",
-        ),
-      );
+    if (kind === "unknown" && unknownCalls >= unknownLimit(budget, options.unknownSharePercent)) {
+      refuseUnknown();
     }
   };
 
@@ -121,8 +162,11 @@ export function createUpstreamGuard(options: UpstreamGuardOptions): UpstreamGuar
           new ThrottledError(backoff.code, "Backing off after OpenWeatherMap refused the key"),
         );
       }
+      const limit = limitFor(kind, options.maxCallsPerMinute);
+      // No share of the budget at all: not worth a round trip to the store.
+      if (limit === 0) refuseOverLimit(kind, limit, "");
       const answer = await shared?.store.admit({
-        limit: options.maxCallsPerMinute,
+        limit,
         unknownLimit: unknownLimit(options.maxCallsPerMinute, options.unknownSharePercent),
         unknown: kind === "unknown",
         windowMs: MINUTE_MS,
@@ -140,16 +184,8 @@ export function createUpstreamGuard(options: UpstreamGuardOptions): UpstreamGuar
             new ThrottledError(code, "Backing off after OpenWeatherMap refused the key"),
           );
         }
-        refuse(
-          kind,
-          answer.reason,
-          new ThrottledError(
-            "UPSTREAM_RATE_LIMITED",
-            answer.reason === "limit"
-              ? `OPENWEATHER_MAX_CALLS_PER_MINUTE (${options.maxCallsPerMinute}) reached across instances`
-              : "OPENWEATHER_UNKNOWN_CITY_SHARE_PERCENT of the budget is used up by new names",
-          ),
-        );
+        if (answer.reason === "limit") refuseOverLimit(kind, limit, " across instances");
+        refuseUnknown();
       }
       if (answer === undefined) {
         // No store (or none right now): this instance's limit, or its share of the shared one.

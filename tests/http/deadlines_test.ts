@@ -38,6 +38,7 @@ function weatherRoute(authenticate: Authenticator["authenticate"]) {
     guard: createUpstreamGuard({
       maxCallsPerMinute: 60,
       unknownSharePercent: 100,
+      refreshSharePercent: 0,
       backoffMs: 0,
       now: clock.now,
       logger,
@@ -48,7 +49,11 @@ function weatherRoute(authenticate: Authenticator["authenticate"]) {
     staleMaxMs: TTL_MS,
     maxEntries: 10,
     known: createKnownPlaces({ maxEntries: 10, now: clock.now }),
+    refreshAheadMs: 0,
+    refreshClaimMs: 0,
+    timers: clock.timers,
     now: clock.now,
+    logger,
     metrics: weatherMetrics,
   });
   const deadlines = new RequestDeadlines(DEADLINE_MS, { timers: clock.timers, now: clock.now });

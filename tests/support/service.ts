@@ -9,6 +9,7 @@ import { createLogger } from "../../src/process/log.ts";
 import { createService } from "../../src/service.ts";
 import { TEST_API_KEY } from "./fake_openweather.ts";
 import { fetchWithin, WAIT_MS, within } from "./wait.ts";
+import type { Timers } from "../../src/process/timeout.ts";
 
 export interface RunningService extends AsyncDisposable {
   readonly url: URL;
@@ -49,6 +50,8 @@ export function testConfig(variables: Record<string, string>): Config {
 export interface StartOptions {
   /** Milliseconds since the epoch, for tests that move time. */
   now?: () => number;
+  /** Timers for work the service plans ahead (refreshes before expiry): a TestClock's. */
+  timers?: Timers;
 }
 
 export async function startService(
