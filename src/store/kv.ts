@@ -24,6 +24,24 @@ interface Backoff {
   until: number;
 }
 
+/**
+ * A KV file that several processes share (`kv:/path`) is SQLite, which refuses
+ * a write while another process holds its lock ("database is locked") rather
+ * than waiting. That is contention, not a store that is down: tried again,
+ * after 1, 2, 3 … ms, up to MAX_ATTEMPTS times (the store's timeout bounds it
+ * all). Deno Deploy's KV never says it.
+ */
+async function retryWhileLocked<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= MAX_ATTEMPTS || !String(error).includes("database is locked")) throw error;
+      await new Promise((resolve) => setTimeout(resolve, attempt));
+    }
+  }
+}
+
 export class KvUnavailableError extends Error {
   override name = "KvUnavailableError";
 }
@@ -85,26 +103,30 @@ export async function openKvBackend(
         const next: Bucket[] = last && last[0] === start
           ? [...buckets.slice(0, -1), [start, last[1] + 1, last[2] + unknown]]
           : [...buckets, [start, 1, unknown]];
-        const result = await kv.atomic()
-          .check(budget)
-          .set([keys.all], next, { expireIn: request.windowMs + BUCKET_MS })
-          .commit();
+        const result = await retryWhileLocked(() =>
+          kv.atomic()
+            .check(budget)
+            .set([keys.all], next, { expireIn: request.windowMs + BUCKET_MS })
+            .commit()
+        );
         if (result.ok) return { admitted: true };
         // Another instance counted a call in between: read again and retry.
       }
       throw new Error("Deno KV budget: too much contention");
     },
-    async claim(key, ttlMs) {
-      const time = now();
-      const held = await kv.get<number>([key]);
-      // Expiry in KV is lazy, so the claim carries its own end, as the back-off does.
-      if (typeof held.value === "number" && held.value > time) return false;
-      const result = await kv.atomic()
-        .check(held)
-        .set([key], time + ttlMs, { expireIn: Math.max(1, ttlMs) })
-        .commit();
-      // Not ok: another instance claimed it between the read and the write.
-      return result.ok;
+    claim(key, ttlMs) {
+      return retryWhileLocked(async () => {
+        const time = now();
+        const held = await kv.get<number>([key]);
+        // Expiry in KV is lazy, so the claim carries its own end, as the back-off does.
+        if (typeof held.value === "number" && held.value > time) return false;
+        const result = await kv.atomic()
+          .check(held)
+          .set([key], time + ttlMs, { expireIn: Math.max(1, ttlMs) })
+          .commit();
+        // Not ok: another instance claimed it between the read and the write.
+        return result.ok;
+      });
     },
     async startBackoff(key, code, ms) {
       const value: Backoff = { code, until: now() + ms };
