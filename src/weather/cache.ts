@@ -19,9 +19,10 @@
  * - When the upstream fails, times out, or the guard will not let a call
  *   through, or the request's deadline comes first, an expired answer
  *   younger than `ttlMs + staleMaxMs` (from either layer) is served instead,
- *   marked stale. Once a call for a key has failed, later callers get that
- *   stale answer at once instead of waiting on the upstream again, and one
- *   retry runs in the background every `retryAfterMs`.
+ *   marked stale. Once a call for a key has failed, or while the upstream is
+ *   failing as a whole, later callers get that stale answer at once instead
+ *   of waiting on the upstream again, and retries run in the background, no
+ *   more than setbacks.ts lets them.
  * - A not-found answer never replaces a good answer that is still inside its
  *   stale window: that answer is served (stale) and the not-found is dropped.
  * - Every call passes the UpstreamGuard (budget and back-off) first, as a
@@ -38,6 +39,7 @@ import type { KnownPlaces } from "./known_places.ts";
 import type { WeatherMetrics } from "./metrics.ts";
 import { type CurrentWeatherQuery, UpstreamError } from "./openweather.ts";
 import { placeKey } from "./place.ts";
+import { createSetbacks } from "./setbacks.ts";
 import type { CachedAnswer, SharedAnswers } from "./shared_answers.ts";
 import { type CallKind, ThrottledError, type UpstreamGuard } from "./upstream_guard.ts";
 
@@ -67,7 +69,11 @@ export interface AnswerCacheOptions<T> {
   logger: Logger;
 }
 
-/** After a failed call, the least time before a key is retried (and its stale answer served meanwhile). */
+/**
+ * After a try that brought no answer, the least time before the key is tried
+ * again in the background (its stale answer served meanwhile); a quarter of
+ * the refresh lead when that is longer: 15 s for the weather by default.
+ */
 const MIN_RETRY_AFTER_MS = 1_000;
 
 /** What a refresh ahead of expiry came to, for `weather_refreshes_total`. */
@@ -129,7 +135,6 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerCach
   /** When an answer's refresh ahead of expiry is due. */
   const refreshDueAt = (answer: CachedAnswer<T>) =>
     answer.storedAt + options.ttlMs - refreshAheadMs;
-  const retryAfterMs = Math.max(MIN_RETRY_AFTER_MS, refreshAheadMs / 4);
 
   const cache = createTtlCache<string, CachedAnswer<T>>({
     max: options.maxEntries,
@@ -140,10 +145,10 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerCach
   });
   const remember = (key: string, answer: CachedAnswer<T>) =>
     cache.set(key, answer, { ttl: Math.max(1, answer.storedAt + keptFor(answer) - now()) });
-  /** Keys whose last call failed, and how: kept until a call succeeds or the answer is too old to serve. */
-  const failures = createTtlCache<string, { at: number; code: UpstreamErrorCode }>({
-    max: options.maxEntries,
-    ttl: Math.max(1, options.ttlMs + options.staleMaxMs),
+  const setbacks = createSetbacks({
+    retryAfterMs: Math.max(MIN_RETRY_AFTER_MS, refreshAheadMs / 4),
+    keptMs: options.ttlMs + options.staleMaxMs,
+    maxEntries: options.maxEntries,
     now,
   });
   /** Upstream calls in flight, by key: callers of an expired answer wait for the one under way. */
@@ -180,7 +185,7 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerCach
         if ("value" in remote) knownPlaces.add(place);
         if (isFresh(remote)) {
           // Another instance's call succeeded since this one's failed.
-          failures.delete(key);
+          setbacks.answered(key);
           return { fresh: remote, known };
         }
       }
@@ -199,7 +204,10 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerCach
     try {
       await guard.admit(kind);
     } catch (error) {
-      if (error instanceof ThrottledError) metrics.upstreamCalls.inc(action, "throttled");
+      if (error instanceof ThrottledError) {
+        metrics.upstreamCalls.inc(action, "throttled");
+        setbacks.heldBack(key);
+      }
       throw error;
     }
     try {
@@ -207,7 +215,7 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerCach
       metrics.upstreamCalls.inc(action, "ok");
       const answer = { value, storedAt: now() };
       remember(key, answer);
-      failures.delete(key);
+      setbacks.answered(key);
       knownPlaces.add(place);
       await shared?.write(key, place, answer, keptFor(answer));
       return answer;
@@ -220,12 +228,12 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerCach
       if (error.code === "CITY_NOT_FOUND" && !(good && "value" in good && isServable(good))) {
         const answer = { notFound: true as const, storedAt: now() };
         remember(key, answer);
-        failures.delete(key);
+        setbacks.answered(key);
         knownPlaces.forget(place);
         await shared?.write(key, place, answer, keptFor(answer));
         return answer;
       }
-      failures.set(key, { at: now(), code: error.code });
+      setbacks.failed(key, error.code);
       await guard.observe(error);
       throw error;
     }
@@ -256,6 +264,7 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerCach
     const current = cache.get(key);
     // Already refreshed (by a caller's miss, say) since this was planned.
     if (current && now() < refreshDueAt(current)) return;
+    if (!setbacks.mayTry(key)) return;
     refreshingAhead.add(key);
     try {
       metrics.refreshes.inc(action, await refreshOnce(key, query));
@@ -294,8 +303,7 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerCach
   function planRefresh(key: string, query: CurrentWeatherQuery, answer: CachedAnswer<T>): void {
     if (refreshAheadMs <= 0 || !("value" in answer)) return;
     const expiresAt = answer.storedAt + options.ttlMs;
-    const failed = failures.get(key);
-    const dueAt = Math.max(refreshDueAt(answer), failed ? failed.at + retryAfterMs : 0);
+    const dueAt = Math.max(refreshDueAt(answer), setbacks.retryAt(key));
     // Too late to help before it expires: the callers after it find it expired.
     if (dueAt >= expiresAt) return;
     planned.plan(key, dueAt - now(), () => void refreshInBackground(key, query));
@@ -331,13 +339,12 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerCach
         planRefresh(key, query, cached);
         return found(cached, "hit");
       }
-      // The last call failed: its stale answer at once, rather than another wait on the
-      // upstream; a retry in the background, unless one ran within retryAfterMs. (An odd
-      // 404 for a place that answered is no outage: the next caller asks again.)
-      const failed = failures.get(key);
-      if (cached && failed && failed.code !== "CITY_NOT_FOUND" && isServable(cached)) {
-        if (now() - failed.at >= retryAfterMs) void refreshInBackground(key, query);
-        return serveStale(cached, failed.code, context);
+      // Its last call failed, or the upstream is failing: the stale answer at once, rather
+      // than another wait on the upstream, and a retry in the background when one is due.
+      const staleReason = cached && isServable(cached) ? setbacks.staleReason(key) : undefined;
+      if (cached && staleReason) {
+        if (now() >= setbacks.retryAt(key)) void refreshInBackground(key, query);
+        return serveStale(cached, staleReason, context);
       }
       // Not a fresh hit: share the refresh in flight for this key, or start one.
       const inFlight = refreshing.get(key) ?? share(key, refreshForCaller(key, query));

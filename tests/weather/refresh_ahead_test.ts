@@ -24,7 +24,7 @@ async function setUp(variables: Record<string, string> = {}) {
     OPENWEATHER_BASE_URL: upstream.url.href,
     OPENWEATHER_FORECAST_URL: upstream.forecastUrl.href,
     ...variables,
-  }, { now: clock.now, timers: clock.timers });
+  }, { clock: clock });
   const ask = async (city: string, path = WEATHER) => {
     const response = await service.post(path, { city_name: city });
     assert.equal(response.status, 200);
@@ -239,6 +239,39 @@ Deno.test("when a refresh fails, callers get the cached answer, and never wait o
     assert.deepEqual(await s.ask("London"), fresh);
     assert.equal(cacheResults(s.service).at(-1), "hit");
   });
+});
+
+Deno.test("while OpenWeatherMap is failing, one probe per retry interval, not one retry per place", async (t) => {
+  await using s = await setUp();
+  const cities = ["London", "Tokyo", "New York", "São Paulo"];
+  for (const city of [...cities, ...cities]) await s.ask(city);
+  s.upstream.respondWith(() => new Response("Bad Gateway", { status: 502 }));
+  s.clock.advance(DUE_MS);
+  await s.metricReaches(refreshes("UPSTREAM_UNAVAILABLE"), 4);
+  assert.equal(s.upstream.requests.length, 8);
+
+  await t.step(
+    "past expiry, every caller gets a stale answer at once, and one probe goes",
+    async () => {
+      s.clock.advance(TTL_MS - DUE_MS);
+      for (const city of cities) assert.equal((await s.ask(city)).stale, true);
+      await s.metricReaches(refreshes("UPSTREAM_UNAVAILABLE"), 5);
+      assert.equal(s.upstream.requests.length, 9);
+    },
+  );
+  await t.step(
+    "once the upstream is back, the next probe ends it, and each place is retried",
+    async () => {
+      s.upstream.respondWith(undefined);
+      s.clock.advance(15_000);
+      assert.equal((await s.ask("London")).stale, true);
+      await s.metricReaches(refreshes("ok"), 1);
+      for (const city of cities.slice(1)) assert.equal((await s.ask(city)).stale, true);
+      await s.metricReaches(refreshes("ok"), 4);
+      for (const city of cities) assert.equal((await s.ask(city)).stale, false);
+      assert.equal(s.upstream.requests.length, 13);
+    },
+  );
 });
 
 Deno.test("the forecast is refreshed ahead too, on its own TTL", async () => {
