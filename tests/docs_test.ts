@@ -51,7 +51,7 @@ Deno.test("docs/contract.md's forecast example is what the service answers at th
   await using service = await startService({
     OPENWEATHER_BASE_URL: upstream.url.href,
     OPENWEATHER_FORECAST_URL: upstream.forecastUrl.href,
-  }, { now: new TestClock(Date.parse("2026-06-01T12:00:00Z")).now });
+  }, { clock: new TestClock(Date.parse("2026-06-01T12:00:00Z")) });
   const response = await service.post("/data-action/forecast", JSON.parse(request));
   assert.equal(response.status, 200);
   // The same text: the same fields, values and order as the service sends them.

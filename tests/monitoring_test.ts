@@ -157,7 +157,7 @@ Deno.test("Prometheus scrapes the service, fires OpenWeatherKeyRefused on a 401,
 
   await t.step("every shipped rule evaluates without error on the real metrics", () => {
     const shipped = groups.filter((group) => group.file !== `${workDir.path}/test_rules.yml`);
-    assert.equal(shipped.flatMap((group) => group.rules).length, 25);
+    assert.equal(shipped.flatMap((group) => group.rules).length, 26);
     for (const rule of shipped.flatMap((group) => group.rules)) {
       assert.equal(rule.health, "ok", `${rule.name}: ${rule.lastError}`);
     }

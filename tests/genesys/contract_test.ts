@@ -72,7 +72,7 @@ Deno.test("every answer of the weather action matches the exported Genesys contr
     OPENWEATHER_BASE_URL: upstream.url.href,
     // Long enough that a loaded machine never turns a success step into UPSTREAM_TIMEOUT.
     OPENWEATHER_TIMEOUT_MS: "1000",
-  }, { now: clock.now });
+  }, { clock: clock });
   const ask = (body: unknown, init?: RequestInit) =>
     service.post("/data-action/weather", body, init);
   for (const units of ["metric", "imperial", "standard"]) {
@@ -151,7 +151,7 @@ Deno.test("every answer of the forecast action matches the exported Genesys cont
     ...upstreamUrls,
     // Long enough that a loaded machine never turns a success step into UPSTREAM_TIMEOUT.
     OPENWEATHER_TIMEOUT_MS: "1000",
-  }, { now: clock.now });
+  }, { clock: clock });
   /** Every field some answer had: by the end, every field the contract declares. */
   const seen = new Set<string>();
   const ask = async (body: unknown, label: string) => {
@@ -228,7 +228,7 @@ Deno.test("every answer of the forecast action matches the exported Genesys cont
       ...upstreamUrls,
       FORECAST_CACHE_TTL_S: "60",
       WEATHER_STALE_MAX_S: "3600",
-    }, { now: stale.now });
+    }, { clock: stale });
     const fresh = await cached.post("/data-action/forecast", { city_name: "New York" });
     assert.equal((await assertMatchesContract(fresh, "fresh", FORECAST)).stale, false);
     stale.advance(61_000);
@@ -270,7 +270,7 @@ Deno.test("each action's input contract lets through what the service answers, a
   await using service = await startService({
     OPENWEATHER_BASE_URL: upstream.url.href,
     OPENWEATHER_FORECAST_URL: upstream.forecastUrl.href,
-  }, { now: new TestClock().now });
+  }, { clock: new TestClock() });
   const inputs: [string, Record<string, unknown>, string][] = [
     ["city", { city_name: "Tokyo", lang: "en-us" }, "Tokyo"],
     ["postal-code", { postal_code: "SW1A 1AA", country_code: "GB", units: "imperial" }, "London"],
@@ -314,7 +314,7 @@ Deno.test("a stale answer and the auth errors match the contract too", async (t)
     BASIC_AUTH_USER: "genesys",
     BASIC_AUTH_PASSWORD: "a-good-password",
     OPENWEATHER_BASE_URL: upstream.url.href,
-  }, { now: clock.now });
+  }, { clock: clock });
   await using jwt = await startService({
     AUTH_MODE: "jwt",
     AUTH_JWKS_URL: "http://127.0.0.1:9/jwks.json",

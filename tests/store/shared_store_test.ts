@@ -51,7 +51,7 @@ async function startGroup(count: number, variables: Record<string, string>) {
           OPENWEATHER_BASE_URL: upstream.url.href,
           OPENWEATHER_FORECAST_URL: upstream.forecastUrl.href,
           ...variables,
-        }, { now: clock.now, timers: clock.timers }),
+        }, { clock: clock }),
       );
     }
   } catch (error) {
@@ -212,7 +212,7 @@ Deno.test("two instances on a real Redis share forecasts: one upstream call, and
         OPENWEATHER_BASE_URL: group.upstream.url.href,
         OPENWEATHER_FORECAST_URL: group.upstream.forecastUrl.href,
         SHARED_STORE_URL: redis.url,
-      }, { now: group.clock.now });
+      }, { clock: group.clock });
       try {
         assert.deepEqual(await forecast(c), { ...fresh, stale: true });
         assert.equal(lastCacheResult(c), "stale");

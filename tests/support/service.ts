@@ -48,10 +48,12 @@ export function testConfig(variables: Record<string, string>): Config {
 }
 
 export interface StartOptions {
-  /** Milliseconds since the epoch, for tests that move time. */
-  now?: () => number;
-  /** Timers for work the service plans ahead (refreshes before expiry): a TestClock's. */
-  timers?: Timers;
+  /**
+   * The clock for tests that move time (a TestClock): the service's `now`,
+   * and the timers of the work it plans ahead (refreshes before expiry), so
+   * both move together.
+   */
+  clock?: { readonly now: () => number; readonly timers: Timers };
 }
 
 export async function startService(
@@ -70,7 +72,12 @@ export async function startService(
       for (const waiter of logWaiters) if (waiter(entry)) logWaiters.delete(waiter);
     },
   });
-  const service = await createService(config, logger, options);
+  const { clock } = options;
+  const service = await createService(
+    config,
+    logger,
+    clock ? { now: clock.now, timers: clock.timers } : {},
+  );
   const { handler } = service;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handler);
   const url = new URL(`http://127.0.0.1:${server.addr.port}`);

@@ -23,7 +23,7 @@ async function setUp(variables: Record<string, string> = {}, now = START) {
     OPENWEATHER_BASE_URL: upstream.url.href,
     OPENWEATHER_FORECAST_URL: upstream.forecastUrl.href,
     ...variables,
-  }, { now: clock.now });
+  }, { clock: clock });
   const ask = async (body: Record<string, unknown>) => {
     const response = await service.post(FORECAST, body);
     assert.equal(response.status, 200);

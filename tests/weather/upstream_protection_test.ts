@@ -10,7 +10,7 @@ async function setUp(variables: Record<string, string> = {}) {
   const clock = new TestClock();
   const upstream = startFakeOpenWeather();
   const service = await startService({ OPENWEATHER_BASE_URL: upstream.url.href, ...variables }, {
-    now: clock.now,
+    clock,
   });
   const ask = async (city: string, extra: Record<string, string> = {}) => {
     const response = await service.post(WEATHER, { city_name: city, ...extra });
@@ -51,7 +51,8 @@ Deno.test("a burst of identical requests costs exactly one upstream call", async
 });
 
 Deno.test("answers are cached for WEATHER_CACHE_TTL_S, per city, units and lang", async (s) => {
-  const t = await setUp();
+  // The TTL alone: refreshes ahead of expiry are refresh_ahead_test.ts's.
+  const t = await setUp({ WEATHER_REFRESH_AHEAD_PERCENT: "0" });
   try {
     await s.step("a second ask within the TTL is a cache hit", async () => {
       await t.ask("London");
@@ -382,7 +383,7 @@ Deno.test("a place that answered is known in every units and language, for both 
     OPENWEATHER_FORECAST_URL: upstream.forecastUrl.href,
     // Unknown names may make 4 of the 8 calls a minute.
     OPENWEATHER_MAX_CALLS_PER_MINUTE: "8",
-  }, { now: clock.now });
+  }, { clock: clock });
   const ask = async (body: Record<string, string>, action = "weather") => {
     const response = await service.post(`/data-action/${action}`, body);
     assert.equal(response.status, 200);
@@ -423,7 +424,7 @@ Deno.test("WEATHER_CACHE_MAX_ENTRIES bounds the places an instance remembers as 
   await using service = await startService({
     OPENWEATHER_BASE_URL: upstream.url.href,
     WEATHER_CACHE_MAX_ENTRIES: "2",
-  }, { now: clock.now });
+  }, { clock: clock });
   const ask = async (city: string, lang = "en") => {
     const response = await service.post(WEATHER, { city_name: city, lang });
     assert.equal(response.status, 200);
