@@ -10,11 +10,9 @@ import type { TimerId, Timers } from "./timeout.ts";
 export interface KeyedTimers<K> {
   /**
    * Runs `work` in `ms` (at once if not positive), unless `key` already has
-   * a timer pending, `max` keys do, or the timers are closed: false then.
+   * a timer pending, `max` keys do, or the timers are closed.
    */
-  plan(key: K, ms: number, work: () => void): boolean;
-  /** Keys with a timer pending. */
-  readonly size: number;
+  plan(key: K, ms: number, work: () => void): void;
   /** Clears every pending timer; nothing is planned any more. */
   close(): void;
 }
@@ -25,7 +23,7 @@ export function createKeyedTimers<K>(options: { timers: Timers; max: number }): 
   let closed = false;
   return {
     plan(key, ms, work) {
-      if (closed || pending.has(key) || pending.size >= max) return false;
+      if (closed || pending.has(key) || pending.size >= max) return;
       pending.set(
         key,
         timers.set(() => {
@@ -33,10 +31,6 @@ export function createKeyedTimers<K>(options: { timers: Timers; max: number }): 
           work();
         }, Math.max(0, ms)),
       );
-      return true;
-    },
-    get size() {
-      return pending.size;
     },
     close() {
       closed = true;
