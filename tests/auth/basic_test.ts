@@ -16,7 +16,7 @@ Deno.test("AUTH_MODE=basic checks the user and password, and throttles guessing 
       BASIC_AUTH_USER: USER,
       BASIC_AUTH_PASSWORD: PASSWORD,
       OPENWEATHER_BASE_URL: upstream.url.href,
-    }, { clock: clock });
+    }, { clock });
   await using service = await startBasicService();
   const call = (authorization?: string) =>
     service.post("/data-action/weather", { city_name: "London" }, {

@@ -23,7 +23,7 @@ async function setUp(extra: Record<string, string> = {}) {
     AUTH_AUDIENCE: `other-api, ${AUDIENCE}`,
     OPENWEATHER_BASE_URL: upstream.url.href,
     ...extra,
-  }, { clock: clock });
+  }, { clock });
   const token = ({ claims, ...options }: Partial<Parameters<typeof signToken>[0]> = {}) =>
     signToken({
       key,

@@ -31,7 +31,7 @@ async function setUp(extra: Record<string, string> = {}) {
     AUTH_VERIFICATION_CACHE_TTL_S: "0",
     OPENWEATHER_BASE_URL: upstream.url.href,
     ...extra,
-  }, { clock: clock });
+  }, { clock });
   const tokenFrom = (signer: TestKey) =>
     signToken({
       key: signer,
@@ -181,7 +181,7 @@ Deno.test("a key host that is down at start is retried after the cooldown, not p
     AUTH_ISSUER: ISSUER,
     AUTH_AUDIENCE: AUDIENCE,
     OPENWEATHER_BASE_URL: "http://127.0.0.1:9/unused",
-  }, { clock: clock });
+  }, { clock });
   const token = await signToken({
     key,
     nowS: clock.seconds(),

@@ -72,7 +72,7 @@ Deno.test("every answer of the weather action matches the exported Genesys contr
     OPENWEATHER_BASE_URL: upstream.url.href,
     // Long enough that a loaded machine never turns a success step into UPSTREAM_TIMEOUT.
     OPENWEATHER_TIMEOUT_MS: "1000",
-  }, { clock: clock });
+  }, { clock });
   const ask = (body: unknown, init?: RequestInit) =>
     service.post("/data-action/weather", body, init);
   for (const units of ["metric", "imperial", "standard"]) {
@@ -151,7 +151,7 @@ Deno.test("every answer of the forecast action matches the exported Genesys cont
     ...upstreamUrls,
     // Long enough that a loaded machine never turns a success step into UPSTREAM_TIMEOUT.
     OPENWEATHER_TIMEOUT_MS: "1000",
-  }, { clock: clock });
+  }, { clock });
   /** Every field some answer had: by the end, every field the contract declares. */
   const seen = new Set<string>();
   const ask = async (body: unknown, label: string) => {
@@ -314,7 +314,7 @@ Deno.test("a stale answer and the auth errors match the contract too", async (t)
     BASIC_AUTH_USER: "genesys",
     BASIC_AUTH_PASSWORD: "a-good-password",
     OPENWEATHER_BASE_URL: upstream.url.href,
-  }, { clock: clock });
+  }, { clock });
   await using jwt = await startService({
     AUTH_MODE: "jwt",
     AUTH_JWKS_URL: "http://127.0.0.1:9/jwks.json",

@@ -233,14 +233,14 @@ Deno.test("deno task invoke --forecast runs the forecast action of the kind of p
     BASIC_AUTH_USER: "genesys",
     BASIC_AUTH_PASSWORD: "basic-password",
     ...forecastUpstream,
-  }, { clock: clock });
+  }, { clock });
   await using oauth = await startService({
     AUTH_MODE: "jwt",
     OAUTH_CLIENT_ID: "genesys",
     OAUTH_CLIENT_SECRET: CLIENT_SECRET,
     PUBLIC_URL: "https://weather.example.test",
     ...forecastUpstream,
-  }, { clock: clock });
+  }, { clock });
   const url = (service: { url: URL }) => service.url.href.replace(/\/$/, "");
   const run = (args: string[]) =>
     invoke(

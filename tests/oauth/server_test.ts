@@ -20,7 +20,7 @@ async function setUp(extra: Record<string, string> = {}) {
     OAUTH_SCOPES: "weather.read,weather.admin",
     OPENWEATHER_BASE_URL: upstream.url.href,
     ...extra,
-  }, { clock: clock });
+  }, { clock });
   const requestToken = (form: Record<string, string>, headers: Record<string, string> = {}) =>
     fetchWithin(new URL("/oauth/token", service.url), {
       method: "POST",

@@ -32,7 +32,7 @@ Deno.test("/metrics weather_answers_total, deadline and call budget follow the s
     // Every name here is new: let them spend the whole budget, which is what this test counts.
     OPENWEATHER_UNKNOWN_CITY_SHARE_PERCENT: "100",
     REQUEST_DEADLINE_MS: "2500",
-  }, { clock: clock });
+  }, { clock });
   try {
     await t.step("known outcomes start at 0, and the deadline is REQUEST_DEADLINE_MS", async () => {
       const value = await scrape(service);
@@ -102,7 +102,7 @@ Deno.test("/metrics auth_key_set_usable reads 0 while the key set cannot be fetc
     AUTH_JWKS_URL: keyHost.url.href,
     AUTH_ISSUER: ISSUER,
     AUTH_AUDIENCE: AUDIENCE,
-  }, { clock: clock });
+  }, { clock });
   try {
     await service.waitForLog("Key set could not be fetched");
     assert.equal((await scrape(service))("auth_key_set_usable"), 0);

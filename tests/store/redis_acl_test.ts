@@ -63,7 +63,7 @@ Deno.test("the Redis user docs/deployment.md gives a deployment is enough for th
       SHARED_STORE_URL: `redis://${as.user}:${as.password}@127.0.0.1:${redis.port}/0`,
       SHARED_STORE_PREFIX: as.prefix,
       SHARED_STORE_TIMEOUT_MS: "1000",
-    }, { clock: clock });
+    }, { clock });
   await using prod = await start({ user, password, prefix });
   await using test = await start(other);
 

@@ -33,12 +33,6 @@ function lastCacheResult(service: RunningService): unknown {
     .at(-1)?.cache;
 }
 
-async function metric(service: RunningService, series: string): Promise<number | undefined> {
-  const text = await (await fetchWithin(new URL("/metrics", service.url))).text();
-  const line = text.split("\n").find((line) => line.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
-
 /** `count` services on one store and one upstream stand-in, all on one clock. */
 async function startGroup(count: number, variables: Record<string, string>) {
   const clock = new TestClock();
@@ -51,7 +45,7 @@ async function startGroup(count: number, variables: Record<string, string>) {
           OPENWEATHER_BASE_URL: upstream.url.href,
           OPENWEATHER_FORECAST_URL: upstream.forecastUrl.href,
           ...variables,
-        }, { clock: clock }),
+        }, { clock }),
       );
     }
   } catch (error) {
@@ -131,7 +125,7 @@ Deno.test("SHARED_STORE_URL=kv:<file> shares answers, the budget and the back-of
       const calls = group.upstream.requests.length;
       assert.equal((await ask(b, "Lima")).error_code, "UPSTREAM_AUTH_FAILED");
       assert.equal(group.upstream.requests.length, calls);
-      assert.equal(await metric(b, 'shared_store_up{backend="kv"}'), 1);
+      assert.equal(await b.metric('shared_store_up{backend="kv"}'), 1);
     });
   } finally {
     await group.close();
@@ -241,7 +235,7 @@ for (const engine of ["redis", "kv"] as const) {
     await ask(a, "London");
     group.clock.advance(540_000);
     const outcome = (service: RunningService, name: string) =>
-      metric(service, `weather_refreshes_total{action="weather",outcome="${name}"}`);
+      service.metric(`weather_refreshes_total{action="weather",outcome="${name}"}`);
     const count = async (name: string) =>
       (await outcome(a, name) ?? 0) + (await outcome(b, name) ?? 0);
     await pollUntil("both planned refreshes to end", async () => {
@@ -278,7 +272,7 @@ Deno.test("a store that fails is a cache miss and the local budget, never a fail
       assert.equal((await ask(service, "London")).city, "London");
       for (let i = 0; i < 4; i++) await ask(service, `Nowhere ${i}`);
       assert.equal(group.upstream.requests.length, 2, "4 / 2 instances = 2 calls");
-      assert.equal(await metric(service, 'shared_store_up{backend="redis"}'), 0);
+      assert.equal(await service.metric('shared_store_up{backend="redis"}'), 0);
       const ready = await fetchWithin(new URL("/readyz", service.url));
       assert.equal(ready.status, 200);
       await ready.body?.cancel();
@@ -304,7 +298,7 @@ Deno.test("a store that fails is a cache miss and the local budget, never a fail
     assert.equal((await ask(service, "London")).city, "London");
     assert.equal((await ask(service, "London")).city, "London");
     assert.equal(group.upstream.requests.length, 1, "this instance's memory still caches");
-    assert.equal(await metric(service, 'shared_store_up{backend="redis"}'), 0);
+    assert.equal(await service.metric('shared_store_up{backend="redis"}'), 0);
     const log = service.logLines.join("\n");
     assert.ok(!log.includes("the-wrong-password-42"));
     assert.equal(log.split("Shared store unavailable").length - 1, 1);
@@ -319,7 +313,7 @@ Deno.test("a store that fails is a cache miss and the local budget, never a fail
     assert.equal((await ask(service, "London")).city, "London");
     assert.equal(group.upstream.requests.length, 1);
     assert.equal(
-      await metric(service, 'shared_store_errors_total{backend="redis",operation="decode"}'),
+      await service.metric('shared_store_errors_total{backend="redis",operation="decode"}'),
       1,
     );
     // The good answer replaced the garbage.
@@ -361,8 +355,7 @@ Deno.test("an answer read back from the shared store is held to what the service
       answer,
       cache: lastCacheResult(service),
       upstreamCalls: group.upstream.requests.length,
-      garbage: await metric(
-        service,
+      garbage: await service.metric(
         'shared_store_errors_total{backend="redis",operation="decode"}',
       ),
       storedNow: await redis.command("GET", key),
@@ -433,7 +426,7 @@ Deno.test("an answer read back from the shared store is held to what the service
     group.upstream.respondWith(() => Response.json({ ...LONDON, name }));
     assert.equal((await ask(service, "New York")).city, name);
     assert.equal(await redis.command("GET", answerKey(prefix, "New York")), "$-1\r\n");
-    assert.equal(await metric(service, 'shared_store_up{backend="redis"}'), 1);
+    assert.equal(await service.metric('shared_store_up{backend="redis"}'), 1);
   });
   await t.step("a storedAt that is no time: refused", async () => {
     await assertRefused({ storedAt: -1, observation });
@@ -468,7 +461,7 @@ Deno.test("the shared store keeps one known marker per place, whatever the units
     .filter((line) => line.startsWith(prefix));
   assert.deepEqual(keys, [`${prefix}known:${JSON.stringify(["city", "london", ""])}`]);
   // b asked only variants a had asked before it: all known, the first through the store alone.
-  const spentByB = await metric(b, 'openweather_budget_spent_total{kind="known"}');
+  const spentByB = await b.metric('openweather_budget_spent_total{kind="known"}');
   assert.equal(spentByB, 6);
-  assert.equal(await metric(b, 'openweather_budget_spent_total{kind="unknown"}'), undefined);
+  assert.equal(await b.metric('openweather_budget_spent_total{kind="unknown"}'), undefined);
 });

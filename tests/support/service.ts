@@ -7,7 +7,8 @@ import { type Config, secretValues } from "../../src/config.ts";
 import { loadConfigFrom } from "./config.ts";
 import { createLogger } from "../../src/process/log.ts";
 import { createService } from "../../src/service.ts";
-import { TEST_API_KEY } from "./fake_openweather.ts";
+import { TestClock } from "./clock.ts";
+import { type FakeOpenWeather, startFakeOpenWeather, TEST_API_KEY } from "./fake_openweather.ts";
 import { fetchWithin, WAIT_MS, within } from "./wait.ts";
 import type { Timers } from "../../src/process/timeout.ts";
 
@@ -22,6 +23,8 @@ export interface RunningService extends AsyncDisposable {
    */
   waitForLog(prefix: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   post(path: string, body: unknown, init?: RequestInit): Promise<Response>;
+  /** The value of one series on GET /metrics (`name{labels}` as written there); undefined when absent. */
+  metric(series: string): Promise<number | undefined>;
   /** Shuts the server down (answering what is in flight) and closes the service. */
   close(): Promise<void>;
 }
@@ -111,7 +114,40 @@ export async function startService(
         body: typeof body === "string" ? body : JSON.stringify(body),
         ...init,
       }),
+    async metric(series) {
+      const text = await (await fetchWithin(new URL("/metrics", url))).text();
+      const line = text.split("\n").find((line) => line.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    },
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+export interface ServiceWithStandIn extends AsyncDisposable {
+  readonly clock: TestClock;
+  readonly upstream: FakeOpenWeather;
+  readonly service: RunningService;
+  close(): Promise<void>;
+}
+
+/** The service on a test clock, against its own OpenWeatherMap stand-in (both endpoints). */
+export async function startWithStandIn(
+  variables: Record<string, string> = {},
+  clock = new TestClock(),
+): Promise<ServiceWithStandIn> {
+  const upstream = startFakeOpenWeather();
+  const service = await startService({
+    OPENWEATHER_BASE_URL: upstream.url.href,
+    OPENWEATHER_FORECAST_URL: upstream.forecastUrl.href,
+    ...variables,
+  }, { clock }).catch(async (error) => {
+    await upstream.close();
+    throw error;
+  });
+  const close = async () => {
+    await service.close();
+    await upstream.close();
+  };
+  return { clock, upstream, service, close, [Symbol.asyncDispose]: close };
 }

@@ -7,8 +7,7 @@
 
 import assert from "node:assert/strict";
 import { TestClock } from "../support/clock.ts";
-import { startFakeOpenWeather } from "../support/fake_openweather.ts";
-import { startService } from "../support/service.ts";
+import { startWithStandIn } from "../support/service.ts";
 
 const FORECAST = "/data-action/forecast";
 const WEATHER = "/data-action/weather";
@@ -17,23 +16,13 @@ const WEATHER = "/data-action/weather";
 const START = Date.parse("2026-06-01T12:00:00Z");
 
 async function setUp(variables: Record<string, string> = {}, now = START) {
-  const clock = new TestClock(now);
-  const upstream = startFakeOpenWeather();
-  const service = await startService({
-    OPENWEATHER_BASE_URL: upstream.url.href,
-    OPENWEATHER_FORECAST_URL: upstream.forecastUrl.href,
-    ...variables,
-  }, { clock: clock });
+  const started = await startWithStandIn(variables, new TestClock(now));
   const ask = async (body: Record<string, unknown>) => {
-    const response = await service.post(FORECAST, body);
+    const response = await started.service.post(FORECAST, body);
     assert.equal(response.status, 200);
     return await response.json();
   };
-  const close = async () => {
-    await service.close();
-    await upstream.close();
-  };
-  return { clock, upstream, service, ask, close, [Symbol.asyncDispose]: close };
+  return { ...started, ask };
 }
 
 /** The forecast answer README.md shows. */

@@ -6,10 +6,8 @@
  */
 
 import assert from "node:assert/strict";
-import { startFakeOpenWeather } from "../support/fake_openweather.ts";
-import { TestClock } from "../support/clock.ts";
-import { type RunningService, startService } from "../support/service.ts";
-import { fetchWithin, pollUntil } from "../support/wait.ts";
+import { type RunningService, startWithStandIn } from "../support/service.ts";
+import { pollUntil } from "../support/wait.ts";
 
 const WEATHER = "/data-action/weather";
 const FORECAST = "/data-action/forecast";
@@ -18,42 +16,25 @@ const TTL_MS = 600_000;
 const DUE_MS = 540_000;
 
 async function setUp(variables: Record<string, string> = {}) {
-  const clock = new TestClock();
-  const upstream = startFakeOpenWeather();
-  const service = await startService({
-    OPENWEATHER_BASE_URL: upstream.url.href,
-    OPENWEATHER_FORECAST_URL: upstream.forecastUrl.href,
-    ...variables,
-  }, { clock: clock });
+  const started = await startWithStandIn(variables);
+  const { service } = started;
   const ask = async (city: string, path = WEATHER) => {
     const response = await service.post(path, { city_name: city });
     assert.equal(response.status, 200);
     return await response.json();
   };
   return {
-    clock,
-    upstream,
-    service,
+    ...started,
     ask,
-    metric: (series: string) => metric(service, series),
+    metric: (series: string) => service.metric(series),
     /** Waits until the series reaches `value`: refreshes run in the background. */
     async metricReaches(series: string, value: number) {
       await pollUntil(`${series} to reach ${value}`, async () => {
-        const seen = await metric(service, series);
+        const seen = await service.metric(series);
         return seen === value ? true : undefined;
       }, { intervalMs: 5 });
     },
-    async [Symbol.asyncDispose]() {
-      await service.close();
-      await upstream.close();
-    },
   };
-}
-
-async function metric(service: RunningService, series: string): Promise<number> {
-  const text = await (await fetchWithin(new URL("/metrics", service.url))).text();
-  const line = text.split("\n").find((line) => line.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
 }
 
 const refreshes = (outcome: string, action = "weather") =>

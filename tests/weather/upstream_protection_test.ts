@@ -1,32 +1,19 @@
 import assert from "node:assert/strict";
 import { ERROR_BODIES, startFakeOpenWeather } from "../support/fake_openweather.ts";
 import { TestClock } from "../support/clock.ts";
-import { type RunningService, startService } from "../support/service.ts";
+import { type RunningService, startService, startWithStandIn } from "../support/service.ts";
 import { fetchWithin, pollUntil } from "../support/wait.ts";
 
 const WEATHER = "/data-action/weather";
 
 async function setUp(variables: Record<string, string> = {}) {
-  const clock = new TestClock();
-  const upstream = startFakeOpenWeather();
-  const service = await startService({ OPENWEATHER_BASE_URL: upstream.url.href, ...variables }, {
-    clock,
-  });
+  const started = await startWithStandIn(variables);
   const ask = async (city: string, extra: Record<string, string> = {}) => {
-    const response = await service.post(WEATHER, { city_name: city, ...extra });
+    const response = await started.service.post(WEATHER, { city_name: city, ...extra });
     assert.equal(response.status, 200);
     return await response.json();
   };
-  return {
-    clock,
-    upstream,
-    service,
-    ask,
-    async close() {
-      await service.close();
-      await upstream.close();
-    },
-  };
+  return { ...started, ask };
 }
 
 function accessLines(service: RunningService) {
@@ -383,7 +370,7 @@ Deno.test("a place that answered is known in every units and language, for both 
     OPENWEATHER_FORECAST_URL: upstream.forecastUrl.href,
     // Unknown names may make 4 of the 8 calls a minute.
     OPENWEATHER_MAX_CALLS_PER_MINUTE: "8",
-  }, { clock: clock });
+  }, { clock });
   const ask = async (body: Record<string, string>, action = "weather") => {
     const response = await service.post(`/data-action/${action}`, body);
     assert.equal(response.status, 200);
@@ -424,7 +411,7 @@ Deno.test("WEATHER_CACHE_MAX_ENTRIES bounds the places an instance remembers as 
   await using service = await startService({
     OPENWEATHER_BASE_URL: upstream.url.href,
     WEATHER_CACHE_MAX_ENTRIES: "2",
-  }, { clock: clock });
+  }, { clock });
   const ask = async (city: string, lang = "en") => {
     const response = await service.post(WEATHER, { city_name: city, lang });
     assert.equal(response.status, 200);
