@@ -32,7 +32,7 @@
  * against the code before it in the same run (BENCHMARKS.md, "Revisions").
  *
  * Last, the contact-centre day (scripts/bench_day.ts): an hour of a large
- * organisation's questions at 20× speed (3 minutes), cold caches, an upstream
+ * organisation's questions at 10× speed (6 minutes), cold caches, an upstream
  * with realistic latency and one outage, sent at once to the service with
  * and without refresh-ahead, two instances sharing Redis, and the tutorial's
  * uncached app; what callers waited for and what OpenWeatherMap was asked.
