@@ -291,7 +291,7 @@ export function createAnswerCache<T>(options: AnswerCacheOptions<T>): AnswerCach
       if (!(error instanceof UpstreamError)) throw error;
       if (!closed) {
         options.logger.warn(
-          "Refresh ahead of expiry failed: callers get the cached answer meanwhile",
+          "Background refresh failed: callers get the cached answer meanwhile",
           { action, error_code: error.code },
         );
       }

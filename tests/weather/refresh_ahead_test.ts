@@ -183,7 +183,7 @@ Deno.test("when a refresh fails, callers get the cached answer, and never wait o
     async () => {
       s.clock.advance(DUE_MS);
       await s.metricReaches(refreshes("UPSTREAM_UNAVAILABLE"), 1);
-      const logged = await s.service.waitForLog("Refresh ahead of expiry failed");
+      const logged = await s.service.waitForLog("Background refresh failed");
       assert.equal(logged.level, "warn");
       assert.equal(logged.action, "weather");
       assert.equal(logged.error_code, "UPSTREAM_UNAVAILABLE");
