@@ -87,7 +87,9 @@ export async function openRedisBackend(
     },
     async write(sets, deletes) {
       const batch = client.multi();
-      for (const { key, value, ttlMs } of sets) batch.set(key, value, { PX: ttlMs });
+      for (const { key, value, ttlMs } of sets) {
+        batch.set(key, value, { expiration: { type: "PX", value: ttlMs } });
+      }
       if (deletes.length > 0) batch.del([...deletes]);
       await batch.exec();
     },
@@ -128,7 +130,7 @@ export async function openRedisBackend(
       return reply === "OK";
     },
     async startBackoff(key, code, ms) {
-      await client.set(key, code, { PX: Math.max(1, ms) });
+      await client.set(key, code, { expiration: { type: "PX", value: Math.max(1, ms) } });
     },
     isReady: () => client.isReady,
     async ping() {
