@@ -29,7 +29,7 @@ interface Backoff {
  * a write while another process holds its lock ("database is locked") rather
  * than waiting. That is contention, not a store that is down: tried again,
  * after 1, 2, 3 … ms, up to MAX_ATTEMPTS times (the store's timeout bounds it
- * all). Deno Deploy's KV never says it.
+ * all). Every write goes through it. Deno Deploy's KV never says it.
  */
 async function retryWhileLocked<T>(write: () => Promise<T>): Promise<T> {
   for (let attempt = 1;; attempt++) {
@@ -66,10 +66,12 @@ export async function openKvBackend(
       return entries.map((entry) => (typeof entry.value === "string" ? entry.value : undefined));
     },
     async write(sets, deletes) {
-      const operation = kv.atomic();
-      for (const { key, value, ttlMs } of sets) operation.set([key], value, { expireIn: ttlMs });
-      for (const key of deletes) operation.delete([key]);
-      const result = await operation.commit();
+      const result = await retryWhileLocked(() => {
+        const operation = kv.atomic();
+        for (const { key, value, ttlMs } of sets) operation.set([key], value, { expireIn: ttlMs });
+        for (const key of deletes) operation.delete([key]);
+        return operation.commit();
+      });
       if (!result.ok) throw new Error("Deno KV refused the write");
     },
     async admit(keys, request): Promise<BudgetAnswer> {
@@ -130,7 +132,7 @@ export async function openKvBackend(
     },
     async startBackoff(key, code, ms) {
       const value: Backoff = { code, until: now() + ms };
-      await kv.set([key], value, { expireIn: Math.max(1, ms) });
+      await retryWhileLocked(() => kv.set([key], value, { expireIn: Math.max(1, ms) }));
     },
     isReady: () => true,
     async ping() {
